@@ -1,0 +1,52 @@
+"""What a source reader yields: a post as written, before rendering and identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from gazette.models import Figure, Finding, Post
+
+Markup = Literal["listing", "markdown", "html"]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A post as one source states it. ``location`` is ``path:line``."""
+
+    location: str
+    title: str
+    body: str
+    markup: Markup
+    published: datetime | None
+    updated: datetime | None = None
+    summary: str = ""
+    title_inferred: bool = False
+    date_inferred: bool = False
+    tags: tuple[str, ...] = ()
+    series: str = ""
+    series_index: int | None = None
+    slug: str = ""
+    id: str = ""
+    lang: str = ""
+    warnings: tuple[str, ...] = ()
+    rendered: Post | None = None  # a jsonl record carries its rendering
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """A body turned into HTML whose formulas are placeholders ``\\ue000N\\ue001``."""
+
+    html: str
+    formulas: tuple[tuple[str, bool], ...] = ()  # (TeX, display) for placeholder N
+    figures: tuple[Figure, ...] = ()
+    summary_html: str = ""  # an explicit summary (same placeholders), when the source has one
+
+
+@dataclass
+class ReadResult:
+    """Everything read from one source: its drafts and what was noticed on the way."""
+
+    drafts: list[Draft] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)

@@ -1,0 +1,181 @@
+"""An existing RSS, Atom or JSON feed, from a file or fetched over http(s).
+
+XML is checked with defusedxml first (no DTD entities, no external entities), then
+parsed by feedparser. URLs are fetched with httpx, conditionally (ETag and
+Last-Modified), and a feed that cannot be fetched falls back to the last good copy.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import defusedxml.ElementTree as safe_xml
+import feedparser
+import httpx
+from defusedxml import DefusedXmlException
+
+from gazette import __version__
+from gazette.catalog.draft import Draft, ReadResult
+from gazette.models import Finding
+from gazette.store import CachedFetch
+
+USER_AGENT = f"gazette/{__version__} (+feed reader)"
+
+
+def fetch_feed(
+    url: str,
+    timeout: float,
+    cached: CachedFetch | None,
+    transport: httpx.BaseTransport | None = None,
+) -> tuple[CachedFetch, str]:
+    """The feed's bytes (conditional GET); the second value is a warning, or empty."""
+    headers = {"User-Agent": USER_AGENT}
+    if cached and cached.etag:
+        headers["If-None-Match"] = cached.etag
+    if cached and cached.last_modified:
+        headers["If-Modified-Since"] = cached.last_modified
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=True, transport=transport) as client:
+            response = client.get(url, headers=headers)
+    except httpx.HTTPError as error:
+        return _fallback(url, cached, f"cannot fetch: {type(error).__name__}: {error}")
+    if response.status_code == 304 and cached is not None:
+        return cached, ""
+    if response.status_code != 200:
+        return _fallback(url, cached, f"the server answered {response.status_code}")
+    fresh = CachedFetch(
+        response.headers.get("ETag"), response.headers.get("Last-Modified"), response.content
+    )
+    return fresh, ""
+
+
+def _fallback(url: str, cached: CachedFetch | None, problem: str) -> tuple[CachedFetch, str]:
+    if cached is None:
+        raise FeedUnavailable(f"{problem}; check the URL or the network")
+    return cached, f"{problem}; used the copy fetched earlier"
+
+
+class FeedUnavailable(Exception):
+    """A feed URL could not be fetched and there is no earlier copy."""
+
+
+def read_feed(data: bytes, path: str, lang: str) -> ReadResult:
+    """Drafts from a feed document (RSS, Atom or JSON Feed)."""
+    result = ReadResult()
+    if data.lstrip()[:1] == b"{":
+        reader: Callable[[bytes, str, str, ReadResult], None] = _read_json_feed
+    else:
+        reader = _read_xml_feed
+    try:
+        reader(data, path, lang, result)
+    except FeedFormatError as error:
+        result.findings.append(Finding("error", str(error), f"{path}:1"))
+    return result
+
+
+class FeedFormatError(ValueError):
+    """The document is not a feed that can be read safely."""
+
+
+def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> None:
+    try:
+        safe_xml.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise FeedFormatError(f"refused: the feed declares entities ({type(error).__name__})") from None
+    except safe_xml.ParseError as error:
+        raise FeedFormatError(f"not well-formed XML: {error}") from None
+    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    if not parsed.entries and parsed.get("bozo"):
+        raise FeedFormatError(f"not a feed: {parsed.get('bozo_exception')}")
+    text = data.decode("utf-8", errors="replace")
+    lines = _entry_lines(text)
+    feed_lang = parsed.feed.get("language", "") or lang
+    for number, entry in enumerate(parsed.entries):
+        line = lines[number] if number < len(lines) else 1
+        draft = _xml_entry(entry, f"{path}:{line}", feed_lang)
+        if draft is None:
+            result.findings.append(Finding("warning", "entry has no date; skipped", f"{path}:{line}"))
+        else:
+            result.drafts.append(draft)
+
+
+def _entry_lines(text: str) -> list[int]:
+    return [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<(?:item|entry)[\s>]", text)]
+
+
+def _xml_entry(entry: Any, location: str, lang: str) -> Draft | None:
+    published = _struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
+    if published is None:
+        return None
+    content = entry.get("content") or []
+    body = content[0].get("value", "") if content else entry.get("summary", "")
+    summary = entry.get("summary", "") if content else ""
+    return Draft(
+        location=location,
+        title=entry.get("title", "").strip() or "Untitled",
+        body=body,
+        markup="html",
+        published=published,
+        updated=_struct_time(entry.get("updated_parsed")),
+        summary=summary if summary != body else "",
+        tags=tuple(t.get("term", "") for t in entry.get("tags", []) if t.get("term")),
+        id=entry.get("id", "") or entry.get("link", ""),
+        lang=lang,
+    )
+
+
+def _struct_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(value), UTC)
+
+
+def _read_json_feed(data: bytes, path: str, lang: str, result: ReadResult) -> None:
+    try:
+        feed = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FeedFormatError(f"not a JSON Feed: {error}") from None
+    if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
+        raise FeedFormatError("not a JSON Feed: no items list")
+    feed_lang = str(feed.get("language") or lang)
+    for number, item in enumerate(feed["items"], 1):
+        location = f"{path}:item {number}"
+        draft = _json_item(item, location, feed_lang) if isinstance(item, dict) else None
+        if draft is None:
+            result.findings.append(Finding("warning", "item has no date or id; skipped", location))
+        else:
+            result.drafts.append(draft)
+
+
+def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft | None:
+    try:
+        published = datetime.fromisoformat(str(item.get("date_published") or item.get("date_modified")))
+    except ValueError:
+        return None
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    modified = item.get("date_modified")
+    body = item.get("content_html") or _escape_text(item.get("content_text", ""))
+    return Draft(
+        location=location,
+        title=str(item.get("title") or "").strip() or "Untitled",
+        body=str(body),
+        markup="html",
+        published=published,
+        updated=datetime.fromisoformat(modified) if isinstance(modified, str) else None,
+        summary=_escape_text(item.get("summary", "")),
+        tags=tuple(str(t) for t in item.get("tags", [])),
+        id=str(item.get("id", "")),
+        lang=str(item.get("language") or lang),
+    )
+
+
+def _escape_text(text: Any) -> str:
+    import html
+
+    return f"<p>{html.escape(str(text))}</p>" if text else ""

@@ -1,0 +1,111 @@
+"""Ids that never change, unique URL-safe slugs, and matching a draft to its record.
+
+A post keeps its id for life: an explicit ``id`` when the source gives one, otherwise a
+tag URI (RFC 4151) minted the first time the post is seen and stored from then on.
+A later run finds the record by id, slug, date and title, or date and body, so a
+corrected title keeps the id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import quote
+
+from slugify import slugify
+
+from gazette.catalog.draft import Draft
+from gazette.config import SiteSettings
+from gazette.store import PostKey
+
+SLUG_MAX_LENGTH = 60
+_SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
+
+
+def body_hash(body: str) -> str:
+    """The body's fingerprint, blind to whitespace differences between sources."""
+    return hashlib.sha256(re.sub(r"\s+", " ", body).strip().encode()).hexdigest()
+
+
+def make_slug(text: str) -> str:
+    """Lowercase ASCII words joined by hyphens; Chinese is transliterated."""
+    # Keep "Transformer升级" from transliterating into one word "transformersheng".
+    text = _SCRIPT_BOUNDARY.sub(" ", text)
+    slug = slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True, save_order=True)
+    return slug or "post"
+
+
+def mint_id(authority: str, published: datetime, slug: str) -> str:
+    """A tag URI: the site's host, the day the post was published, and its slug."""
+    return f"tag:{authority},{published:%Y-%m-%d}:{slug}"
+
+
+def post_url(site: SiteSettings, post_id: str, slug: str, published: datetime) -> str:
+    path = site.post_url.format(
+        slug=slug,
+        id=quote(post_id, safe=""),
+        year=f"{published:%Y}",
+        month=f"{published:%m}",
+        day=f"{published:%d}",
+    )
+    return path if re.match(r"^https?://", path) else site.url + path.lstrip("/")
+
+
+@dataclass
+class RecordIndex:
+    """Stored posts by each key a draft may be matched on."""
+
+    by_id: dict[str, PostKey] = field(default_factory=dict)
+    by_slug: dict[str, PostKey] = field(default_factory=dict)
+    by_date_title: dict[tuple[str, str], PostKey] = field(default_factory=dict)
+    by_date_body: dict[tuple[str, str], PostKey] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, keys: list[PostKey]) -> RecordIndex:
+        index = cls()
+        # Present records win over removed ones that share a key.
+        for key in sorted(keys, key=lambda k: not k.removed):
+            index.by_id[key.id] = key
+            index.by_slug[key.slug] = key
+            index.by_date_title[(key.published[:10], key.title)] = key
+            index.by_date_body[(key.published[:10], key.body_hash)] = key
+        return index
+
+    def match(self, draft: Draft, draft_body_hash: str, slug: str) -> PostKey | None:
+        """The stored record this draft continues, claimed so no other draft takes it."""
+        assert draft.published is not None
+        day = draft.published.date().isoformat()
+        candidates = (
+            self.by_id.get(draft.id) if draft.id else None,
+            self.by_slug.get(draft.slug or slug),
+            self.by_date_title.get((day, draft.title)),
+            self.by_date_body.get((day, draft_body_hash)),
+        )
+        for candidate in candidates:
+            if candidate is not None and candidate.id not in self.claimed:
+                if draft.id and candidate.id != draft.id:
+                    continue
+                self.claimed.add(candidate.id)
+                return candidate
+        return None
+
+
+class SlugRegistry:
+    """Hands out unique slugs: the first post keeps ``name``, later ones get ``name-2``."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def reserve(self, slug: str) -> None:
+        self.taken.add(slug)
+
+    def unique(self, slug: str) -> str:
+        candidate, number = slug, 2
+        while candidate in self.taken:
+            candidate = f"{slug}-{number}"
+            number += 1
+        self.taken.add(candidate)
+        return candidate

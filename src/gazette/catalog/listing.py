@@ -1,0 +1,456 @@
+"""The listing format: a blog's index page as text, one entry per read-more marker.
+
+An entry opens with a ``D Mon`` date line (no year), then a title line when the entry
+kept one, then paragraphs. The same line twice in a row is a figure (its alt text and
+its caption). Lines indented four spaces are code; ``1、`` lines are a list.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.text import display_width, excerpt_html, html_to_text
+from gazette.config import SourceSettings
+from gazette.models import Figure, Finding
+
+MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+_DATE_LINE = re.compile(r"^\s*(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s*$")
+_ITEM = re.compile(r"^\s*(\d{1,3})、\s*")
+_CODE_INDENT = re.compile(r"^( {4}|\t)")
+_MATH = re.compile(
+    r"\$\$(?P<dd>.+?)\$\$"
+    r"|(?P<env>\\begin\{(?P<name>[A-Za-z]+\*?)\}.*?\\end\{(?P=name)\})"
+    r"|\\\[(?P<bracket>.+?)\\\]"
+    r"|\\\((?P<paren>.+?)\\\)"
+    r"|(?<![\\$])\$(?P<d>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\$)",
+    re.S,
+)
+_URL = re.compile(r"https?://[^\s<>\"'()()\[\]{},,。、;;!!??“”‘’]+")
+_TITLE_END_MARKS = tuple("。.,,;;::、…")
+TITLE_MAX_WIDTH = 80
+INFERRED_TITLE_WIDTH = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    kind: Literal["paragraph", "code", "item", "figure"]
+    text: str
+    line: int
+    number: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    lines: list[tuple[int, str]]
+    has_marker: bool
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def read_listing(
+    text: str, path: str, source: SourceSettings, zone: ZoneInfo, today: date
+) -> ReadResult:
+    """Drafts from one listing page; findings for every guess that was made."""
+    result = ReadResult()
+    entries = _split_entries(text, source.more_marker)
+    if not text.strip():
+        result.findings.append(Finding("warning", "empty listing file: no posts", f"{path}:1"))
+        return result
+    if not any(entry.has_marker for entry in entries):
+        result.findings.append(
+            Finding(
+                "warning",
+                f"no read-more marker {source.more_marker!r} found, so no entries were read; "
+                "set more_marker for this source if the page uses another one",
+                f"{path}:1",
+            )
+        )
+        return result
+    dated = _date_entries(entries, path, source, zone, today, result)
+    for entry, (published, inferred) in zip(entries, dated, strict=True):
+        draft = _draft(entry, path, published, inferred, source, result)
+        if draft is not None:
+            result.drafts.append(draft)
+    return result
+
+
+def _split_entries(text: str, marker: str) -> list[_Entry]:
+    entries: list[_Entry] = []
+    current: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip() == marker:
+            entries.append(_Entry(current, True))
+            current = []
+        else:
+            current.append((number, line))
+    if any(line.strip() for _, line in current):
+        entries.append(_Entry(current, False))
+    return [e for e in entries if any(line.strip() for _, line in e.lines)]
+
+
+def _date_line(entry: _Entry) -> tuple[int, int, int] | None:
+    """(line number, month, day) of the entry's opening date line."""
+    for number, line in entry.lines:
+        if not line.strip():
+            continue
+        match = _DATE_LINE.match(line)
+        if match and match.group(2).lower() in MONTHS:
+            return number, MONTHS[match.group(2).lower()], int(match.group(1))
+        return None
+    return None
+
+
+def _date_entries(
+    entries: list[_Entry],
+    path: str,
+    source: SourceSettings,
+    zone: ZoneInfo,
+    today: date,
+    result: ReadResult,
+) -> list[tuple[datetime | None, bool]]:
+    """Each entry's date with its year worked out, and whether it was borrowed."""
+    days = [_date_line(entry) for entry in entries]
+    offsets = _year_offsets([(m, d) for _, m, d in filter(None, days)], source.order)
+    base = source.year
+    if base is None and offsets:
+        base = _year_for_newest(days, offsets, today)
+        result.findings.append(
+            Finding(
+                "warning",
+                f"no year given for this listing: assumed its first dated entry is from {base} "
+                f"so that no entry is in the future; set year = {base} for this source to confirm",
+                f"{path}:1",
+            )
+        )
+    exact = _exact_dates(days, offsets, base, zone, path, result)
+    return _borrow_missing(exact, entries, path, result)
+
+
+def _year_offsets(days: list[tuple[int, int]], order: str) -> list[int]:
+    """Years after the first dated entry: ascending pages roll forward when the month goes back."""
+    offsets, offset, previous = [], 0, None
+    for month_day in days:
+        if previous is not None:
+            if order == "ascending" and month_day < previous:
+                offset += 1
+            elif order == "descending" and month_day > previous:
+                offset -= 1
+        offsets.append(offset)
+        previous = month_day
+    return offsets
+
+
+def _year_for_newest(
+    days: list[tuple[int, int, int] | None], offsets: list[int], today: date
+) -> int:
+    dated = [(offset, m, d) for offset, (_, m, d) in zip(offsets, filter(None, days), strict=True)]
+    offset, month, day = max(dated)
+    year = today.year - offset
+    if (month, day) > (today.month, today.day):
+        year -= 1
+    return year
+
+
+def _exact_dates(
+    days: list[tuple[int, int, int] | None],
+    offsets: list[int],
+    base: int | None,
+    zone: ZoneInfo,
+    path: str,
+    result: ReadResult,
+) -> list[datetime | None]:
+    exact: list[datetime | None] = []
+    offset_iter = iter(offsets)
+    for day in days:
+        if day is None or base is None:
+            exact.append(None)
+            continue
+        number, month, mday = day
+        year = base + next(offset_iter)
+        try:
+            exact.append(datetime.combine(date(year, month, mday), time(), zone))
+        except ValueError:
+            result.findings.append(
+                Finding("error", f"{mday} {month:02d}/{year} is not a date; fix the line", f"{path}:{number}")
+            )
+            exact.append(None)
+    return exact
+
+
+def _borrow_missing(
+    exact: list[datetime | None], entries: list[_Entry], path: str, result: ReadResult
+) -> list[tuple[datetime | None, bool]]:
+    """An entry without a date takes its neighbour's (the one before, else the one after)."""
+    dated: list[tuple[datetime | None, bool]] = []
+    for index, value in enumerate(exact):
+        if value is not None:
+            dated.append((value, False))
+            continue
+        before = next((v for v in reversed(exact[:index]) if v is not None), None)
+        after = next((v for v in exact[index + 1 :] if v is not None), None)
+        neighbour = before or after
+        if neighbour is None:
+            result.findings.append(
+                Finding(
+                    "error",
+                    "entry has no date and no dated neighbour; add a 'D Mon' line before it",
+                    f"{path}:{entries[index].lines[0][0]}",
+                )
+            )
+        dated.append((neighbour, True))
+    return dated
+
+
+def _draft(
+    entry: _Entry,
+    path: str,
+    published: datetime | None,
+    date_inferred: bool,
+    source: SourceSettings,
+    result: ReadResult,
+) -> Draft | None:
+    if published is None:
+        return None
+    lines = entry.lines
+    start = lines[0][0]
+    if _date_line(entry) is not None:
+        first = next(i for i, (_, line) in enumerate(lines) if line.strip())
+        lines = lines[first + 1 :]
+    blocks = parse_blocks(lines)
+    if not blocks:
+        result.findings.append(Finding("warning", "entry has a date but no text; skipped", f"{path}:{start}"))
+        return None
+    warnings: list[str] = []
+    if not entry.has_marker:
+        warnings.append(f"entry has no read-more marker {source.more_marker!r} after it")
+    if date_inferred:
+        warnings.append(f"no date line: took the neighbouring entry's date {published:%Y-%m-%d}")
+    title, title_inferred, body_lines = _title(blocks, lines)
+    if title_inferred:
+        warnings.append(f"no title line: inferred the title {title!r} from the first sentence")
+    return Draft(
+        location=f"{path}:{start}",
+        title=title,
+        body="\n".join(line for _, line in body_lines),
+        markup="listing",
+        published=published,
+        title_inferred=title_inferred,
+        date_inferred=date_inferred,
+        lang=source.lang,
+        warnings=tuple(warnings),
+    )
+
+
+def _title(
+    blocks: list[Block], lines: list[tuple[int, str]]
+) -> tuple[str, bool, list[tuple[int, str]]]:
+    """The entry's title line when it has one, else a title inferred from its first sentence."""
+    first = blocks[0]
+    if first.kind == "paragraph" and looks_like_title(first.text):
+        return first.text.strip(), False, [(n, s) for n, s in lines if n > first.line]
+    paragraph = next((b for b in blocks if b.kind in ("paragraph", "item")), first)
+    return infer_title(paragraph.text), True, lines
+
+
+def looks_like_title(text: str) -> bool:
+    """A single short line that does not end like a sentence."""
+    text = text.strip()
+    return (
+        "\n" not in text
+        and 0 < display_width(text) <= TITLE_MAX_WIDTH
+        and not text.endswith(_TITLE_END_MARKS)
+        and not _ITEM.match(text)
+        and not _URL.fullmatch(text)
+        and "$$" not in text
+        and "\\begin{" not in text
+    )
+
+
+def infer_title(text: str) -> str:
+    """The first sentence of ``text``, cut at a clause when it is too long for a title."""
+    formulas: list[tuple[str, bool]] = []
+    first_line = render_inline(text.strip().split("\n")[0], formulas)
+    cut, _ = excerpt_html(
+        f"<p>{first_line}</p>", INFERRED_TITLE_WIDTH, lambda n: display_width(formulas[n][0]) + 2
+    )
+    plain = html_to_text(cut, lambda n: f"${formulas[n][0]}$")
+    sentence = re.match(r"^(.+?[。!?!?])(?=[^”’」』)）》]|$)", plain)
+    if sentence:
+        plain = sentence.group(1)
+    plain = re.sub(r"[,,、;;::]…$", "…", plain)
+    return plain.rstrip("。.") or plain
+
+
+# --- blocks --------------------------------------------------------------------------
+
+
+def parse_blocks(lines: list[tuple[int, str]]) -> list[Block]:
+    """Paragraphs, code, list items and figures of an entry's lines."""
+    blocks: list[Block] = []
+    for kind, group in _groups(lines):
+        if kind == "code":
+            blocks.append(Block("code", _dedent([s for _, s in group]), group[0][0]))
+        else:
+            blocks.extend(_paragraph_blocks(group))
+    return _merge_figures(blocks)
+
+
+def _groups(lines: list[tuple[int, str]]) -> list[tuple[str, list[tuple[int, str]]]]:
+    groups: list[tuple[str, list[tuple[int, str]]]] = []
+    current: list[tuple[int, str]] = []
+    kind, open_env = "", False
+    for number, line in lines:
+        if not line.strip():
+            if kind == "code" or open_env:
+                current.append((number, line))
+                continue
+            _close(groups, kind, current)
+            current, kind = [], ""
+            continue
+        line_kind = "code" if _CODE_INDENT.match(line) and not open_env else "paragraph"
+        if line_kind != kind and current:
+            _close(groups, kind, current)
+            current = []
+        kind = line_kind
+        current.append((number, line))
+        if kind == "paragraph":
+            open_env = _opens_environment(current)
+    _close(groups, kind, current)
+    return groups
+
+
+def _opens_environment(group: list[tuple[int, str]]) -> bool:
+    text = "\n".join(s for _, s in group)
+    return text.count("\\begin{") > text.count("\\end{")
+
+
+def _close(groups: list[tuple[str, list[tuple[int, str]]]], kind: str, current: list[tuple[int, str]]) -> None:
+    while current and not current[-1][1].strip():
+        current.pop()
+    if current:
+        groups.append((kind, list(current)))
+
+
+def _dedent(lines: list[str]) -> str:
+    return "\n".join(line[4:] if line.startswith("    ") else line.lstrip("\t") for line in lines)
+
+
+def _paragraph_blocks(group: list[tuple[int, str]]) -> list[Block]:
+    """A paragraph, or list items when its lines start with ``1、``."""
+    blocks: list[Block] = []
+    for number, line in group:
+        item = _ITEM.match(line)
+        if item:
+            blocks.append(Block("item", line[item.end() :].strip(), number, int(item.group(1))))
+        elif blocks:
+            previous = blocks[-1]
+            blocks[-1] = Block(previous.kind, previous.text + "\n" + line.strip(), previous.line, previous.number)
+        else:
+            blocks.append(Block("paragraph", line.strip(), number))
+    return blocks
+
+
+def _merge_figures(blocks: list[Block]) -> list[Block]:
+    """The same one-line paragraph twice in a row is one figure: alt text, then caption."""
+    merged: list[Block] = []
+    for block in blocks:
+        lines = block.text.split("\n")
+        if block.kind == "paragraph" and len(lines) == 2 and lines[0] == lines[1]:
+            merged.append(Block("figure", lines[0], block.line))
+            continue
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.kind == block.kind == "paragraph"
+            and "\n" not in block.text
+            and previous.text == block.text
+        ):
+            merged[-1] = Block("figure", block.text, previous.line)
+            continue
+        merged.append(block)
+    return merged
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def render_listing(body: str) -> Rendering:
+    """A listing entry's body as HTML with formula placeholders."""
+    formulas: list[tuple[str, bool]] = []
+    figures: list[Figure] = []
+    parts: list[str] = []
+    items: list[Block] = []
+    for block in parse_blocks(list(enumerate(body.split("\n"), 1))):
+        if block.kind == "item":
+            items.append(block)
+            continue
+        if items:
+            parts.append(_render_list(items, formulas))
+            items = []
+        if block.kind == "code":
+            parts.append(f"<pre><code>{html.escape(block.text, quote=False)}</code></pre>")
+        elif block.kind == "figure":
+            figures.append(Figure(caption=block.text))
+            parts.append(f"<figure><figcaption>{render_inline(block.text, formulas)}</figcaption></figure>")
+        else:
+            parts.append(f"<p>{render_inline(block.text, formulas)}</p>")
+    if items:
+        parts.append(_render_list(items, formulas))
+    return Rendering("\n".join(parts), tuple(formulas), tuple(figures))
+
+
+def _render_list(items: list[Block], formulas: list[tuple[str, bool]]) -> str:
+    start = f' start="{items[0].number}"' if items[0].number != 1 else ""
+    lis = "".join(f"<li>{render_inline(item.text, formulas)}</li>" for item in items)
+    return f"<ol{start}>{lis}</ol>"
+
+
+def render_inline(text: str, formulas: list[tuple[str, bool]]) -> str:
+    """Escaped text with links for bare URLs and placeholders for formulas."""
+    parts: list[str] = []
+    position = 0
+    for match in _MATH.finditer(text):
+        parts.append(_render_text(text[position : match.start()]))
+        tex, display = _formula(match)
+        parts.append(f"\ue000{len(formulas)}\ue001")
+        formulas.append((tex, display))
+        position = match.end()
+    parts.append(_render_text(text[position:]))
+    joined = "".join(parts)
+    if "\n" not in joined:
+        return joined
+    # A formula on lines of its own sits inside the sentence around it.
+    joined = re.sub("\n*(\ue000\\d+\ue001)\n*", r"\1", joined)
+    return joined.replace("\n", "<br>\n")
+
+
+def _formula(match: re.Match[str]) -> tuple[str, bool]:
+    if match.group("env") is not None:
+        return match.group("env").strip(), True
+    for group, display in (("dd", True), ("bracket", True), ("paren", False), ("d", False)):
+        if match.group(group) is not None:
+            return match.group(group).strip(), display
+    raise AssertionError("unreachable: the pattern has no other group")
+
+
+def _render_text(text: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".")
+        parts.append(_escape(text[position : match.start()]))
+        parts.append(f'<a href="{html.escape(url)}">{html.escape(url, quote=False)}</a>')
+        position = match.start() + len(url)
+    parts.append(_escape(text[position:]))
+    return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text.replace("\\$", "$"), quote=False)

@@ -1,0 +1,278 @@
+"""Markdown posts: YAML (---) or TOML (+++) front matter, CommonMark with tables,
+footnotes and TeX math. ``<!--more-->`` ends the summary; drafts are skipped."""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.listing import infer_title
+from gazette.catalog.normalize import parse_number
+from gazette.models import Figure, Finding
+
+FRONT_MATTER_KEYS = frozenset(
+    "title date updated tags categories series series_index slug id summary draft lang".split()
+)
+_MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
+_FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Every element name of HTML: raw HTML naming one is left to the sanitizer; anything
+# else that looks like a tag (<eos>, <T>) is the author's text and is shown as such.
+HTML_ELEMENTS = frozenset(
+    """a abbr address area article aside audio b base bdi bdo blockquote body br button
+    canvas caption center cite code col colgroup data datalist dd del details dfn dialog div
+    dl dt em embed fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6 head header
+    hgroup hr html i iframe img input ins kbd label legend li link main map mark math menu
+    meta meter nav noscript object ol optgroup option output p param picture pre progress q
+    rp rt ruby s samp script search section select slot small source span strike strong
+    style sub summary sup svg table tbody td template textarea tfoot th thead time title tr
+    track tt u ul var video wbr""".split()
+)
+_TAG_NAME = re.compile(r"^\s*</?([A-Za-z][\w-]*)")
+
+
+class FrontMatterError(ValueError):
+    """Front matter that cannot be read; ``line`` is 1-based within the file."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def read_markdown(text: str, path: str, zone: ZoneInfo, default_lang: str) -> ReadResult:
+    """One post from one Markdown file (or nothing, for a draft)."""
+    result = ReadResult()
+    if not text.strip():
+        result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
+        return result
+    try:
+        meta, body, body_line = split_front_matter(text)
+        draft = _draft(meta, body, path, zone, default_lang, result)
+    except FrontMatterError as error:
+        result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
+        return result
+    if draft is not None:
+        result.drafts.append(draft)
+    return result
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
+    """(front matter, body, line where the body starts) of a Markdown file."""
+    lines = text.split("\n")
+    fence = lines[0].strip()
+    if fence not in ("---", "+++"):
+        return {}, text, 1
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == fence), None)
+    if end is None:
+        raise FrontMatterError(f"front matter opened with {fence} is never closed; add a {fence} line", 1)
+    raw = "\n".join(lines[1:end])
+    meta = _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
+    return meta, "\n".join(lines[end + 1 :]), end + 2
+
+
+def _parse_yaml(raw: str) -> dict[str, Any]:
+    try:
+        meta = yaml.safe_load(raw) if raw.strip() else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+        raise FrontMatterError(f"front matter is not valid YAML: {problem}; fix it", line) from None
+    if not isinstance(meta, dict):
+        raise FrontMatterError("front matter must be key: value pairs", 2)
+    return meta
+
+
+def _parse_toml(raw: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        line = int(found.group(1)) + 1 if found else 1
+        raise FrontMatterError(f"front matter is not valid TOML: {error}; fix it", line) from None
+
+
+def _draft(
+    meta: dict[str, Any], body: str, path: str, zone: ZoneInfo, default_lang: str, result: ReadResult
+) -> Draft | None:
+    location = f"{path}:1"
+    for key in sorted(set(meta) - FRONT_MATTER_KEYS):
+        result.findings.append(Finding("info", f"front matter key {key!r} is not used", location))
+    if _boolean(meta.get("draft", False), "draft"):
+        result.findings.append(Finding("info", "draft: skipped until draft is false", location))
+        return None
+    warnings: list[str] = []
+    published = _date(meta.get("date"), "date", zone)
+    if published is None:
+        published = _date_from_filename(path, zone)
+        if published is None:
+            raise FrontMatterError("no date; add `date: 2024-05-01` to the front matter", 1)
+        warnings.append(f"no date in the front matter: took {published:%Y-%m-%d} from the file name")
+    title = _string(meta.get("title", ""), "title").strip()
+    title_inferred = not title
+    if title_inferred:
+        title = infer_title(_first_text(body))
+        warnings.append(f"no title: inferred {title!r} from the first sentence")
+    summary = meta.get("summary")
+    more = _MORE.search(body)
+    return Draft(
+        location=location,
+        title=title,
+        body=body,
+        markup="markdown",
+        published=published,
+        updated=_date(meta.get("updated"), "updated", zone),
+        summary=_string(summary, "summary") if summary else (body[: more.start()] if more else ""),
+        title_inferred=title_inferred,
+        tags=_tags(meta.get("tags")) + _tags(meta.get("categories")),
+        series=_string(meta.get("series", ""), "series").strip(),
+        series_index=_index(meta.get("series_index")),
+        slug=_string(meta.get("slug", ""), "slug").strip(),
+        id=_string(meta.get("id", ""), "id").strip(),
+        lang=_string(meta.get("lang", ""), "lang").strip() or default_lang,
+        warnings=tuple(warnings),
+    )
+
+
+def _first_text(body: str) -> str:
+    for paragraph in re.split(r"\n\s*\n", _MORE.sub("", body)):
+        stripped = paragraph.strip()
+        if stripped and not stripped.startswith(("#", "```", "    ", "!", "<", "|")):
+            return stripped
+    return body.strip() or "Untitled"
+
+
+def _string(value: Any, key: str) -> str:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise FrontMatterError(f"front matter {key!r} must be text, got {type(value).__name__}", 1)
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise FrontMatterError(f"front matter {key!r} must be true or false, got {value!r}", 1)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(t.strip() for t in value.split(",") if t.strip())
+    if isinstance(value, list) and all(isinstance(t, (str, int)) for t in value):
+        return tuple(str(t).strip() for t in value if str(t).strip())
+    raise FrontMatterError("front matter tags and categories must be a list of words", 1)
+
+
+def _index(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    number = value if isinstance(value, int) and not isinstance(value, bool) else parse_number(str(value))
+    if number is None:
+        raise FrontMatterError(f"front matter 'series_index' must be a number, got {value!r}", 1)
+    return number
+
+
+def _date(value: Any, key: str, zone: ZoneInfo) -> datetime | None:
+    """A front matter date; a date without a time is midnight and naive times are local."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        except ValueError:
+            raise FrontMatterError(
+                f"front matter {key!r} is not a date: {value!r}; write it as 2024-05-01 or "
+                "2024-05-01T08:30:00+08:00",
+                1,
+            ) from None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), zone)
+    raise FrontMatterError(f"front matter {key!r} must be a date, got {value!r}", 1)
+
+
+def _date_from_filename(path: str, zone: ZoneInfo) -> datetime | None:
+    found = _FILENAME_DATE.search(path.rsplit("/", 1)[-1])
+    if not found:
+        return None
+    try:
+        return datetime(*(int(g) for g in found.groups()), tzinfo=zone)
+    except ValueError:
+        return None
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.use(footnote_plugin).use(dollarmath_plugin, double_inline=True).use(amsmath_plugin)
+    md.add_render_rule("math_inline", _inline_math)
+    md.add_render_rule("math_inline_double", _display_math)
+    md.add_render_rule("math_block", _display_math)
+    md.add_render_rule("math_block_label", _display_math)
+    md.add_render_rule("amsmath", _display_math)
+    md.add_render_rule("html_inline", _raw_html)
+    md.add_render_rule("html_block", _raw_html)
+    md.add_render_rule("image", _image)
+    return md
+
+
+def _placeholder(env: dict[str, Any], tex: str, display: bool) -> str:
+    formulas: list[tuple[str, bool]] = env["formulas"]
+    formulas.append((tex.strip(), display))
+    return f"\ue000{len(formulas) - 1}\ue001"
+
+
+def _inline_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    return _placeholder(env, tokens[idx].content, False)
+
+
+def _display_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    block = tokens[idx].block
+    mark = _placeholder(env, tokens[idx].content, True)
+    return f"<p>{mark}</p>\n" if block else mark
+
+
+def _raw_html(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    content = tokens[idx].content
+    name = _TAG_NAME.match(content)
+    if content.lstrip().startswith("<!") or (name and name.group(1).lower() in HTML_ELEMENTS):
+        return content
+    return html.escape(content, quote=False)
+
+
+def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    title = str(token.attrGet("title") or "")
+    env["figures"].append(Figure(caption=title or alt, src=str(token.attrGet("src") or "")))
+    return str(self.image(tokens, idx, options, env))
+
+
+_MARKDOWN = _parser()
+
+
+def render_markdown(body: str, summary: str) -> Rendering:
+    """The body (and the summary, when there is one) as HTML with formula placeholders."""
+    env: dict[str, Any] = {"formulas": [], "figures": []}
+    content = _MARKDOWN.render(_MORE.sub("", body), env)
+    figures = tuple(env["figures"])
+    summary_html = _MARKDOWN.render(summary, env) if summary.strip() else ""
+    return Rendering(content, tuple(env["formulas"]), figures, summary_html)

@@ -1,0 +1,142 @@
+"""TeX to MathML, each distinct formula converted once and kept.
+
+latex2mathml is lenient: an unknown command comes out as ``<mi>\\foo</mi>`` and a stray
+``&`` as a bare ampersand. Such output is treated as a failure, so a formula is either
+real MathML or shown as escaped TeX and reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from latex2mathml.converter import convert
+from lxml import etree
+
+from gazette.catalog.sanitize import sanitize
+
+# Environments that only number or label an equation: MathML gets their body.
+_NUMBERED = re.compile(r"^\s*\\begin\{(equation|displaymath)\*?\}(?P<body>.*)\\end\{\1\*?\}\s*$", re.S)
+# Environments latex2mathml lacks, rewritten to ones it has with the same layout.
+_ENVIRONMENTS = {
+    "align": ("align*", ""), "flalign": ("align*", ""), "flalign*": ("align*", ""),
+    "aligned": ("split", ""), "eqnarray": ("array", "{rcl}"), "eqnarray*": ("array", "{rcl}"),
+    "gather": ("array", "{c}"), "gather*": ("array", "{c}"), "gathered": ("array", "{c}"),
+    "multline": ("array", "{c}"), "multline*": ("array", "{c}"),
+}  # fmt: skip
+_ROW_SPACING = re.compile(r"\\\\\s*\[[^\]]*\]")
+_LABELS = re.compile(r"\\(?:label|tag\*?)\{[^{}]*\}|\\(?:nonumber|notag)\b")
+_UNKNOWN_COMMAND = re.compile(r"<m[io][^>]*>\\[A-Za-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula as written and, when it converted, its MathML (``error`` otherwise)."""
+
+    tex: str
+    display: bool
+    mathml: str = ""
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return formula_key(self.tex, self.display)
+
+
+def formula_key(tex: str, display: bool) -> str:
+    return hashlib.sha1(f"{int(display)}{tex}".encode(), usedforsecurity=False).hexdigest()
+
+
+class MathConverter:
+    """Converts formulas, remembering every result (seeded from the state database)."""
+
+    def __init__(self, known: Iterable[Formula] = ()) -> None:
+        self._known = {f.key: f for f in known}
+        self.fresh: dict[str, Formula] = {}
+
+    def unknown_keys(self, wanted: Iterable[tuple[str, bool]]) -> set[str]:
+        """Keys of these formulas that this converter has not seen yet."""
+        keys = {formula_key(tex, display) for tex, display in wanted}
+        return {k for k in keys if k not in self._known and k not in self.fresh}
+
+    def remember(self, stored: Iterable[Formula]) -> None:
+        self._known.update((f.key, f) for f in stored)
+
+    def convert(self, tex: str, display: bool) -> Formula:
+        key = formula_key(tex, display)
+        found = self._known.get(key) or self.fresh.get(key)
+        if found is None:
+            found = _convert(tex, display)
+            self.fresh[key] = found
+        return found
+
+
+def _convert(tex: str, display: bool) -> Formula:
+    prepared = prepare_tex(tex)
+    problem = _precheck(prepared)
+    if problem:
+        return Formula(tex, display, error=problem)
+    try:
+        converted = convert(prepared, display="block" if display else "inline")
+    except Exception as error:  # noqa: BLE001 - latex2mathml raises anything on bad TeX
+        return Formula(tex, display, error=f"cannot convert: {type(error).__name__}: {error}")
+    unknown = _UNKNOWN_COMMAND.search(converted)
+    if unknown:
+        command = unknown.group(0).split(">", 1)[1]
+        return Formula(tex, display, error=f"unsupported command {command}")
+    mathml = _with_annotation(converted, tex)
+    try:
+        etree.fromstring(mathml)
+    except etree.XMLSyntaxError:
+        return Formula(tex, display, error="conversion gave malformed MathML")
+    # latex2mathml copies \text{...} through unescaped, so its output is sanitized too.
+    return Formula(tex, display, mathml=sanitize(mathml))
+
+
+def prepare_tex(tex: str) -> str:
+    """Strip numbering and labels, which MathML has no use for, and unwrap equation."""
+    tex = _LABELS.sub("", tex).strip()
+    numbered = _NUMBERED.match(tex)
+    if numbered:
+        tex = numbered.group("body").strip()
+    for env, (replacement, columns) in _ENVIRONMENTS.items():
+        tex = tex.replace(f"\\begin{{{env}}}", f"\\begin{{{replacement}}}{columns}")
+        tex = tex.replace(f"\\end{{{env}}}", f"\\end{{{replacement}}}")
+    return _ROW_SPACING.sub(r"\\\\", tex)
+
+
+def _precheck(tex: str) -> str:
+    if not tex.strip():
+        return "empty formula"
+    depth = 0
+    for match in re.finditer(r"\\.|[{}]", tex, re.S):
+        token = match.group(0)
+        depth += 1 if token == "{" else -1 if token == "}" else 0
+        if depth < 0:
+            return "unbalanced braces: a } closes nothing"
+    if depth:
+        return "unbalanced braces: a { is never closed"
+    begins = re.findall(r"\\begin\{([^}]*)\}", tex)
+    ends = re.findall(r"\\end\{([^}]*)\}", tex)
+    if sorted(begins) != sorted(ends):
+        return "unmatched \\begin/\\end"
+    return ""
+
+
+def _with_annotation(mathml: str, tex: str) -> str:
+    """Wrap the presentation in <semantics> and keep the TeX as an annotation."""
+    open_end = mathml.index(">") + 1
+    close_start = mathml.rindex("</math>")
+    inner = mathml[open_end:close_start]
+    annotation = f'<annotation encoding="application/x-tex">{html.escape(tex, quote=False)}</annotation>'
+    return f"{mathml[:open_end]}<semantics><mrow>{inner}</mrow>{annotation}</semantics></math>"
+
+
+def fallback_html(formula: Formula) -> str:
+    """A formula that did not convert: its TeX, escaped, marked for styling."""
+    delimiter = "$$" if formula.display else "$"
+    tex = html.escape(f"{delimiter}{formula.tex}{delimiter}", quote=False)
+    return f'<code class="math-error">{tex}</code>'

@@ -1,0 +1,315 @@
+"""One pass over every source into the stored catalog.
+
+Read → merge duplicates → fill in series → match each post to its record (keeping ids)
+→ render only what changed → write. Runs inside one transaction; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from gazette.catalog.draft import Draft
+from gazette.catalog.identity import RecordIndex, SlugRegistry, body_hash, make_slug, mint_id
+from gazette.catalog.math import MathConverter
+from gazette.catalog.normalize import detect_series
+from gazette.catalog.render import finish_rendering, render_key, render_markup
+from gazette.catalog.sources import read_sources
+from gazette.config import Settings
+from gazette.models import Finding
+from gazette.store import (
+    PostKey,
+    insert_posts,
+    load_formulas,
+    load_post_keys,
+    mark_removed,
+    mark_seen,
+    save_formulas,
+    update_posts,
+)
+
+RENDER_CHUNK = 500
+
+
+@dataclass
+class SyncReport:
+    """What a pass found and did."""
+
+    findings: list[Finding] = field(default_factory=list)
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rendered: int = 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+@dataclass
+class _Merged:
+    draft: Draft
+    locations: list[str]
+    warnings: list[str]
+
+
+@dataclass
+class _Planned:
+    draft: Draft
+    id: str
+    slug: str
+    updated: datetime
+    locations: list[str]
+    warnings: list[str]
+    body_hash: str
+    render_key: str
+    content_hash: str
+    existing: PostKey | None
+
+
+def sync_catalog(settings: Settings, connection: Connection, now: datetime) -> SyncReport:
+    """Bring the stored catalog in line with the sources, as of ``now``."""
+    report = SyncReport()
+    read = read_sources(settings, connection, now.astimezone(settings.site.zone).date())
+    report.findings.extend(read.findings)
+    merged = _merge_duplicates([d for d in read.drafts if d.published is not None])
+    merged = _with_series(merged)
+    keys = load_post_keys(connection)
+    planned = _plan(merged, keys, settings, now)
+    _write(connection, planned, settings, now, report)
+    _remove_missing(connection, keys, planned, now, report)
+    return report
+
+
+# --- merging and series --------------------------------------------------------------
+
+
+def _merge_duplicates(drafts: list[Draft]) -> list[_Merged]:
+    """The same post from several sources is one post with every location."""
+    merged: list[_Merged] = []
+    by_key: dict[str, _Merged] = {}
+    for draft in drafts:
+        keys = _identity_keys(draft)
+        found = next((by_key[k] for k in keys if k in by_key), None)
+        if found is None:
+            found = _Merged(draft, list(_locations(draft)), list(draft.warnings))
+            merged.append(found)
+        else:
+            found.locations.extend(_locations(draft))
+            found.warnings.extend(_conflicts(found.draft, draft))
+        for key in keys:
+            by_key.setdefault(key, found)
+    return merged
+
+
+def _identity_keys(draft: Draft) -> list[str]:
+    if draft.id:
+        return [f"id:{draft.id}"]
+    assert draft.published is not None
+    return [f"body:{body_hash(draft.body)}", f"title:{draft.published.date()}:{draft.title}"]
+
+
+def _locations(draft: Draft) -> tuple[str, ...]:
+    return draft.rendered.sources if draft.rendered is not None else (draft.location,)
+
+
+def _conflicts(kept: Draft, other: Draft) -> list[str]:
+    notes = []
+    for name in ("title", "published", "tags", "series", "summary"):
+        mine, theirs = getattr(kept, name), getattr(other, name)
+        if mine != theirs and theirs:
+            shown = theirs.isoformat() if isinstance(theirs, datetime) else theirs
+            notes.append(
+                f"also in {other.location} with a different {name} ({shown!r}); "
+                f"kept the one from {kept.location}"
+            )
+    return notes
+
+
+def _with_series(merged: list[_Merged]) -> list[_Merged]:
+    """Series from the title when the source names none; missing indexes by date order."""
+    updated: list[_Merged] = []
+    for item in merged:
+        draft = item.draft
+        if not draft.series:
+            match = detect_series(draft.title)
+            if match is not None:
+                draft = replace(draft, series=match.name, series_index=match.index)
+        updated.append(_Merged(draft, item.locations, item.warnings))
+    members: dict[str, list[_Merged]] = defaultdict(list)
+    for item in updated:
+        if item.draft.series:
+            members[item.draft.series].append(item)
+    for items in members.values():
+        taken = {i.draft.series_index for i in items}
+        ordered = sorted(items, key=lambda i: (i.draft.published, i.draft.title))
+        next_index = 1
+        for item in ordered:
+            if item.draft.series_index is None:
+                while next_index in taken:
+                    next_index += 1
+                item.draft = replace(item.draft, series_index=next_index)
+                taken.add(next_index)
+    return updated
+
+
+# --- identity ------------------------------------------------------------------------
+
+
+def _plan(merged: list[_Merged], keys: list[PostKey], settings: Settings, now: datetime) -> list[_Planned]:
+    index = RecordIndex.of(keys)
+    slugs = SlugRegistry()
+    for key in keys:
+        slugs.reserve(key.slug)
+    width = settings.catalog.excerpt_width
+    planned = []
+    for item in sorted(merged, key=lambda m: (m.draft.published, m.draft.location)):
+        draft = item.draft
+        assert draft.published is not None
+        hashed = body_hash(draft.body)
+        wanted_slug = draft.slug or make_slug(draft.title)
+        existing = index.match(draft, hashed, wanted_slug)
+        if existing is not None:
+            post_id = existing.id
+            slug = existing.slug if not draft.slug or draft.slug == existing.slug else slugs.unique(draft.slug)
+        else:
+            slug = slugs.unique(wanted_slug)
+            post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
+        content_hash = _content_hash(draft, hashed)
+        planned.append(
+            _Planned(
+                draft=draft,
+                id=post_id,
+                slug=slug,
+                updated=_updated(draft, existing, content_hash, now),
+                locations=item.locations,
+                warnings=item.warnings,
+                body_hash=hashed,
+                render_key=render_key(draft, width),
+                content_hash=content_hash,
+                existing=existing,
+            )
+        )
+    return planned
+
+
+def _content_hash(draft: Draft, hashed: str) -> str:
+    """What a reader sees change: a change here bumps ``updated``."""
+    assert draft.published is not None
+    parts = [draft.title, hashed, draft.summary, *draft.tags, draft.series, str(draft.series_index)]
+    parts.append(draft.published.isoformat())
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _updated(draft: Draft, existing: PostKey | None, content_hash: str, now: datetime) -> datetime:
+    assert draft.published is not None
+    if draft.updated is not None:
+        return max(draft.updated, draft.published)
+    if existing is None:
+        return draft.published
+    if existing.content_hash == content_hash:
+        return datetime.fromisoformat(existing.updated)
+    return max(now, draft.published)
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _write(connection: Connection, planned: list[_Planned], settings: Settings, now: datetime, report: SyncReport) -> None:
+    stamp = now.isoformat()
+    converter = MathConverter()
+    to_render = [p for p in planned if p.existing is None or p.existing.render_key != p.render_key]
+    for start in range(0, len(to_render), RENDER_CHUNK):
+        chunk = to_render[start : start + RENDER_CHUNK]
+        rows = _render_chunk(connection, chunk, converter, settings, stamp)
+        insert_posts(connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is None])
+        update_posts(connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is not None])
+        report.rendered += len(chunk)
+    rendered_ids = {p.id for p in to_render}
+    metadata_rows = []
+    for plan in planned:
+        if plan.id in rendered_ids:
+            continue
+        row = _metadata_row(plan)
+        assert plan.existing is not None
+        if row["record_hash"] != plan.existing.record_hash:
+            metadata_rows.append(row)
+    update_posts(connection, metadata_rows)
+    mark_seen(connection, (p.id for p in planned), stamp)
+    report.added = sum(p.existing is None for p in planned)
+    report.changed = sum(p.existing is not None and p.existing.content_hash != p.content_hash for p in planned)
+    report.unchanged = len(planned) - report.added - report.changed
+
+
+def _render_chunk(
+    connection: Connection, chunk: list[_Planned], converter: MathConverter, settings: Settings, stamp: str
+) -> list[dict[str, Any]]:
+    renderings = [render_markup(p.draft) for p in chunk]
+    wanted = [f for r in renderings for f in r.formulas]
+    converter.remember(load_formulas(connection, converter.unknown_keys(wanted)))
+    before = set(converter.fresh)
+    rows = []
+    for plan, rendering in zip(chunk, renderings, strict=True):
+        rendered = finish_rendering(plan.draft, rendering, converter, settings.catalog.excerpt_width)
+        row = _metadata_row(plan)
+        row.update(
+            summary_html=rendered.summary_html,
+            summary_text=rendered.summary_text,
+            content_html=rendered.content_html,
+            content_text=rendered.content_text,
+            figures=[{"caption": f.caption, "src": f.src} for f in rendered.figures],
+            render_key=plan.render_key,
+            render_warnings=list(rendered.warnings),
+        )
+        if plan.existing is None:
+            row.update(first_seen=stamp, last_seen=stamp)
+        rows.append(row)
+    save_formulas(connection, [f for k, f in converter.fresh.items() if k not in before])
+    return rows
+
+
+def _metadata_row(plan: _Planned) -> dict[str, Any]:
+    """Every stored field but the rendering, and the hash that tells whether it changed."""
+    draft = plan.draft
+    assert draft.published is not None
+    row: dict[str, Any] = {
+        "id": plan.id,
+        "slug": plan.slug,
+        "title": draft.title,
+        "title_inferred": draft.title_inferred,
+        "published": draft.published.isoformat(),
+        "updated": plan.updated.isoformat(),
+        "tags": list(dict.fromkeys(draft.tags)),
+        "series": draft.series,
+        "series_index": draft.series_index,
+        "lang": draft.lang,
+        "sources": plan.locations,
+        "warnings": plan.warnings,
+        "body_hash": plan.body_hash,
+        "content_hash": plan.content_hash,
+    }
+    row["record_hash"] = hashlib.sha256(
+        json.dumps([row, plan.render_key], sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    return row
+
+
+def _remove_missing(
+    connection: Connection, keys: list[PostKey], planned: list[_Planned], now: datetime, report: SyncReport
+) -> None:
+    """A post no source has any more leaves the catalog (its record stays, marked removed)."""
+    present = {p.id for p in planned}
+    gone = [k for k in keys if not k.removed and k.id not in present]
+    mark_removed(connection, [k.id for k in gone], now.isoformat())
+    report.removed = len(gone)
+    for key in gone:
+        report.findings.append(
+            Finding("warning", f"post {key.title!r} ({key.id}) is in no source any more; it left the catalog")
+        )

@@ -1,0 +1,299 @@
+"""Settings: the TOML config file plus ``GAZETTE_*`` environment overrides.
+
+Loaded once into frozen, validated models. Any problem stops with a ConfigError that
+names the file, the key (and its line when it can be found) and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gazette.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/gazette.toml")
+ENV_PREFIX = "GAZETTE_"
+# Variables that are not settings: where the config is, and secrets.
+NON_SETTING_VARIABLES = frozenset({"GAZETTE_CONFIG", "GAZETTE_SECRET_KEY"})
+POST_URL_FIELDS = frozenset({"slug", "id", "year", "month", "day"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SiteSettings(_Section):
+    title: str = Field(min_length=1)
+    url: str
+    language: str = "en"
+    timezone: str = "UTC"
+    description: str = ""
+    author: str = ""
+    post_url: str = "posts/{slug}/"
+    tag_authority: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an absolute http(s) URL such as https://example.org/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("post_url")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        unknown = set(re.findall(r"{(\w*)}", value)) - POST_URL_FIELDS
+        if unknown:
+            allowed = ", ".join(f"{{{name}}}" for name in sorted(POST_URL_FIELDS))
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}; use {allowed}")
+        if "{slug}" not in value and "{id}" not in value:
+            raise ValueError("must contain {slug} or {id} so that every post gets its own URL")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def authority(self) -> str:
+        """The tagging authority of minted tag URIs (RFC 4151): the site's host by default."""
+        if self.tag_authority:
+            return self.tag_authority
+        return re.sub(r"^https?://([^/:]+).*$", r"\1", self.url)
+
+
+class SourceSettings(_Section):
+    path: str = Field(min_length=1)
+    format: Literal["listing", "markdown", "jsonl", "feed"]
+    year: int | None = Field(default=None, ge=1970, le=2200)
+    order: Literal["ascending", "descending"] = "ascending"
+    encoding: str = "utf-8"
+    more_marker: str = Field(default="点击阅读全文...", min_length=1)
+    lang: str = ""
+    timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError("unknown encoding; use a Python codec name such as gb18030") from None
+        return value
+
+    @property
+    def is_url(self) -> bool:
+        return self.path.startswith(("http://", "https://"))
+
+
+class CatalogSettings(_Section):
+    excerpt_width: int = Field(default=240, ge=20, le=5000)
+
+
+class FeedsSettings(_Section):
+    output: str = "public"
+
+
+class DigestSettings(_Section):
+    schedule: str = "0 8 * * mon"
+    unsubscribe_url: str = ""
+
+
+class MailSettings(_Section):
+    provider: Literal["outbox", "smtp", "postmark", "sendgrid", "mailgun", "resend", "ses"] = (
+        "outbox"
+    )
+    sender: str = Field(default="", alias="from")
+
+
+class StateSettings(_Section):
+    database: str = "sqlite:///state/gazette.db"
+
+
+class Settings(_Section):
+    site: SiteSettings
+    sources: list[SourceSettings] = Field(min_length=1)
+    catalog: CatalogSettings = CatalogSettings()
+    feeds: FeedsSettings = FeedsSettings()
+    digest: DigestSettings = DigestSettings()
+    mail: MailSettings = MailSettings()
+    state: StateSettings = StateSettings()
+    config_path: Path = Path()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        return (self.base_dir / relative).resolve()
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL, with a relative SQLite path made relative to the config."""
+        url = self.state.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+            rest = url[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str(self.resolve(rest))
+        return url
+
+
+def config_path_from(explicit: str | os.PathLike[str] | None) -> Path:
+    """Where the config is: the --config option, then $GAZETTE_CONFIG, then the default."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("GAZETTE_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read, override from the environment, and validate the config at ``path``."""
+    config_path = config_path_from(path)
+    text = _read_config_text(config_path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{config_path}: not valid TOML: {error}; fix the syntax there") from None
+    _apply_environment(data, os.environ if environ is None else environ, config_path)
+    data["config_path"] = config_path.resolve()
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, config_path, text)) from None
+
+
+def _read_config_text(config_path: Path) -> str:
+    try:
+        return config_path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: config file not found; pass --config PATH or set GAZETTE_CONFIG"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{config_path}: not UTF-8 (byte {error.start}); save the file as UTF-8"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{config_path}: cannot read: {error.strerror}") from None
+
+
+def _section_models() -> dict[str, type[BaseModel]]:
+    models: dict[str, type[BaseModel]] = {}
+    for name, field in Settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            models[name] = annotation
+    return models
+
+
+def _apply_environment(data: dict[str, Any], environ: Any, config_path: Path) -> None:
+    """GAZETTE_<SECTION>_<KEY>=value overrides [section] key, e.g. GAZETTE_STATE_DATABASE."""
+    sections = _section_models()
+    for variable, value in sorted(environ.items()):
+        if not variable.startswith(ENV_PREFIX) or variable in NON_SETTING_VARIABLES:
+            continue
+        section, _, key = variable[len(ENV_PREFIX) :].lower().partition("_")
+        if section not in sections:
+            continue
+        model = sections[section]
+        known = {f.alias or n for n, f in model.model_fields.items()}
+        if key not in known:
+            raise ConfigError(
+                f"{variable}: [{section}] has no key {key!r}; known keys: "
+                f"{', '.join(sorted(known))}; unset the variable or fix its name"
+            )
+        table = data.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{config_path}: [{section}] must be a table")
+        table[key] = value
+
+
+def _describe(error: ValidationError, config_path: Path, text: str) -> str:
+    """The first validation problem as one line: file:line: key: problem; fix."""
+    first = error.errors()[0]
+    loc = [part for part in first["loc"] if part != "__root__"]
+    key = _key_name(loc)
+    line = _line_of(text, loc)
+    where = f"{config_path}:{line}" if line else str(config_path)
+    return f"{where}: {key}: {_problem_and_fix(first, loc)}"
+
+
+def _key_name(loc: list[Any]) -> str:
+    if not loc:
+        return "(top level)"
+    if loc[0] == "sources" and len(loc) > 1 and isinstance(loc[1], int):
+        head = f"[[sources]] #{loc[1] + 1}"
+        rest = loc[2:]
+    elif len(loc) > 1:
+        head, rest = f"[{loc[0]}]", loc[1:]
+    else:
+        return f"[{loc[0]}]" if loc[0] in _section_models() or loc[0] == "sources" else str(loc[0])
+    return f"{head} {'.'.join(str(p) for p in rest)}".strip()
+
+
+def _problem_and_fix(detail: Any, loc: list[Any]) -> str:
+    kind = detail["type"]
+    name = str(loc[-1]) if loc else "key"
+    section = _key_name(loc[:-1]) if len(loc) > 1 else "the top level"
+    if kind == "missing":
+        return f"required but missing; add `{name} = ...` under {section}"
+    if kind == "extra_forbidden":
+        return f"unknown key; remove it or fix its spelling (see the README's config reference)"
+    if kind == "literal_error":
+        expected = detail.get("ctx", {}).get("expected", "")
+        return f"got {detail.get('input')!r}; use one of {expected}"
+    if kind == "value_error":
+        return f"got {detail.get('input')!r}: {detail['msg'].removeprefix('Value error, ')}"
+    return f"got {detail.get('input')!r}: {detail['msg'].lower()}; fix the value"
+
+
+def _line_of(text: str, loc: list[Any]) -> int | None:
+    """Best effort: the line where the key at ``loc`` (or its table) is written."""
+    if not loc:
+        return None
+    section, index = str(loc[0]), 0
+    key = str(loc[-1]) if len(loc) > 1 and not isinstance(loc[-1], int) else None
+    if section == "sources" and len(loc) > 1 and isinstance(loc[1], int):
+        index = loc[1]
+        key = str(loc[2]) if len(loc) > 2 else None
+    header = re.compile(r"^\s*\[\[?\s*" + re.escape(section) + r"\s*\]\]?\s*(#.*)?$")
+    seen, start = -1, None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        if header.match(line):
+            seen += 1
+            if seen == index:
+                start = number
+                break
+    if start is None:
+        return None
+    if key is None:
+        return start
+    key_line = re.compile(r"^\s*\"?" + re.escape(key) + r"\"?\s*=")
+    for number in range(start, len(lines)):
+        line = lines[number]
+        if re.match(r"^\s*\[", line):
+            break
+        if key_line.match(line):
+            return number + 1
+    return start

@@ -1,0 +1,58 @@
+"""The typed data every stage passes on: frozen, tz-aware, free of I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure of a post: its caption (or alt text) and, when known, the image's URL."""
+
+    caption: str
+    src: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something `gazette check` reports: what, where (path:line) and how bad."""
+
+    severity: Severity
+    message: str
+    location: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One normalized post of the catalog."""
+
+    id: str
+    slug: str
+    url: str
+    title: str
+    published: datetime
+    updated: datetime
+    summary_html: str
+    summary_text: str
+    content_html: str
+    content_text: str
+    title_inferred: bool = False
+    tags: tuple[str, ...] = ()
+    series: str = ""
+    series_index: int | None = None
+    figures: tuple[Figure, ...] = ()
+    lang: str = ""
+    sources: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def is_visible(self, now: datetime) -> bool:
+        """A post dated in the future stays out of feeds and digests until its time."""
+        return self.published <= now

@@ -1,0 +1,286 @@
+"""The state database (SQLite by default, any SQLAlchemy URL): the catalog's records,
+converted formulas, fetched feeds and small settings. The scheduler's job store will
+share it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from gazette.catalog.math import Formula
+from gazette.errors import StateError
+
+SCHEMA_VERSION = "1"
+metadata = MetaData()
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("slug", String, nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("title_inferred", Boolean, nullable=False, default=False),
+    Column("published", String(40), nullable=False),  # RFC 3339 with its offset
+    Column("updated", String(40), nullable=False),
+    Column("summary_html", Text, nullable=False),
+    Column("summary_text", Text, nullable=False),
+    Column("content_html", Text, nullable=False),
+    Column("content_text", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list
+    Column("series", Text, nullable=False),
+    Column("series_index", Integer),
+    Column("figures", Text, nullable=False),  # JSON list of {caption, src}
+    Column("lang", String(35), nullable=False),
+    Column("sources", Text, nullable=False),  # JSON list of path:line
+    Column("warnings", Text, nullable=False),  # JSON list: the reader's and the renderer's
+    Column("render_warnings", Text, nullable=False),
+    Column("render_key", String(64), nullable=False),
+    Column("body_hash", String(64), nullable=False, index=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("first_seen", String(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),
+    Column("removed_at", String(40), index=True),
+)
+
+formulas = Table(
+    "formulas",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("tex", Text, nullable=False),
+    Column("display", Boolean, nullable=False),
+    Column("mathml", Text, nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("url", String, primary_key=True),
+    Column("etag", String),
+    Column("last_modified", String),
+    Column("body", LargeBinary, nullable=False),
+)
+
+settings_table = Table(
+    "gazette_meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostKey:
+    """What matching needs of a stored post, without its (large) rendered text."""
+
+    id: str
+    slug: str
+    title: str
+    published: str
+    updated: str
+    body_hash: str
+    render_key: str
+    content_hash: str
+    record_hash: str
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFetch:
+    etag: str | None
+    last_modified: str | None
+    body: bytes
+
+
+class Store:
+    """One state database. Every change happens inside ``transaction()``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        try:
+            metadata.create_all(self.engine)
+            with self.engine.begin() as connection:
+                self._check_version(connection)
+        except SQLAlchemyError as error:
+            raise StateError(f"{url}: cannot open the state database: {error.orig or error}") from None
+
+    def _check_version(self, connection: Connection) -> None:
+        found = connection.execute(
+            select(settings_table.c.value).where(settings_table.c.key == "schema_version")
+        ).scalar()
+        if found is None:
+            connection.execute(settings_table.insert().values(key="schema_version", value=SCHEMA_VERSION))
+        elif found != SCHEMA_VERSION:
+            raise StateError(
+                f"{self.url}: state schema {found} is not {SCHEMA_VERSION}; "
+                "use the gazette version that wrote it, or a new database"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """All or nothing: an exception inside rolls every change back."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            raise StateError(f"{self.url}: state database error: {error.orig or error}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as error:
+        raise StateError(
+            f"{url}: not a usable database URL ({error}); set [state] database, "
+            "e.g. sqlite:///state/gazette.db"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+# --- posts ---------------------------------------------------------------------------
+
+
+def load_post_keys(connection: Connection) -> list[PostKey]:
+    columns = [posts.c[name] for name in PostKey.__slots__ if name != "removed"]
+    rows = connection.execute(select(*columns, posts.c.removed_at))
+    return [PostKey(*row[:-1], removed=row[-1] is not None) for row in rows]
+
+
+def insert_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(posts.insert(), [_encoded(row) for row in rows])
+
+
+def update_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    for row in rows:
+        values = _encoded(row)
+        connection.execute(update(posts).where(posts.c.id == values.pop("id")).values(**values))
+
+
+def mark_seen(connection: Connection, ids: Iterable[str], now: str) -> None:
+    """Every present post was seen now; a returning post is no longer removed."""
+    chunk: list[str] = []
+    for post_id in ids:
+        chunk.append(post_id)
+        if len(chunk) == 500:
+            _mark_seen_chunk(connection, chunk, now)
+            chunk = []
+    _mark_seen_chunk(connection, chunk, now)
+
+
+def _mark_seen_chunk(connection: Connection, ids: list[str], now: str) -> None:
+    if ids:
+        connection.execute(
+            update(posts).where(posts.c.id.in_(ids)).values(last_seen=now, removed_at=None)
+        )
+
+
+def mark_removed(connection: Connection, ids: Sequence[str], now: str) -> None:
+    for start in range(0, len(ids), 500):
+        connection.execute(
+            update(posts).where(posts.c.id.in_(ids[start : start + 500])).values(removed_at=now)
+        )
+
+
+def iter_post_rows(connection: Connection, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Present posts, newest first, decoded; streamed so memory stays flat."""
+    query = (
+        select(posts)
+        .where(posts.c.removed_at.is_(None))
+        .order_by(posts.c.published.desc(), posts.c.id)
+        .execution_options(yield_per=batch)
+    )
+    for row in connection.execute(query):
+        yield _decoded(dict(row._mapping))
+
+
+def removed_posts(connection: Connection) -> list[dict[str, Any]]:
+    query = select(posts.c.id, posts.c.title, posts.c.sources, posts.c.removed_at).where(
+        posts.c.removed_at.is_not(None)
+    )
+    return [_decoded(dict(row._mapping)) for row in connection.execute(query)]
+
+
+_JSON_COLUMNS = ("tags", "figures", "sources", "warnings", "render_warnings")
+
+
+def _encoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v for k, v in row.items()}
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: json.loads(v) if k in _JSON_COLUMNS else v for k, v in row.items()}
+
+
+# --- formulas, fetches, settings -----------------------------------------------------
+
+
+def load_formulas(connection: Connection, keys: Iterable[str]) -> list[Formula]:
+    found: list[Formula] = []
+    wanted = list(set(keys))
+    for start in range(0, len(wanted), 500):
+        query = select(formulas).where(formulas.c.key.in_(wanted[start : start + 500]))
+        for row in connection.execute(query):
+            found.append(Formula(row.tex, row.display, row.mathml, row.error))
+    return found
+
+
+def save_formulas(connection: Connection, converted: Iterable[Formula]) -> None:
+    rows = [
+        {"key": f.key, "tex": f.tex, "display": f.display, "mathml": f.mathml, "error": f.error}
+        for f in converted
+    ]
+    if rows:
+        connection.execute(formulas.insert(), rows)
+
+
+def cached_fetch(connection: Connection, url: str) -> CachedFetch | None:
+    row = connection.execute(select(fetches).where(fetches.c.url == url)).first()
+    return CachedFetch(row.etag, row.last_modified, row.body) if row else None
+
+
+def save_fetch(connection: Connection, url: str, fetch: CachedFetch) -> None:
+    connection.execute(fetches.delete().where(fetches.c.url == url))
+    connection.execute(
+        fetches.insert().values(
+            url=url, etag=fetch.etag, last_modified=fetch.last_modified, body=fetch.body
+        )
+    )
