@@ -107,7 +107,8 @@ def _table_row(post: Post) -> str:
 
 def _fit(text: str, width: int) -> str:
     """Cut and pad to ``width`` display columns (a CJK character takes two)."""
-    out, used = [], 0
+    out: list[str] = []
+    used = 0
     for char in text:
         char_width = display_width(char)
         if used + char_width > width - 1 and len(text) > len(out) + 1:

@@ -6,6 +6,7 @@ names the file, the key (and its line when it can be found) and the fix.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tomllib
@@ -90,8 +91,6 @@ class SourceSettings(_Section):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:
-        import codecs
-
         try:
             codecs.lookup(value)
         except LookupError:
@@ -258,7 +257,7 @@ def _problem_and_fix(detail: Any, loc: list[Any]) -> str:
     if kind == "missing":
         return f"required but missing; add `{name} = ...` under {section}"
     if kind == "extra_forbidden":
-        return f"unknown key; remove it or fix its spelling (see the README's config reference)"
+        return "unknown key; remove it or fix its spelling (see the README's config reference)"
     if kind == "literal_error":
         expected = detail.get("ctx", {}).get("expected", "")
         return f"got {detail.get('input')!r}; use one of {expected}"

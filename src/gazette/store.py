@@ -126,14 +126,18 @@ class Store:
             with self.engine.begin() as connection:
                 self._check_version(connection)
         except SQLAlchemyError as error:
-            raise StateError(f"{url}: cannot open the state database: {error.orig or error}") from None
+            raise StateError(
+                f"{url}: cannot open the state database: {_reason(error)}"
+            ) from None
 
     def _check_version(self, connection: Connection) -> None:
         found = connection.execute(
             select(settings_table.c.value).where(settings_table.c.key == "schema_version")
         ).scalar()
         if found is None:
-            connection.execute(settings_table.insert().values(key="schema_version", value=SCHEMA_VERSION))
+            connection.execute(
+                settings_table.insert().values(key="schema_version", value=SCHEMA_VERSION)
+            )
         elif found != SCHEMA_VERSION:
             raise StateError(
                 f"{self.url}: state schema {found} is not {SCHEMA_VERSION}; "
@@ -147,10 +151,14 @@ class Store:
             with self.engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as error:
-            raise StateError(f"{self.url}: state database error: {error.orig or error}") from None
+            raise StateError(f"{self.url}: state database error: {_reason(error)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).split("\n")[0]
 
 
 def _engine(url: str) -> Engine:
@@ -181,7 +189,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def load_post_keys(connection: Connection) -> list[PostKey]:
     columns = [posts.c[name] for name in PostKey.__slots__ if name != "removed"]
     rows = connection.execute(select(*columns, posts.c.removed_at))
-    return [PostKey(*row[:-1], removed=row[-1] is not None) for row in rows]
+    return [PostKey(*row[:-1], row[-1] is not None) for row in rows]
 
 
 def insert_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -243,7 +251,9 @@ _JSON_COLUMNS = ("tags", "figures", "sources", "warnings", "render_warnings")
 
 
 def _encoded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v for k, v in row.items()}
+    return {
+        k: json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v for k, v in row.items()
+    }
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,11 @@ def update_catalog(settings: Settings, store: Store, now: datetime) -> SyncRepor
         report = sync_catalog(settings, connection, now)
         if report.errors:
             first = report.errors[0]
-            more = f" (and {len(report.errors) - 1} more; run `gazette check`)" if len(report.errors) > 1 else ""
+            more = (
+                f" (and {len(report.errors) - 1} more; run `gazette check`)"
+                if len(report.errors) > 1
+                else ""
+            )
             raise SourceError(f"{first.location}: {first.message}{more}")
     return report
 
@@ -64,7 +68,10 @@ def _post_findings(settings: Settings, connection: Connection, now: datetime) ->
 
 
 def iter_posts(
-    settings: Settings, connection: Connection, now: datetime | None = None, include_future: bool = False
+    settings: Settings,
+    connection: Connection,
+    now: datetime | None = None,
+    include_future: bool = False,
 ) -> Iterator[Post]:
     """The catalog's posts, newest first (future ones only when asked)."""
     for row in iter_post_rows(connection):

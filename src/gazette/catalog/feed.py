@@ -8,6 +8,7 @@ Last-Modified), and a feed that cannot be fetched falls back to the last good co
 from __future__ import annotations
 
 import calendar
+import html
 import json
 import re
 from collections.abc import Callable
@@ -86,7 +87,9 @@ def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> Non
     try:
         safe_xml.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
-        raise FeedFormatError(f"refused: the feed declares entities ({type(error).__name__})") from None
+        raise FeedFormatError(
+            f"refused: the feed declares entities ({type(error).__name__})"
+        ) from None
     except safe_xml.ParseError as error:
         raise FeedFormatError(f"not well-formed XML: {error}") from None
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
@@ -99,7 +102,9 @@ def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> Non
         line = lines[number] if number < len(lines) else 1
         draft = _xml_entry(entry, f"{path}:{line}", feed_lang)
         if draft is None:
-            result.findings.append(Finding("warning", "entry has no date; skipped", f"{path}:{line}"))
+            result.findings.append(
+                Finding("warning", "entry has no date; skipped", f"{path}:{line}")
+            )
         else:
             result.drafts.append(draft)
 
@@ -154,7 +159,9 @@ def _read_json_feed(data: bytes, path: str, lang: str, result: ReadResult) -> No
 
 def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft | None:
     try:
-        published = datetime.fromisoformat(str(item.get("date_published") or item.get("date_modified")))
+        published = datetime.fromisoformat(
+            str(item.get("date_published") or item.get("date_modified"))
+        )
     except ValueError:
         return None
     if published.tzinfo is None:
@@ -176,6 +183,4 @@ def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft | None:
 
 
 def _escape_text(text: Any) -> str:
-    import html
-
     return f"<p>{html.escape(str(text))}</p>" if text else ""

@@ -22,7 +22,11 @@ def read_jsonl(text: str, path: str) -> ReadResult:
             result.drafts.append(_draft(json.loads(line), location))
         except json.JSONDecodeError as error:
             result.findings.append(
-                Finding("error", f"not JSON ({error.msg} at column {error.colno}); fix the line", location)
+                Finding(
+                    "error",
+                    f"not JSON ({error.msg} at column {error.colno}); fix the line",
+                    location,
+                )
             )
         except (KeyError, TypeError, ValueError) as error:
             result.findings.append(Finding("error", f"{error}; fix the record", location))
@@ -37,7 +41,9 @@ def _draft(record: Any, location: str) -> Draft:
         raise KeyError(f"missing {', '.join(missing)}")
     published = _datetime(record["published"], "published")
     updated = _datetime(record.get("updated") or record["published"], "updated")
-    figures = tuple(Figure(str(f.get("caption", "")), str(f.get("src", ""))) for f in record.get("figures", []))
+    figures = tuple(
+        Figure(str(f.get("caption", "")), str(f.get("src", ""))) for f in record.get("figures", [])
+    )
     sources = tuple(str(s) for s in record.get("sources") or [location])
     rendered = Post(
         id=str(record.get("id", "")),
@@ -81,7 +87,9 @@ def _datetime(value: Any, key: str) -> datetime:
     except ValueError:
         raise ValueError(f"{key} {value!r} is not an RFC 3339 date") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"{key} {value!r} has no UTC offset; write it as 2024-05-01T08:00:00+08:00")
+        raise ValueError(
+            f"{key} {value!r} has no UTC offset; write it as 2024-05-01T08:00:00+08:00"
+        )
     return parsed
 
 

@@ -95,6 +95,10 @@ def _split_entries(text: str, marker: str) -> list[_Entry]:
     return [e for e in entries if any(line.strip() for _, line in e.lines)]
 
 
+def _first_line(entry: _Entry) -> int:
+    return next(number for number, line in entry.lines if line.strip())
+
+
 def _date_line(entry: _Entry) -> tuple[int, int, int] | None:
     """(line number, month, day) of the entry's opening date line."""
     for number, line in entry.lines:
@@ -178,7 +182,11 @@ def _exact_dates(
             exact.append(datetime.combine(date(year, month, mday), time(), zone))
         except ValueError:
             result.findings.append(
-                Finding("error", f"{mday} {month:02d}/{year} is not a date; fix the line", f"{path}:{number}")
+                Finding(
+                    "error",
+                    f"{mday} {month:02d}/{year} is not a date; fix the line",
+                    f"{path}:{number}",
+                )
             )
             exact.append(None)
     return exact
@@ -201,7 +209,7 @@ def _borrow_missing(
                 Finding(
                     "error",
                     "entry has no date and no dated neighbour; add a 'D Mon' line before it",
-                    f"{path}:{entries[index].lines[0][0]}",
+                    f"{path}:{_first_line(entries[index])}",
                 )
             )
         dated.append((neighbour, True))
@@ -218,14 +226,14 @@ def _draft(
 ) -> Draft | None:
     if published is None:
         return None
-    lines = entry.lines
-    start = lines[0][0]
-    if _date_line(entry) is not None:
-        first = next(i for i, (_, line) in enumerate(lines) if line.strip())
-        lines = lines[first + 1 :]
+    first = next(i for i, (_, line) in enumerate(entry.lines) if line.strip())
+    start = _first_line(entry)
+    lines = entry.lines[first + 1 :] if _date_line(entry) is not None else entry.lines[first:]
     blocks = parse_blocks(lines)
     if not blocks:
-        result.findings.append(Finding("warning", "entry has a date but no text; skipped", f"{path}:{start}"))
+        result.findings.append(
+            Finding("warning", "entry has a date but no text; skipped", f"{path}:{start}")
+        )
         return None
     warnings: list[str] = []
     if not entry.has_marker:
@@ -331,7 +339,9 @@ def _opens_environment(group: list[tuple[int, str]]) -> bool:
     return text.count("\\begin{") > text.count("\\end{")
 
 
-def _close(groups: list[tuple[str, list[tuple[int, str]]]], kind: str, current: list[tuple[int, str]]) -> None:
+def _close(
+    groups: list[tuple[str, list[tuple[int, str]]]], kind: str, current: list[tuple[int, str]]
+) -> None:
     while current and not current[-1][1].strip():
         current.pop()
     if current:
@@ -351,7 +361,9 @@ def _paragraph_blocks(group: list[tuple[int, str]]) -> list[Block]:
             blocks.append(Block("item", line[item.end() :].strip(), number, int(item.group(1))))
         elif blocks:
             previous = blocks[-1]
-            blocks[-1] = Block(previous.kind, previous.text + "\n" + line.strip(), previous.line, previous.number)
+            blocks[-1] = Block(
+                previous.kind, previous.text + "\n" + line.strip(), previous.line, previous.number
+            )
         else:
             blocks.append(Block("paragraph", line.strip(), number))
     return blocks
@@ -398,7 +410,9 @@ def render_listing(body: str) -> Rendering:
             parts.append(f"<pre><code>{html.escape(block.text, quote=False)}</code></pre>")
         elif block.kind == "figure":
             figures.append(Figure(caption=block.text))
-            parts.append(f"<figure><figcaption>{render_inline(block.text, formulas)}</figcaption></figure>")
+            parts.append(
+                f"<figure><figcaption>{render_inline(block.text, formulas)}</figcaption></figure>"
+            )
         else:
             parts.append(f"<p>{render_inline(block.text, formulas)}</p>")
     if items:

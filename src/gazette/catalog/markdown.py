@@ -60,7 +60,7 @@ def read_markdown(text: str, path: str, zone: ZoneInfo, default_lang: str) -> Re
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
         return result
     try:
-        meta, body, body_line = split_front_matter(text)
+        meta, body, _ = split_front_matter(text)
         draft = _draft(meta, body, path, zone, default_lang, result)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
@@ -78,7 +78,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         return {}, text, 1
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == fence), None)
     if end is None:
-        raise FrontMatterError(f"front matter opened with {fence} is never closed; add a {fence} line", 1)
+        raise FrontMatterError(
+            f"front matter opened with {fence} is never closed; add a {fence} line", 1
+        )
     raw = "\n".join(lines[1:end])
     meta = _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
     return meta, "\n".join(lines[end + 1 :]), end + 2
@@ -107,7 +109,12 @@ def _parse_toml(raw: str) -> dict[str, Any]:
 
 
 def _draft(
-    meta: dict[str, Any], body: str, path: str, zone: ZoneInfo, default_lang: str, result: ReadResult
+    meta: dict[str, Any],
+    body: str,
+    path: str,
+    zone: ZoneInfo,
+    default_lang: str,
+    result: ReadResult,
 ) -> Draft | None:
     location = f"{path}:1"
     for key in sorted(set(meta) - FRONT_MATTER_KEYS):
@@ -121,7 +128,9 @@ def _draft(
         published = _date_from_filename(path, zone)
         if published is None:
             raise FrontMatterError("no date; add `date: 2024-05-01` to the front matter", 1)
-        warnings.append(f"no date in the front matter: took {published:%Y-%m-%d} from the file name")
+        warnings.append(
+            f"no date in the front matter: took {published:%Y-%m-%d} from the file name"
+        )
     title = _string(meta.get("title", ""), "title").strip()
     title_inferred = not title
     if title_inferred:
@@ -181,7 +190,11 @@ def _tags(value: Any) -> tuple[str, ...]:
 def _index(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    number = value if isinstance(value, int) and not isinstance(value, bool) else parse_number(str(value))
+    number = (
+        value
+        if isinstance(value, int) and not isinstance(value, bool)
+        else parse_number(str(value))
+    )
     if number is None:
         raise FrontMatterError(f"front matter 'series_index' must be a number, got {value!r}", 1)
     return number
@@ -212,7 +225,8 @@ def _date_from_filename(path: str, zone: ZoneInfo) -> datetime | None:
     if not found:
         return None
     try:
-        return datetime(*(int(g) for g in found.groups()), tzinfo=zone)
+        year, month, day = (int(g) for g in found.groups())
+        return datetime(year, month, day, tzinfo=zone)
     except ValueError:
         return None
 

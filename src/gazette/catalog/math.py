@@ -19,7 +19,9 @@ from lxml import etree
 from gazette.catalog.sanitize import sanitize
 
 # Environments that only number or label an equation: MathML gets their body.
-_NUMBERED = re.compile(r"^\s*\\begin\{(equation|displaymath)\*?\}(?P<body>.*)\\end\{\1\*?\}\s*$", re.S)
+_NUMBERED = re.compile(
+    r"^\s*\\begin\{(equation|displaymath)\*?\}(?P<body>.*)\\end\{\1\*?\}\s*$", re.S
+)
 # Environments latex2mathml lacks, rewritten to ones it has with the same layout.
 _ENVIRONMENTS = {
     "align": ("align*", ""), "flalign": ("align*", ""), "flalign*": ("align*", ""),
@@ -81,7 +83,7 @@ def _convert(tex: str, display: bool) -> Formula:
         return Formula(tex, display, error=problem)
     try:
         converted = convert(prepared, display="block" if display else "inline")
-    except Exception as error:  # noqa: BLE001 - latex2mathml raises anything on bad TeX
+    except Exception as error:
         return Formula(tex, display, error=f"cannot convert: {type(error).__name__}: {error}")
     unknown = _UNKNOWN_COMMAND.search(converted)
     if unknown:
@@ -113,8 +115,8 @@ def _precheck(tex: str) -> str:
         return "empty formula"
     depth = 0
     for match in re.finditer(r"\\.|[{}]", tex, re.S):
-        token = match.group(0)
-        depth += 1 if token == "{" else -1 if token == "}" else 0
+        piece = match.group(0)
+        depth += 1 if piece == "{" else -1 if piece == "}" else 0
         if depth < 0:
             return "unbalanced braces: a } closes nothing"
     if depth:
@@ -131,7 +133,9 @@ def _with_annotation(mathml: str, tex: str) -> str:
     open_end = mathml.index(">") + 1
     close_start = mathml.rindex("</math>")
     inner = mathml[open_end:close_start]
-    annotation = f'<annotation encoding="application/x-tex">{html.escape(tex, quote=False)}</annotation>'
+    annotation = (
+        f'<annotation encoding="application/x-tex">{html.escape(tex, quote=False)}</annotation>'
+    )
     return f"{mathml[:open_end]}<semantics><mrow>{inner}</mrow>{annotation}</semantics></math>"
 
 

@@ -19,6 +19,7 @@ _ENGLISH_NUMBERS = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "i": 1, "ii": 2, "iii": 3,
     "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
 }  # fmt: skip
+_NAME_EDGES = re.compile(r"^[\s,,::\-–—]+|[\s,,::\-–—]+$")
 _NUMBER = r"(?:\d{1,3}|[零〇一二两三四五六七八九十百千]{1,6})"
 
 
@@ -81,7 +82,7 @@ def detect_series(title: str) -> SeriesMatch | None:
         match = pattern.match(title)
         if not match:
             continue
-        name = match.group("name").strip(" \t,,::-–—")
+        name = _NAME_EDGES.sub("", match.group("name"))
         if not name:
             continue
         raw_index = match.groupdict().get("index")

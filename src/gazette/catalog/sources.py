@@ -34,7 +34,9 @@ def read_sources(settings: Settings, connection: Connection, today: date) -> Rea
 
 def _read_url(source: SourceSettings, connection: Connection) -> ReadResult:
     try:
-        fetched, problem = fetch_feed(source.path, source.timeout, cached_fetch(connection, source.path))
+        fetched, problem = fetch_feed(
+            source.path, source.timeout, cached_fetch(connection, source.path)
+        )
     except FeedUnavailable as error:
         return ReadResult(findings=[Finding("error", str(error), source.path)])
     save_fetch(connection, source.path, fetched)

@@ -163,7 +163,9 @@ def _with_series(merged: list[_Merged]) -> list[_Merged]:
 # --- identity ------------------------------------------------------------------------
 
 
-def _plan(merged: list[_Merged], keys: list[PostKey], settings: Settings, now: datetime) -> list[_Planned]:
+def _plan(
+    merged: list[_Merged], keys: list[PostKey], settings: Settings, now: datetime
+) -> list[_Planned]:
     index = RecordIndex.of(keys)
     slugs = SlugRegistry()
     for key in keys:
@@ -178,7 +180,11 @@ def _plan(merged: list[_Merged], keys: list[PostKey], settings: Settings, now: d
         existing = index.match(draft, hashed, wanted_slug)
         if existing is not None:
             post_id = existing.id
-            slug = existing.slug if not draft.slug or draft.slug == existing.slug else slugs.unique(draft.slug)
+            slug = (
+                existing.slug
+                if not draft.slug or draft.slug == existing.slug
+                else slugs.unique(draft.slug)
+            )
         else:
             slug = slugs.unique(wanted_slug)
             post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
@@ -222,15 +228,25 @@ def _updated(draft: Draft, existing: PostKey | None, content_hash: str, now: dat
 # --- writing -------------------------------------------------------------------------
 
 
-def _write(connection: Connection, planned: list[_Planned], settings: Settings, now: datetime, report: SyncReport) -> None:
+def _write(
+    connection: Connection,
+    planned: list[_Planned],
+    settings: Settings,
+    now: datetime,
+    report: SyncReport,
+) -> None:
     stamp = now.isoformat()
     converter = MathConverter()
     to_render = [p for p in planned if p.existing is None or p.existing.render_key != p.render_key]
     for start in range(0, len(to_render), RENDER_CHUNK):
         chunk = to_render[start : start + RENDER_CHUNK]
         rows = _render_chunk(connection, chunk, converter, settings, stamp)
-        insert_posts(connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is None])
-        update_posts(connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is not None])
+        insert_posts(
+            connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is None]
+        )
+        update_posts(
+            connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is not None]
+        )
         report.rendered += len(chunk)
     rendered_ids = {p.id for p in to_render}
     metadata_rows = []
@@ -244,12 +260,18 @@ def _write(connection: Connection, planned: list[_Planned], settings: Settings, 
     update_posts(connection, metadata_rows)
     mark_seen(connection, (p.id for p in planned), stamp)
     report.added = sum(p.existing is None for p in planned)
-    report.changed = sum(p.existing is not None and p.existing.content_hash != p.content_hash for p in planned)
+    report.changed = sum(
+        p.existing is not None and p.existing.content_hash != p.content_hash for p in planned
+    )
     report.unchanged = len(planned) - report.added - report.changed
 
 
 def _render_chunk(
-    connection: Connection, chunk: list[_Planned], converter: MathConverter, settings: Settings, stamp: str
+    connection: Connection,
+    chunk: list[_Planned],
+    converter: MathConverter,
+    settings: Settings,
+    stamp: str,
 ) -> list[dict[str, Any]]:
     renderings = [render_markup(p.draft) for p in chunk]
     wanted = [f for r in renderings for f in r.formulas]
@@ -257,7 +279,9 @@ def _render_chunk(
     before = set(converter.fresh)
     rows = []
     for plan, rendering in zip(chunk, renderings, strict=True):
-        rendered = finish_rendering(plan.draft, rendering, converter, settings.catalog.excerpt_width)
+        rendered = finish_rendering(
+            plan.draft, rendering, converter, settings.catalog.excerpt_width
+        )
         row = _metadata_row(plan)
         row.update(
             summary_html=rendered.summary_html,
@@ -302,7 +326,11 @@ def _metadata_row(plan: _Planned) -> dict[str, Any]:
 
 
 def _remove_missing(
-    connection: Connection, keys: list[PostKey], planned: list[_Planned], now: datetime, report: SyncReport
+    connection: Connection,
+    keys: list[PostKey],
+    planned: list[_Planned],
+    now: datetime,
+    report: SyncReport,
 ) -> None:
     """A post no source has any more leaves the catalog (its record stays, marked removed)."""
     present = {p.id for p in planned}
@@ -311,5 +339,8 @@ def _remove_missing(
     report.removed = len(gone)
     for key in gone:
         report.findings.append(
-            Finding("warning", f"post {key.title!r} ({key.id}) is in no source any more; it left the catalog")
+            Finding(
+                "warning",
+                f"post {key.title!r} ({key.id}) is in no source any more; it left the catalog",
+            )
         )

@@ -17,7 +17,8 @@ from wcwidth import wcswidth, wcwidth
 PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _ATOMS = re.compile("\ue000\\d+\ue001|.", re.S)
 _BLOCKS = frozenset(
-    "p div li ul ol pre figure figcaption blockquote table tr h1 h2 h3 h4 h5 h6 section hr dl dt dd".split()
+    """p div li ul ol pre figure figcaption blockquote table tr h1 h2 h3 h4 h5 h6 section hr
+    dl dt dd""".split()
 )
 _VOID = frozenset("br hr img wbr col area".split())
 # A sentence ends at these marks (and any closing quotes or brackets right after them).
@@ -111,47 +112,80 @@ def excerpt_html(markup: str, width: int, atom_width: Callable[[int], int]) -> t
     It ends at a sentence (or block) boundary, never inside a tag, a formula or a
     《》 title; when no sentence ends in time it ends at a clause with an ellipsis.
     """
-    events = _events(markup)
-    stack: list[str] = []
-    used = title_depth = code_depth = 0
-    sentence: _Cut | None = None
-    clause: _Cut | None = None
-    safe: _Cut | None = None
-    for index, event in enumerate(events):
-        if event.kind == "start":
-            stack.append(event.tag) if event.tag not in _VOID else None
-            code_depth += event.tag in ("pre", "code")
-            continue
-        if event.kind == "end":
-            if stack and stack[-1] == event.tag:
-                stack.pop()
-            code_depth -= event.tag in ("pre", "code")
-            if event.tag in _BLOCKS and title_depth == 0:
-                sentence = _Cut(index + 1, 0, tuple(stack))
-            continue
-        atoms = _ATOMS.findall(event.raw)
+    walk = _Walk(_events(markup), width, atom_width)
+    cut = walk.run()
+    if cut is None:
+        return markup, False
+    return cut, True
+
+
+class _Walk:
+    """Walks the events, remembering the last place where the excerpt could end."""
+
+    def __init__(self, events: list[_Event], width: int, atom_width: Callable[[int], int]) -> None:
+        self.events, self.width, self.atom_width = events, width, atom_width
+        self.stack: list[str] = []
+        self.used = self.title_depth = self.code_depth = 0
+        self.sentence: _Cut | None = None
+        self.clause: _Cut | None = None
+        self.safe = _Cut(0, 0, ())
+
+    def run(self) -> str | None:
+        for index, event in enumerate(self.events):
+            if event.kind == "start":
+                self._open(event.tag)
+            elif event.kind == "end":
+                self._close(index, event.tag)
+            else:
+                over = self._text(index, _ATOMS.findall(event.raw))
+                if over:
+                    return self._cut()
+        return None
+
+    def _open(self, tag: str) -> None:
+        if tag not in _VOID:
+            self.stack.append(tag)
+        self.code_depth += tag in ("pre", "code")
+
+    def _close(self, index: int, tag: str) -> None:
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+        self.code_depth -= tag in ("pre", "code")
+        if tag in _BLOCKS and self.title_depth == 0:
+            self.sentence = _Cut(index + 1, 0, tuple(self.stack))
+
+    def _text(self, index: int, atoms: list[str]) -> bool:
+        """Counts the atoms of one text; True when the width ran out inside it."""
         for position, atom in enumerate(atoms):
-            if title_depth == 0:
-                safe = _Cut(index, position, tuple(stack))
+            if self.title_depth == 0:
+                self.safe = _Cut(index, position, tuple(self.stack))
             placeholder = PLACEHOLDER.fullmatch(atom)
-            used += atom_width(int(placeholder.group(1))) if placeholder else display_width(atom)
-            if used > width:
-                if sentence is not None:
-                    return _render_cut(events, sentence, ellipsis=False), True
-                return _render_cut(events, clause or safe or _Cut(0, 0, ()), ellipsis=True), True
-            title_depth += (atom == "《") - (atom == "》")
-            if title_depth or code_depth:
-                continue
-            following = atoms[position + 1] if position + 1 < len(atoms) else ""
-            if atom in _SENTENCE_END or (atom == "." and following in ("", " ", "\n")):
-                if following not in _CLOSERS and following not in _SENTENCE_END:
-                    sentence = _Cut(index, position + 1, tuple(stack))
-            elif atom in _CLOSERS and atoms[position - 1 if position else 0] in _SENTENCE_END:
-                if following not in _CLOSERS:
-                    sentence = _Cut(index, position + 1, tuple(stack))
-            elif atom in _CLAUSE_END:
-                clause = _Cut(index, position + 1, tuple(stack))
-    return markup, False
+            self.used += (
+                self.atom_width(int(placeholder.group(1))) if placeholder else display_width(atom)
+            )
+            if self.used > self.width:
+                return True
+            self.title_depth += (atom == "《") - (atom == "》")
+            if not (self.title_depth or self.code_depth):
+                self._note_boundary(index, atoms, position)
+        return False
+
+    def _note_boundary(self, index: int, atoms: list[str], position: int) -> None:
+        atom = atoms[position]
+        following = atoms[position + 1] if position + 1 < len(atoms) else ""
+        previous = atoms[position - 1] if position else ""
+        ends = atom in _SENTENCE_END or (atom == "." and following in ("", " ", "\n"))
+        closes = atom in _CLOSERS and previous in _SENTENCE_END
+        here = _Cut(index, position + 1, tuple(self.stack))
+        if (ends or closes) and following not in _CLOSERS and following not in _SENTENCE_END:
+            self.sentence = here
+        elif atom in _CLAUSE_END:
+            self.clause = here
+
+    def _cut(self) -> str:
+        if self.sentence is not None:
+            return _render_cut(self.events, self.sentence, ellipsis=False)
+        return _render_cut(self.events, self.clause or self.safe, ellipsis=True)
 
 
 def _render_cut(events: list[_Event], cut: _Cut, ellipsis: bool) -> str:
