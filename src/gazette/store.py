@@ -187,9 +187,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def load_post_keys(connection: Connection) -> list[PostKey]:
-    columns = [posts.c[name] for name in PostKey.__slots__ if name != "removed"]
-    rows = connection.execute(select(*columns, posts.c.removed_at))
-    return [PostKey(*row[:-1], row[-1] is not None) for row in rows]
+    names = [name for name in PostKey.__slots__ if name != "removed"]
+    rows = connection.execute(select(*(posts.c[name] for name in names), posts.c.removed_at))
+    return [
+        PostKey(**dict(zip(names, row[:-1], strict=True)), removed=row[-1] is not None)
+        for row in rows
+    ]
 
 
 def insert_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

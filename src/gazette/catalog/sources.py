@@ -23,6 +23,7 @@ def read_sources(settings: Settings, connection: Connection, today: date) -> Rea
     """Every draft from every source, in config order, with what was noticed."""
     total = ReadResult()
     for number, source in enumerate(settings.sources, 1):
+        source = source.model_copy(update={"lang": source.lang or settings.site.language})
         if source.format == "feed" and source.is_url:
             part = _read_url(source, connection)
         else:
@@ -82,7 +83,7 @@ def _read_file(settings: Settings, source: SourceSettings, path: str, today: dat
     if source.format == "listing":
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
-        return read_markdown(text, shown, settings.site.zone, source.lang or settings.site.language)
+        return read_markdown(text, shown, settings.site.zone, source.lang)
     return read_jsonl(text, shown)
 
 
