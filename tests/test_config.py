@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import sync
 from gazette.config import load_settings
 from gazette.errors import ConfigError
+
+from .conftest import sync
 
 GOOD = """\
 [site]
@@ -42,10 +43,18 @@ def line_of(text: str, fragment: str) -> int:
     raise AssertionError(f"{fragment!r} not in the config text")
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs the installed ``gazette`` console script."""
     return subprocess.run(
-        ["gazette", *args], capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=60
+        ["gazette", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        timeout=60,
     )
 
 
@@ -70,7 +79,9 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: st
 
 def test_unknown_site_key_is_one_line_with_file_line_key_and_fix(tmp_path: Path) -> None:
     """An unknown [site] key exits 2 with one stderr line: file:line, the key and the fix."""
-    text = GOOD.replace('timezone = "Asia/Shanghai"\n', 'timezone = "Asia/Shanghai"\ncolour = "red"\n')
+    text = GOOD.replace(
+        'timezone = "Asia/Shanghai"\n', 'timezone = "Asia/Shanghai"\ncolour = "red"\n'
+    )
     path = write_config(tmp_path, text)
     line = assert_one_line_error(check_cli(path), "colour", "remove it or fix its spelling")
     assert f"{path}:{line_of(text, 'colour =')}:" in line
@@ -103,7 +114,9 @@ def test_missing_site_url_says_to_add_it(tmp_path: Path) -> None:
     """A config without [site] url names the key and says to add it under [site]."""
     text = GOOD.replace('url = "https://test.example.org/"\n', "")
     path = write_config(tmp_path, text)
-    line = assert_one_line_error(check_cli(path), "[site] url", "required", "add `url = ...` under [site]")
+    line = assert_one_line_error(
+        check_cli(path), "[site] url", "required", "add `url = ...` under [site]"
+    )
     assert f"{path}:{line_of(text, '[site]')}:" in line
     with pytest.raises(ConfigError, match=r"\[site\] url: required"):
         load_settings(path)
@@ -129,7 +142,9 @@ def test_unknown_timezone_is_refused(tmp_path: Path) -> None:
 
 def test_post_url_with_unknown_placeholder_lists_the_known_ones(tmp_path: Path) -> None:
     """`post_url` with {hour} names that placeholder and the ones that exist."""
-    text = GOOD.replace('timezone = "Asia/Shanghai"\n', 'timezone = "UTC"\npost_url = "p/{year}/{hour}/{slug}/"\n')
+    text = GOOD.replace(
+        'timezone = "Asia/Shanghai"\n', 'timezone = "UTC"\npost_url = "p/{year}/{hour}/{slug}/"\n'
+    )
     path = write_config(tmp_path, text)
     line = assert_one_line_error(check_cli(path), "[site] post_url", "{hour}", "{slug}", "{year}")
     assert f"{path}:{line_of(text, 'post_url =')}:" in line
@@ -194,7 +209,9 @@ def test_gazette_config_variable_selects_the_file(tmp_path: Path) -> None:
     assert f"{path}: [[sources]] #1: warning: path 'posts/*.md' matches no file" in result.stdout
     assert "0 errors" in result.stdout
 
-    broken = write_config(tmp_path, GOOD.replace("[site]\n", '[site]\nbogus = 1\n'), name="broken.toml")
+    broken = write_config(
+        tmp_path, GOOD.replace("[site]\n", "[site]\nbogus = 1\n"), name="broken.toml"
+    )
     result = run_cli("check", cwd=workdir, env={**os.environ, "GAZETTE_CONFIG": str(broken)})
     assert_one_line_error(result, f"{broken}:2:", "bogus")
 

@@ -37,20 +37,16 @@ def _attributes() -> dict[str, set[str]]:
     return attributes
 
 
-_ATTRIBUTES = _attributes()
-_TAGS = set(HTML_TAGS | MATHML_TAGS)
-_SCHEMES = {"http", "https", "mailto"}
+# Built once: configuring a cleaner costs twenty times what cleaning a post does.
+_CLEANER = nh3.Cleaner(
+    tags=set(HTML_TAGS | MATHML_TAGS),
+    attributes=_attributes(),
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,
+    strip_comments=True,
+)
 
 
 def sanitize(markup: str) -> str:
     """``markup`` with everything outside the allowlist removed (text is kept, escaped)."""
-    return str(
-        nh3.clean(
-            markup,
-            tags=_TAGS,
-            attributes=_ATTRIBUTES,
-            url_schemes=_SCHEMES,
-            link_rel=None,
-            strip_comments=True,
-        )
-    )
+    return str(_CLEANER.clean(markup))

@@ -22,8 +22,9 @@ from gazette.store import cached_fetch, save_fetch
 def read_sources(settings: Settings, connection: Connection, today: date) -> ReadResult:
     """Every draft from every source, in config order, with what was noticed."""
     total = ReadResult()
-    for number, source in enumerate(settings.sources, 1):
-        source = source.model_copy(update={"lang": source.lang or settings.site.language})
+    for number, configured in enumerate(settings.sources, 1):
+        lang = configured.lang or settings.site.language
+        source = configured.model_copy(update={"lang": lang})
         if source.format == "feed" and source.is_url:
             part = _read_url(source, connection)
         else:

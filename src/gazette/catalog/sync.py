@@ -113,7 +113,10 @@ def _identity_keys(draft: Draft) -> list[str]:
     if draft.id:
         return [f"id:{draft.id}"]
     assert draft.published is not None
-    return [f"body:{body_hash(draft.body)}", f"title:{draft.published.date()}:{draft.title}"]
+    keys = [f"body:{body_hash(draft.body)}"]
+    if not draft.title_inferred:
+        keys.append(f"title:{draft.published.date()}:{draft.title}")
+    return keys
 
 
 def _locations(draft: Draft) -> tuple[str, ...]:

@@ -1,0 +1,326 @@
+"""Bad input: wrong encodings, broken front matter, odd bytes, and runs that must not write."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from gazette.catalog import check_catalog, iter_posts, update_catalog
+from gazette.config import Settings
+from gazette.errors import SourceError
+from gazette.models import Finding
+from gazette.store import Store, posts
+
+from .conftest import NOW, sync
+
+Site = Callable[..., Settings]
+Write = Callable[[str, str | bytes], Path]
+
+LISTING = """\
+[[sources]]
+path = "posts.txt"
+format = "listing"
+year = 2024
+"""
+
+MARKDOWN = """\
+[[sources]]
+path = "posts/*.md"
+format = "markdown"
+"""
+
+CLEAN_LISTING = (
+    "3 Mar\n\nFirst title\n\nHello world.\n\n点击阅读全文...\n\n"
+    "5 Mar\n\n第二篇\n\n正文。\n\n点击阅读全文...\n"
+)
+GB_LISTING = "1 Jan\n\n标题\n\n正文。\n\n点击阅读全文...\n"
+
+
+def titles(settings: Settings, store: Store, **options: Any) -> list[str]:
+    """Titles of the catalog's posts, newest first."""
+    with store.transaction() as connection:
+        return [p.title for p in iter_posts(settings, connection, **options)]
+
+
+def findings_at(findings: list[Finding], severity: str) -> list[Finding]:
+    """The findings of one severity."""
+    return [f for f in findings if f.severity == severity]
+
+
+def shown(path: Path) -> str:
+    """How a source file is named in findings when it is outside the working folder."""
+    return str(path.resolve())
+
+
+# --- encodings -----------------------------------------------------------------------
+
+
+def test_gb18030_listing_read_as_utf8_names_file_byte_and_fix(site: Site, write: Write) -> None:
+    """A GB18030 file under the default utf-8 is an error with its path, byte offset and fix."""
+    path = write("posts.txt", GB_LISTING.encode("gb18030"))
+    settings = site(LISTING)
+    findings = check_catalog(settings, Store(settings.database_url), NOW)
+    [error] = findings_at(findings, "error")
+    assert error.location.startswith(shown(path))
+    assert "byte 7" in error.message
+    assert "encoding" in error.message
+    with pytest.raises(SourceError, match="byte 7"):
+        sync(settings)
+
+
+def test_gb18030_listing_with_encoding_set_reads_the_chinese_title(
+    site: Site, write: Write
+) -> None:
+    """With `encoding = "gb18030"` the same bytes give the post with its Chinese title."""
+    write("posts.txt", GB_LISTING.encode("gb18030"))
+    settings = site(LISTING + 'encoding = "gb18030"\n')
+    store = sync(settings)
+    with store.transaction() as connection:
+        [post] = list(iter_posts(settings, connection, NOW))
+    assert post.title == "标题"
+    assert post.content_text.strip() == "正文。"
+    assert post.published.date().isoformat() == "2024-01-01"
+
+
+def test_bom_and_crlf_listing_reads_like_the_clean_one(
+    site: Site, write: Write, tmp_path: Path
+) -> None:
+    """A UTF-8 BOM and CRLF line ends change nothing: same titles, bodies, dates and lines."""
+    write("posts.txt", CLEAN_LISTING)
+    settings = site(LISTING)
+    with sync(settings).transaction() as connection:
+        clean = [
+            (p.title, p.content_html, p.published, p.sources)
+            for p in iter_posts(settings, connection, NOW)
+        ]
+
+    (tmp_path / "state" / "gazette.db").unlink()
+    write("posts.txt", b"\xef\xbb\xbf" + CLEAN_LISTING.replace("\n", "\r\n").encode("utf-8"))
+    with sync(settings).transaction() as connection:
+        dirty = [
+            (p.title, p.content_html, p.published, p.sources)
+            for p in iter_posts(settings, connection, NOW)
+        ]
+    assert dirty == clean
+    assert [c[0] for c in clean] == ["第二篇", "First title"]
+
+
+def test_xml_illegal_control_characters_are_removed(site: Site, write: Write) -> None:
+    """\\x01 and \\x0b in a listing entry never reach the stored title or body."""
+    write("posts.txt", "3 Mar\n\nCtl\x01 title\n\nBo\x0bdy text\x01.\n\n点击阅读全文...\n")
+    settings = site(LISTING)
+    with sync(settings).transaction() as connection:
+        [post] = list(iter_posts(settings, connection, NOW))
+    assert post.title == "Ctl title"
+    for text in (
+        post.title,
+        post.content_html,
+        post.content_text,
+        post.summary_html,
+        post.summary_text,
+    ):
+        assert "\x01" not in text
+        assert "\x0b" not in text
+    assert "Body text." in post.content_text
+
+
+# --- front matter --------------------------------------------------------------------
+
+
+def test_broken_yaml_front_matter_names_file_and_line(site: Site, write: Write) -> None:
+    """An unclosed YAML list on line 3 is an error at path:3, where the mistake is written."""
+    path = write("posts/a.md", "---\ntitle: Hello\ntags: [a, b\ndate: 2024-05-01\n---\n\nBody.\n")
+    settings = site(MARKDOWN)
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert "YAML" in error.message
+    assert error.location == f"{shown(path)}:3"
+
+
+def test_broken_yaml_on_last_front_matter_line_names_that_line(site: Site, write: Write) -> None:
+    """An unclosed YAML list on the last front matter line (3) is reported at path:3."""
+    path = write("posts/a.md", "---\ndate: 2024-05-01\ntags: [a, b\n---\n\nBody.\n")
+    settings = site(MARKDOWN)
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert error.location == f"{shown(path)}:3"
+
+
+def test_broken_toml_front_matter_names_file_and_line(site: Site, write: Write) -> None:
+    """A bad TOML value on line 3 of a +++ block is an error at path:3."""
+    path = write(
+        "posts/a.md", '+++\ntitle = "Hello"\nslug = oops\ndate = 2024-05-01\n+++\n\nBody.\n'
+    )
+    settings = site(MARKDOWN)
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert "TOML" in error.message
+    assert error.location == f"{shown(path)}:3"
+
+
+def test_toml_error_at_end_of_front_matter_is_not_blamed_on_line_1(
+    site: Site, write: Write
+) -> None:
+    """An unfinished TOML array on the last front matter line (4) is not reported at line 1."""
+    path = write(
+        "posts/a.md", '+++\ntitle = "Hello"\ndate = 2024-05-01\ntags = ["a",\n+++\n\nBody.\n'
+    )
+    settings = site(MARKDOWN)
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert "TOML" in error.message
+    assert error.location in {f"{shown(path)}:4", f"{shown(path)}:5"}
+
+
+def test_unclosed_front_matter_is_an_error(site: Site, write: Write) -> None:
+    """A --- block that never closes is an error at path:1 saying to add the closing line."""
+    path = write("posts/a.md", "---\ntitle: Hello\ndate: 2024-05-01\n\nBody.\n")
+    settings = site(MARKDOWN)
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert error.location == f"{shown(path)}:1"
+    assert "never closed" in error.message
+
+
+# --- empty and marker-less listings --------------------------------------------------
+
+
+def test_empty_listing_is_a_warning_not_an_error(site: Site, write: Write) -> None:
+    """An empty listing file gives a warning, no error, and the sync succeeds with no posts."""
+    path = write("posts.txt", "")
+    settings = site(LISTING)
+    findings = check_catalog(settings, Store(settings.database_url), NOW)
+    assert not findings_at(findings, "error")
+    [warning] = findings_at(findings, "warning")
+    assert warning.location == f"{shown(path)}:1"
+    assert "empty" in warning.message
+    assert titles(settings, sync(settings)) == []
+
+
+def test_listing_without_markers_is_a_warning_naming_more_marker(site: Site, write: Write) -> None:
+    """A listing with no read-more marker warns (naming more_marker) instead of failing."""
+    path = write("posts.txt", "3 Mar\n\nTitle\n\nBody.\n")
+    settings = site(LISTING)
+    findings = check_catalog(settings, Store(settings.database_url), NOW)
+    assert not findings_at(findings, "error")
+    [warning] = findings_at(findings, "warning")
+    assert warning.location == f"{shown(path)}:1"
+    assert "more_marker" in warning.message
+    assert titles(settings, sync(settings)) == []
+
+
+# --- failed runs write nothing -------------------------------------------------------
+
+
+def _rows(store: Store) -> dict[str, tuple[str, str, str | None]]:
+    with store.transaction() as connection:
+        rows = connection.execute(
+            select(posts.c.id, posts.c.title, posts.c.last_seen, posts.c.removed_at)
+        )
+        return {row.id: (row.title, row.last_seen, row.removed_at) for row in rows}
+
+
+def test_nothing_is_written_to_the_database_when_a_run_fails(site: Site, write: Write) -> None:
+    """A run with a broken file raises SourceError and leaves every stored post as it was."""
+    write("posts/a.md", "---\ntitle: Alpha\ndate: 2024-05-01\n---\n\nBody a.\n")
+    write("posts/b.md", "---\ntitle: Beta\ndate: 2024-05-02\n---\n\nBody b.\n")
+    settings = site(MARKDOWN)
+    store = sync(settings)
+    before = _rows(store)
+    assert sorted(t for t, _, _ in before.values()) == ["Alpha", "Beta"]
+
+    (Path(settings.base_dir) / "posts" / "a.md").unlink()  # would be removed by a good run
+    write("posts/c.md", "---\ntitle: Gamma\ndate: 2024-05-03\n---\n\nBody c.\n")  # would be added
+    write("posts/z.md", '+++\ntitle = "Broken"\nslug = oops\n+++\n\nBody.\n')
+    with pytest.raises(SourceError, match="TOML"):
+        update_catalog(settings, store, NOW + timedelta(days=1))
+
+    after = _rows(store)
+    assert after == before
+    assert all(removed is None for _, _, removed in after.values())
+
+
+def test_check_exits_1_and_prints_the_finding_with_path_and_line(
+    site: Site, write: Write, tmp_path: Path
+) -> None:
+    """`gazette check` on a site with a broken file exits 1 and prints path:line: error."""
+    write("posts/a.md", "---\ntitle: Alpha\ndate: 2024-05-01\n---\n\nBody a.\n")
+    write("posts/z.md", '+++\ntitle = "Broken"\nslug = oops\n+++\n\nBody.\n')
+    site(MARKDOWN)
+    result = subprocess.run(
+        ["gazette", "--config", str(tmp_path / "gazette.toml"), "check"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "posts/z.md:3: error: front matter is not valid TOML" in result.stdout
+    assert "1 errors" in result.stdout
+
+
+def test_store_module_imports_on_its_own() -> None:
+    """`import gazette.store` works in a fresh interpreter (no circular import)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import gazette.store"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# --- posts that leave or are not yet in the catalog ----------------------------------
+
+
+def test_post_removed_from_every_source_leaves_and_check_reports_it(
+    site: Site, write: Write
+) -> None:
+    """A synced post whose file is deleted leaves the catalog and check warns with its title."""
+    write("posts/a.md", "---\ntitle: Alpha post\ndate: 2024-05-01\n---\n\nBody a.\n")
+    gone = write("posts/b.md", "---\ntitle: Beta post\ndate: 2024-05-02\n---\n\nBody b.\n")
+    settings = site(MARKDOWN)
+    store = sync(settings)
+    assert titles(settings, store, now=NOW) == ["Beta post", "Alpha post"]
+
+    gone.unlink()
+    findings = check_catalog(settings, store, NOW + timedelta(days=1))
+    assert any(f.severity == "warning" and "Beta post" in f.message for f in findings)
+    assert titles(settings, store, now=NOW) == ["Alpha post"]
+    assert next(r for r in _rows(store).values() if r[0] == "Beta post")[2] is not None
+
+
+def test_future_post_is_hidden_until_its_date_and_check_notes_it(site: Site, write: Write) -> None:
+    """A post dated 2999 is out of iter_posts(now=NOW), in with include_future, noted by check."""
+    write("posts/a.md", "---\ntitle: Alpha post\ndate: 2024-05-01\n---\n\nBody a.\n")
+    path = write("posts/f.md", "---\ntitle: Future post\ndate: 2999-01-01\n---\n\nBody f.\n")
+    settings = site(MARKDOWN)
+    store = sync(settings)
+    assert titles(settings, store, now=NOW) == ["Alpha post"]
+    assert titles(settings, store, now=NOW, include_future=True) == ["Future post", "Alpha post"]
+    findings = check_catalog(settings, store, NOW)
+    notes = [f for f in findings_at(findings, "info") if "Future post" in f.message]
+    assert len(notes) == 1
+    assert notes[0].location == f"{shown(path)}:1"
+    assert not findings_at(findings, "error")
+
+
+def test_draft_post_is_skipped_and_reported(site: Site, write: Write) -> None:
+    """A `draft: true` post is not in the catalog and check reports it as skipped."""
+    write("posts/a.md", "---\ntitle: Alpha post\ndate: 2024-05-01\n---\n\nBody a.\n")
+    path = write(
+        "posts/d.md", "---\ntitle: Draft post\ndate: 2024-05-03\ndraft: true\n---\n\nBody d.\n"
+    )
+    settings = site(MARKDOWN)
+    store = sync(settings)
+    assert titles(settings, store, now=NOW, include_future=True) == ["Alpha post"]
+    findings = check_catalog(settings, store, NOW)
+    drafts = [f for f in findings if "draft" in f.message]
+    assert len(drafts) == 1
+    assert drafts[0].location == f"{shown(path)}:1"
+    assert drafts[0].severity in {"info", "warning"}
