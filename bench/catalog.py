@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,7 +62,11 @@ def paragraph(rng: random.Random, formulas: int) -> str:
 def entry(rng: random.Random, number: int, month: int, day: int) -> str:
     lines = [f"{day} {'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split()[month - 1]}", ""]
     if number % 7:
-        series = f"漫谈系列{number % 50}({'一二三四五六七八九十'[number % 10]}):" if number % 5 == 0 else ""
+        series = (
+            f"漫谈系列{number % 50}({'一二三四五六七八九十'[number % 10]}):"
+            if number % 5 == 0
+            else ""
+        )
         lines += [f"{series}第{number}篇文章:关于{rng.choice(SYMBOLS).strip(chr(92))}的讨论", ""]
     lines += [paragraph(rng, 3), ""]
     if number % 3 == 0:
@@ -85,7 +87,14 @@ def write_corpus(folder: Path, posts: int, seed: int = 7) -> None:
         chunks = []
         for index in range(min(ENTRIES_PER_PAGE, posts - number)):
             day_of_page = index * 360 // ENTRIES_PER_PAGE
-            chunks.append(entry(rng, number, day_of_page // 30 + 1, day_of_page % 30 + 1 - (day_of_page // 30 == 1 and day_of_page % 30 > 27) * 3))
+            chunks.append(
+                entry(
+                    rng,
+                    number,
+                    day_of_page // 30 + 1,
+                    day_of_page % 30 + 1 - (day_of_page // 30 == 1 and day_of_page % 30 > 27) * 3,
+                )
+            )
             number += 1
         (folder / f"page{page:05d}.txt").write_text("\n".join(chunks), encoding="utf-8")
     (folder / "gazette.toml").write_text(
@@ -99,7 +108,9 @@ def write_corpus(folder: Path, posts: int, seed: int = 7) -> None:
 def edit_one_percent(folder: Path) -> None:
     for page in sorted(folder.glob("page*.txt"))[::2]:
         text = page.read_text(encoding="utf-8")
-        page.write_text(text.replace("这个结论并不难理解", "这个结论并不太难理解", 1), encoding="utf-8")
+        page.write_text(
+            text.replace("这个结论并不难理解", "这个结论并不太难理解", 1), encoding="utf-8"
+        )
 
 
 CHILD = r"""
@@ -134,7 +145,9 @@ print(json.dumps({"seconds": elapsed, "peak_mb": peak, "formula_seconds": spent[
 def run(folder: Path) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(folder / "gazette.toml")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -144,8 +157,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     args = parser.parse_args()
     print(f"catalog benchmark, {datetime.now(UTC):%Y-%m-%d}, python {sys.version.split()[0]}")
-    header = f"{'posts':>7} {'run':<10} {'seconds':>8} {'posts/s':>8} {'peak MB':>8} {'rendered':>8} {'formula s':>9} {'share':>6} {'cold/formulas':>13}"
-    print(header)
+    columns = ("posts", "run", "seconds", "posts/s", "peak MB", "rendered", "formula s", "share")
+    print(" ".join(f"{name:>9}" for name in columns), "cold/formulas")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as temp:
             folder = Path(temp)
@@ -157,14 +170,20 @@ def main() -> None:
                 share = result["formula_seconds"] / result["seconds"]
                 ratio = (
                     f"{result['seconds'] / result['formula_seconds']:.2f}x"
-                    if label == "cold" and result["formula_seconds"] else ""
+                    if label == "cold" and result["formula_seconds"]
+                    else ""
                 )
-                print(
-                    f"{result['posts']:>7} {label:<10} {result['seconds']:>8.2f} "
-                    f"{result['posts'] / result['seconds']:>8.0f} {result['peak_mb']:>8.0f} "
-                    f"{result['rendered']:>8} {result['formula_seconds']:>9.2f} {share:>6.0%} {ratio:>13}",
-                    flush=True,
+                cells = (
+                    f"{result['posts']}",
+                    label,
+                    f"{result['seconds']:.2f}",
+                    f"{result['posts'] / result['seconds']:.0f}",
+                    f"{result['peak_mb']:.0f}",
+                    f"{result['rendered']}",
+                    f"{result['formula_seconds']:.2f}",
+                    f"{share:.0%}",
                 )
+                print(" ".join(f"{cell:>9}" for cell in cells), f"{ratio:>13}", flush=True)
 
 
 if __name__ == "__main__":

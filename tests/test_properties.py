@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import lxml.html
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gazette.catalog import iter_posts, post_as_json
@@ -122,7 +122,9 @@ def front_matters(draw: st.DrawFn) -> tuple[str, list[Pair]]:
         pairs.append(("date", value, draw(st.booleans())))
     pairs += draw(st.lists(valid_pairs, max_size=5, unique_by=lambda pair: pair[0]))
     if not draw(st.integers(0, 2)):
-        pairs += draw(st.lists(st.tuples(keys, scalar_values, st.booleans()), min_size=1, max_size=3))
+        pairs += draw(
+            st.lists(st.tuples(keys, scalar_values, st.booleans()), min_size=1, max_size=3)
+        )
     return fence, draw(st.permutations(pairs))
 
 
@@ -155,7 +157,9 @@ structured_markdown = st.builds(
     front_matters(),
     st.lists(markdown_lines, max_size=20).map("\n".join),
 )
-markdown_texts = st.integers(0, 5).flatmap(lambda n: structured_markdown if n else st.text(max_size=200))
+markdown_texts = st.integers(0, 5).flatmap(
+    lambda n: structured_markdown if n else st.text(max_size=200)
+)
 
 # --- helpers ---------------------------------------------------------------------------
 
@@ -193,6 +197,8 @@ def test_read_listing_and_render_never_raise(text: str) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(markdown_texts)
+@example("---\ndate: 2024-13-01\n---\nAn impossible YAML date.\n")
+@example("---\ndate: 2024-01-01\nnull: a\nauthor: b\n---\nA null key next to a text key.\n")
 def test_read_markdown_and_render_never_raise(text: str) -> None:
     """Any Markdown text, front matter or not, gives a ReadResult (errors as findings)."""
     text = normalize_text(text)  # what the file reader hands over
@@ -203,13 +209,27 @@ def test_read_markdown_and_render_never_raise(text: str) -> None:
 # --- jsonl round trip ------------------------------------------------------------------
 
 words = st.text(st.sampled_from(list("abcdefxyz中文标题公式")), min_size=1, max_size=8)
-sentences = st.lists(
-    st.one_of(words, st.sampled_from(["$x$", "$a^2+b^2$", "$\\frac{1}{2}$", "，", "。", " "])),
-    min_size=1,
-    max_size=8,
-).map("".join).filter(lambda s: s.strip() and not s.startswith(" "))
+sentences = (
+    st.lists(
+        st.one_of(
+            words,
+            st.sampled_from(["$x$", "$a^2+b^2$", "$\\frac{1}{2}$", "，", "。", " ", "<", "&"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+    .map("".join)
+    .filter(lambda s: s.strip() and not s.startswith(" "))
+)
+# Paragraphs only Markdown gives meaning to: emphasis, links, images, lists, raw HTML.
+markdown_paragraphs = sentences | st.sampled_from(
+    [
+        "**粗体** and *em*", "[链接](https://example.org/a)", "![图 $x$](https://img.example/a.png)",
+        "- 一\n- 二", "> 引用 $y$", "$$\\sum_{i=1}^n i$$", "<!-- note -->", "`code <b>`",
+    ]
+)  # fmt: skip
 listing_posts = st.lists(
-    st.tuples(st.integers(1, 28), st.sampled_from(MONTHS), words, st.lists(sentences, min_size=1, max_size=3)),
+    st.tuples(st.integers(1, 28), st.sampled_from(MONTHS), words, st.lists(sentences, max_size=3)),
     min_size=1,
     max_size=4,
 )
@@ -218,7 +238,7 @@ markdown_posts = st.lists(
         words,
         st.dates(date(2020, 1, 1), date(2026, 1, 1)),
         st.lists(st.sampled_from(["tech", "数学", "life"]), max_size=2),
-        st.lists(sentences, min_size=1, max_size=3),
+        st.lists(markdown_paragraphs, max_size=3),
         st.booleans(),
     ),
     max_size=4,
@@ -234,7 +254,9 @@ def _listing(posts: list[tuple[int, str, str, list[str]]]) -> str:
 
 def _markdown(title: str, day: date, tags: list[str], body: list[str], more: bool) -> str:
     paragraphs = [*body[:1], "<!--more-->", *body[1:]] if more else body
-    front = f"---\ntitle: {json.dumps(title)}\ndate: {day.isoformat()}\ntags: {json.dumps(tags)}\n---\n"
+    front = (
+        f"---\ntitle: {json.dumps(title)}\ndate: {day.isoformat()}\ntags: {json.dumps(tags)}\n---\n"
+    )
     return front + "\n\n".join(paragraphs) + "\n"
 
 
@@ -249,7 +271,10 @@ def _export(settings: Settings) -> list[dict[str, Any]]:
     store = sync(settings)
     try:
         with store.transaction() as connection:
-            lines = [json.dumps(post_as_json(p), ensure_ascii=False) for p in iter_posts(settings, connection)]
+            lines = [
+                json.dumps(post_as_json(p), ensure_ascii=False)
+                for p in iter_posts(settings, connection)
+            ]
     finally:
         store.close()
     return [json.loads(line) for line in lines]
@@ -257,6 +282,10 @@ def _export(settings: Settings) -> list[dict[str, Any]]:
 
 @settings(max_examples=60, deadline=None)
 @given(listing_posts, markdown_posts)
+@example([(1, "Jan", "只有标题", [])], [])
+@example(
+    [(1, "Jan", "标题", ["正文 $x$。"])], [("Front matter only", date(2024, 5, 1), [], [], False)]
+)
 def test_jsonl_export_round_trips(
     listing: list[tuple[int, str, str, list[str]]],
     markdown: list[tuple[str, date, list[str], list[str], bool]],
@@ -283,6 +312,7 @@ def test_jsonl_export_round_trips(
                 """,
             )
         )
+        assert original, "the generated site has posts"
         lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in original)
         (second / "posts.jsonl").write_text(lines, encoding="utf-8")
         again = _export(

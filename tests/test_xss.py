@@ -36,7 +36,10 @@ VECTORS = [
     ("img-src-javascript", '<img src="javascript:alert(1)">'),
     ("svg-onload", "<svg onload=alert(1)>"),
     ("svg-script", "<svg><script>alert(1)</script></svg>"),
-    ("svg-xlink-href", '<svg><a xlink:href="javascript:alert(1)"><text x="0" y="20">x</text></a></svg>'),
+    (
+        "svg-xlink-href",
+        '<svg><a xlink:href="javascript:alert(1)"><text x="0" y="20">x</text></a></svg>',
+    ),
     ("svg-animate-onbegin", "<svg><animate onbegin=alert(1) attributeName=x dur=1s>"),
     ("svg-style-img", "<svg><style><img src=x onerror=alert(1)></style></svg>"),
     ("a-javascript", '<a href="javascript:alert(1)">x</a>'),
@@ -44,7 +47,8 @@ VECTORS = [
     ("a-javascript-decimal-entity", '<a href="&#106;avascript:alert(1)">x</a>'),
     (
         "a-javascript-hex-entities",
-        '<a href="&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)">x</a>',
+        '<a href="&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;'
+        'alert(1)">x</a>',
     ),
     ("a-javascript-tab-entity", '<a href="java&#x09;script:alert(1)">x</a>'),
     ("a-javascript-raw-tab", '<a href="java\tscript:alert(1)">x</a>'),
@@ -64,7 +68,8 @@ VECTORS = [
     ("math-href", '<math href="javascript:alert(1)">x</math>'),
     (
         "math-maction-xlink",
-        '<math><maction actiontype="statusline" xlink:href="javascript:alert(1)">x</maction></math>',
+        '<math><maction actiontype="statusline" xlink:href="javascript:alert(1)">'
+        "x</maction></math>",
     ),
     ("math-mglyph-style", "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"),
     ("form-action", '<form action="javascript:alert(1)"><input type=submit></form>'),
@@ -157,7 +162,10 @@ def test_markdown_vector_renders_harmless(
 ) -> None:
     """A Markdown post (with and without a <!--more--> summary) made of the vector runs nothing."""
     front = "---\ntitle: {title}\ndate: 2024-01-01\n---\n\n"
-    write("posts/with-more.md", front.format(title="With more") + f"{vector}\n\n<!--more-->\n\nTail.\n")
+    write(
+        "posts/with-more.md",
+        front.format(title="With more") + f"{vector}\n\n<!--more-->\n\nTail.\n",
+    )
     write("posts/plain.md", front.format(title="Plain") + f"Lead.\n\n{vector}\n")
     settings = site(
         """

@@ -173,12 +173,12 @@ def load_settings(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{config_path}: not valid TOML: {error}; fix the syntax there") from None
-    _apply_environment(data, os.environ if environ is None else environ, config_path)
+    overrides = _apply_environment(data, os.environ if environ is None else environ, config_path)
     data["config_path"] = config_path.resolve()
     try:
         return Settings.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, config_path, text)) from None
+        raise ConfigError(_describe(error, config_path, text, overrides)) from None
 
 
 def _read_config_text(config_path: Path) -> str:
@@ -205,13 +205,24 @@ def _section_models() -> dict[str, type[BaseModel]]:
     return models
 
 
-def _apply_environment(data: dict[str, Any], environ: Any, config_path: Path) -> None:
-    """GAZETTE_<SECTION>_<KEY>=value overrides [section] key, e.g. GAZETTE_STATE_DATABASE."""
+def _apply_environment(
+    data: dict[str, Any], environ: Any, config_path: Path
+) -> dict[tuple[str, str], str]:
+    """GAZETTE_<SECTION>_<KEY>=value overrides [section] key, e.g. GAZETTE_STATE_DATABASE.
+
+    Returns which variable set which (section, key), so errors can name it.
+    """
     sections = _section_models()
+    overrides: dict[tuple[str, str], str] = {}
     for variable, value in sorted(environ.items()):
         if not variable.startswith(ENV_PREFIX) or variable in NON_SETTING_VARIABLES:
             continue
         section, _, key = variable[len(ENV_PREFIX) :].lower().partition("_")
+        if section == "sources":
+            raise ConfigError(
+                f"{variable}: [[sources]] cannot be set from the environment; "
+                f"edit them in {config_path}"
+            )
         if section not in sections:
             continue
         model = sections[section]
@@ -225,13 +236,20 @@ def _apply_environment(data: dict[str, Any], environ: Any, config_path: Path) ->
         if not isinstance(table, dict):
             raise ConfigError(f"{config_path}: [{section}] must be a table")
         table[key] = value
+        overrides[(section, key)] = variable
+    return overrides
 
 
-def _describe(error: ValidationError, config_path: Path, text: str) -> str:
+def _describe(
+    error: ValidationError, config_path: Path, text: str, overrides: dict[tuple[str, str], str]
+) -> str:
     """The first validation problem as one line: file:line: key: problem; fix."""
     first = error.errors()[0]
     loc = [part for part in first["loc"] if part != "__root__"]
     key = _key_name(loc)
+    variable = overrides.get((str(loc[0]), str(loc[-1]))) if len(loc) == 2 else None
+    if variable:
+        return f"{variable} (overrides {key} of {config_path}): {_problem_and_fix(first, loc)}"
     line = _line_of(text, loc)
     where = f"{config_path}:{line}" if line else str(config_path)
     return f"{where}: {key}: {_problem_and_fix(first, loc)}"

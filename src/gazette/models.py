@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -56,3 +57,21 @@ class Post:
     def is_visible(self, now: datetime) -> bool:
         """A post dated in the future stays out of feeds and digests until its time."""
         return self.published <= now
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula as written and, when it converted, its MathML (``error`` otherwise)."""
+
+    tex: str
+    display: bool
+    mathml: str = ""
+    error: str = ""
+
+    @property
+    def key(self) -> str:
+        return formula_key(self.tex, self.display)
+
+
+def formula_key(tex: str, display: bool) -> str:
+    return hashlib.sha1(f"{int(display)}{tex}".encode(), usedforsecurity=False).hexdigest()

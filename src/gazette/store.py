@@ -29,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from gazette.catalog.math import Formula
 from gazette.errors import StateError
+from gazette.models import Formula
 
 SCHEMA_VERSION = "1"
 metadata = MetaData()
@@ -105,6 +105,7 @@ class PostKey:
     render_key: str
     content_hash: str
     record_hash: str
+    last_source: str
     removed: bool
 
 
@@ -126,9 +127,7 @@ class Store:
             with self.engine.begin() as connection:
                 self._check_version(connection)
         except SQLAlchemyError as error:
-            raise StateError(
-                f"{url}: cannot open the state database: {_reason(error)}"
-            ) from None
+            raise StateError(f"{url}: cannot open the state database: {_reason(error)}") from None
 
     def _check_version(self, connection: Connection) -> None:
         found = connection.execute(
@@ -187,10 +186,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def load_post_keys(connection: Connection) -> list[PostKey]:
-    names = [name for name in PostKey.__slots__ if name != "removed"]
-    rows = connection.execute(select(*(posts.c[name] for name in names), posts.c.removed_at))
+    names = [name for name in PostKey.__slots__ if name not in ("removed", "last_source")]
+    columns = (posts.c[name] for name in names)
+    rows = connection.execute(select(*columns, posts.c.sources, posts.c.removed_at))
     return [
-        PostKey(**dict(zip(names, row[:-1], strict=True)), removed=row[-1] is not None)
+        PostKey(
+            **dict(zip(names, row[:-2], strict=True)),
+            last_source=(json.loads(row[-2]) or [""])[-1],
+            removed=row[-1] is not None,
+        )
         for row in rows
     ]
 

@@ -13,7 +13,7 @@ from gazette.catalog.sync import SyncReport, sync_catalog
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Figure, Finding, Post
-from gazette.store import Store, iter_post_rows
+from gazette.store import Store, iter_post_rows, removed_posts
 
 __all__ = ["SyncReport", "check_catalog", "iter_posts", "post_as_json", "update_catalog"]
 
@@ -45,6 +45,7 @@ def check_catalog(settings: Settings, store: Store, now: datetime) -> list[Findi
             report = sync_catalog(settings, connection, now)
             findings.extend(report.findings)
             findings.extend(_post_findings(settings, connection, now))
+            findings.extend(_earlier_removals(connection, report))
             if report.errors:
                 raise _RollBack
     except _RollBack:
@@ -63,6 +64,20 @@ def _post_findings(settings: Settings, connection: Connection, now: datetime) ->
                 "info",
                 f"{post.title!r} is dated {post.published:%Y-%m-%d %H:%M}: it stays out of "
                 "feeds and digests until then",
+                where,
+            )
+
+
+def _earlier_removals(connection: Connection, report: SyncReport) -> Iterator[Finding]:
+    """Posts that left the catalog in an earlier run (this run's are already reported)."""
+    reported = {f.location for f in report.findings}
+    for row in removed_posts(connection):
+        where = row["sources"][-1] if row["sources"] else ""
+        if where not in reported:
+            yield Finding(
+                "info",
+                f"post {row['title']!r} ({row['id']}) left the catalog on "
+                f"{row['removed_at'][:10]}: no source has it any more",
                 where,
             )
 

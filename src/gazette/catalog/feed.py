@@ -126,12 +126,18 @@ def _xml_entry(entry: Any, location: str, lang: str) -> Draft | None:
         body=body,
         markup="html",
         published=published,
-        updated=_struct_time(entry.get("updated_parsed")),
+        updated=_updated(entry),
         summary=summary if summary != body else "",
         tags=tuple(t.get("term", "") for t in entry.get("tags", []) if t.get("term")),
         id=entry.get("id", "") or entry.get("link", ""),
         lang=lang,
     )
+
+
+def _updated(entry: Any) -> datetime | None:
+    # `in entry` and entry.get() fall back to the published date (deprecated in feedparser).
+    present = "updated_parsed" in entry.keys()  # noqa: SIM118
+    return _struct_time(entry["updated_parsed"]) if present else None
 
 
 def _struct_time(value: Any) -> datetime | None:
@@ -158,28 +164,36 @@ def _read_json_feed(data: bytes, path: str, lang: str, result: ReadResult) -> No
 
 
 def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft | None:
-    try:
-        published = datetime.fromisoformat(
-            str(item.get("date_published") or item.get("date_modified"))
-        )
-    except ValueError:
+    published = _iso_date(item.get("date_published") or item.get("date_modified"))
+    if published is None:
         return None
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
-    modified = item.get("date_modified")
     body = item.get("content_html") or _escape_text(item.get("content_text", ""))
+    modified = item.get("date_modified")
+    warnings: tuple[str, ...] = ()
+    if modified is not None and _iso_date(modified) is None:
+        warnings = (f"date_modified {modified!r} is not an RFC 3339 date; ignored",)
     return Draft(
         location=location,
         title=str(item.get("title") or "").strip() or "Untitled",
         body=str(body),
         markup="html",
         published=published,
-        updated=datetime.fromisoformat(modified) if isinstance(modified, str) else None,
+        updated=_iso_date(modified),
         summary=_escape_text(item.get("summary", "")),
         tags=tuple(str(t) for t in item.get("tags", [])),
         id=str(item.get("id", "")),
         lang=str(item.get("language") or lang),
+        warnings=warnings,
     )
+
+
+def _iso_date(value: Any) -> datetime | None:
+    """An RFC 3339 date of a JSON Feed (UTC when it has no offset); None when unreadable."""
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _escape_text(text: Any) -> str:

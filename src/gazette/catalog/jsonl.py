@@ -9,7 +9,7 @@ from typing import Any
 from gazette.catalog.draft import Draft, ReadResult
 from gazette.models import Figure, Finding, Post
 
-REQUIRED = ("title", "published", "content_html")
+REQUIRED = ("title", "published", "content_html")  # content_html may be empty, not absent
 
 
 def read_jsonl(text: str, path: str) -> ReadResult:
@@ -36,7 +36,11 @@ def read_jsonl(text: str, path: str) -> ReadResult:
 def _draft(record: Any, location: str) -> Draft:
     if not isinstance(record, dict):
         raise TypeError("each line must be one JSON object")
-    missing = [key for key in REQUIRED if not record.get(key)]
+    missing = [
+        key
+        for key in REQUIRED
+        if record.get(key) is None or (key != "content_html" and not record[key])
+    ]
     if missing:
         raise KeyError(f"missing {', '.join(missing)}")
     published = _datetime(record["published"], "published")

@@ -89,8 +89,14 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
 def _parse_yaml(raw: str) -> dict[str, Any]:
     try:
         meta = yaml.safe_load(raw) if raw.strip() else {}
+    except ValueError as error:
+        # PyYAML builds dates itself: 2024-13-01 raises a plain ValueError.
+        raise FrontMatterError(
+            f"front matter has an impossible value: {error}; fix it", 2
+        ) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        # context_mark is where the broken construct (an unclosed [, say) starts.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error).split("\n")[0]
         raise FrontMatterError(f"front matter is not valid YAML: {problem}; fix it", line) from None
@@ -104,7 +110,8 @@ def _parse_toml(raw: str) -> dict[str, Any]:
         return tomllib.loads(raw)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
-        line = int(found.group(1)) + 1 if found else 1
+        # "at end of document": the last line of the front matter.
+        line = int(found.group(1)) + 1 if found else raw.count("\n") + 2
         raise FrontMatterError(f"front matter is not valid TOML: {error}; fix it", line) from None
 
 
@@ -117,7 +124,7 @@ def _draft(
     result: ReadResult,
 ) -> Draft | None:
     location = f"{path}:1"
-    for key in sorted(set(meta) - FRONT_MATTER_KEYS):
+    for key in sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS):
         result.findings.append(Finding("info", f"front matter key {key!r} is not used", location))
     if _boolean(meta.get("draft", False), "draft"):
         result.findings.append(Finding("info", "draft: skipped until draft is false", location))

@@ -7,16 +7,15 @@ real MathML or shown as escaped TeX and reported.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from latex2mathml.converter import convert
 from lxml import etree
 
 from gazette.catalog.sanitize import sanitize
+from gazette.models import Formula, formula_key
 
 # Environments that only number or label an equation: MathML gets their body.
 _NUMBERED = re.compile(
@@ -32,24 +31,6 @@ _ENVIRONMENTS = {
 _ROW_SPACING = re.compile(r"\\\\\s*\[[^\]]*\]")
 _LABELS = re.compile(r"\\(?:label|tag\*?)\{[^{}]*\}|\\(?:nonumber|notag)\b")
 _UNKNOWN_COMMAND = re.compile(r"<m[io][^>]*>\\[A-Za-z]+")
-
-
-@dataclass(frozen=True, slots=True)
-class Formula:
-    """A formula as written and, when it converted, its MathML (``error`` otherwise)."""
-
-    tex: str
-    display: bool
-    mathml: str = ""
-    error: str = ""
-
-    @property
-    def key(self) -> str:
-        return formula_key(self.tex, self.display)
-
-
-def formula_key(tex: str, display: bool) -> str:
-    return hashlib.sha1(f"{int(display)}{tex}".encode(), usedforsecurity=False).hexdigest()
 
 
 class MathConverter:

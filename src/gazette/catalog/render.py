@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from gazette.catalog.draft import Draft, Rendering
 from gazette.catalog.listing import render_listing
 from gazette.catalog.markdown import render_markdown
-from gazette.catalog.math import Formula, MathConverter, fallback_html
+from gazette.catalog.math import MathConverter, fallback_html
 from gazette.catalog.sanitize import sanitize
 from gazette.catalog.text import PLACEHOLDER, display_width, excerpt_html, html_to_text
-from gazette.models import Figure
+from gazette.models import Figure, Formula
 
 # Bump when rendering changes, so stored renderings are redone once.
 RENDER_VERSION = "1"

@@ -345,5 +345,6 @@ def _remove_missing(
             Finding(
                 "warning",
                 f"post {key.title!r} ({key.id}) is in no source any more; it left the catalog",
+                key.last_source,
             )
         )
