@@ -141,3 +141,26 @@ def test_removed_post_keeps_its_id_when_it_returns(
     write("listing.txt", LISTING)
     after = _posts(settings, sync(settings))
     assert {t: p.id for t, p in after.items()} == {t: p.id for t, p in before.items()}
+
+
+def test_twins_with_one_guessed_title_keep_their_own_ids(
+    site: Callable[..., Settings], write: Callable[..., Path]
+) -> None:
+    """Untitled posts of one day that open alike keep their ids; an edit steals no record."""
+    opening = "这是一段很长的开头,它会被拿来当作推断出来的标题,所以两篇文章的标题一模一样。"
+    entries = [f"3 Feb\n\n{opening}\n\n第{n}篇的正文。\n\n点击阅读全文...\n" for n in range(3)]
+    path = write("listing.txt", "\n".join(entries))
+    settings = site(SOURCE)
+    store = Store(settings.database_url)
+    update_catalog(settings, store, NOW)
+    with store.transaction() as connection:
+        before = {p.content_text: p.id for p in iter_posts(settings, connection, NOW)}
+    assert len(before) == 3
+    assert update_catalog(settings, store, NOW).rendered == 0
+    path.write_text(path.read_text().replace("第0篇的正文", "第0篇改过的正文"))
+    assert update_catalog(settings, store, NOW).rendered == 1
+    with store.transaction() as connection:
+        after = {p.content_text: p.id for p in iter_posts(settings, connection, NOW)}
+    for text, post_id in before.items():
+        if "第0篇" not in text:
+            assert after[text] == post_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
@@ -55,42 +56,73 @@ def post_url(site: SiteSettings, post_id: str, slug: str, published: datetime) -
 
 @dataclass
 class RecordIndex:
-    """Stored posts by each key a draft may be matched on."""
+    """Stored posts by each key a draft may be matched on (several records may share one)."""
 
     by_id: dict[str, PostKey] = field(default_factory=dict)
     by_slug: dict[str, PostKey] = field(default_factory=dict)
-    by_date_title: dict[tuple[str, str], PostKey] = field(default_factory=dict)
-    by_date_body: dict[tuple[str, str], PostKey] = field(default_factory=dict)
+    by_date_title: dict[tuple[str, str], list[PostKey]] = field(default_factory=dict)
+    by_date_body: dict[tuple[str, str], list[PostKey]] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, keys: list[PostKey]) -> RecordIndex:
         index = cls()
-        # Present records win over removed ones that share a key.
-        for key in sorted(keys, key=lambda k: not k.removed):
+        # Present records come before removed ones that share a key.
+        for key in sorted(keys, key=lambda k: k.removed):
             index.by_id[key.id] = key
-            index.by_slug[key.slug] = key
-            index.by_date_title[(key.published[:10], key.title)] = key
-            index.by_date_body[(key.published[:10], key.body_hash)] = key
+            index.by_slug.setdefault(key.slug, key)
+            index.by_date_title.setdefault((key.published[:10], key.title), []).append(key)
+            index.by_date_body.setdefault((key.published[:10], key.body_hash), []).append(key)
         return index
 
-    def match(self, draft: Draft, draft_body_hash: str, slug: str) -> PostKey | None:
-        """The stored record this draft continues, claimed so no other draft takes it."""
-        assert draft.published is not None
-        day = draft.published.date().isoformat()
-        candidates = (
-            self.by_id.get(draft.id) if draft.id else None,
-            self.by_slug.get(draft.slug or slug),
-            self.by_date_title.get((day, draft.title)),
-            self.by_date_body.get((day, draft_body_hash)),
-        )
+    def match_all(self, wanted: list[tuple[Draft, str, str]]) -> list[PostKey | None]:
+        """The record each (draft, body hash, slug) continues, or None for a new post.
+
+        Certain matches go first (explicit id or slug, or the same date, title and body),
+        so that an edited post can never take the record of one that did not change.
+        """
+        found: list[PostKey | None] = [self._certain(*item) for item in wanted]
+        for position, item in enumerate(wanted):
+            if found[position] is None:
+                found[position] = self._edited(*item)
+        return found
+
+    def _certain(self, draft: Draft, hashed: str, slug: str) -> PostKey | None:
+        if draft.id:
+            return self._claim([self.by_id.get(draft.id)])
+        if draft.slug:
+            return self._claim([self.by_slug.get(draft.slug)])
+        same = [
+            k for k in self.by_date_body.get((_day(draft), hashed), []) if k.title == draft.title
+        ]
+        return self._claim(same)
+
+    def _edited(self, draft: Draft, hashed: str, slug: str) -> PostKey | None:
+        """A post whose title or body changed: by slug, date and title, or date and body.
+
+        An inferred title is a guess, so it is not evidence of identity.
+        """
+        if draft.id:
+            return None
+        candidates: list[PostKey | None] = []
+        if not draft.title_inferred:
+            if not draft.slug:
+                candidates.append(self.by_slug.get(slug))
+            candidates.extend(self.by_date_title.get((_day(draft), draft.title), []))
+        candidates.extend(self.by_date_body.get((_day(draft), hashed), []))
+        return self._claim(candidates)
+
+    def _claim(self, candidates: Sequence[PostKey | None]) -> PostKey | None:
         for candidate in candidates:
             if candidate is not None and candidate.id not in self.claimed:
-                if draft.id and candidate.id != draft.id:
-                    continue
                 self.claimed.add(candidate.id)
                 return candidate
         return None
+
+
+def _day(draft: Draft) -> str:
+    assert draft.published is not None
+    return draft.published.date().isoformat()
 
 
 class SlugRegistry:

@@ -174,13 +174,16 @@ def _plan(
     for key in keys:
         slugs.reserve(key.slug)
     width = settings.catalog.excerpt_width
+    ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
+    wanted = [
+        (m.draft, body_hash(m.draft.body), m.draft.slug or make_slug(m.draft.title))
+        for m in ordered
+    ]
     planned = []
-    for item in sorted(merged, key=lambda m: (m.draft.published, m.draft.location)):
-        draft = item.draft
+    for item, (draft, hashed, wanted_slug), existing in zip(
+        ordered, wanted, index.match_all(wanted), strict=True
+    ):
         assert draft.published is not None
-        hashed = body_hash(draft.body)
-        wanted_slug = draft.slug or make_slug(draft.title)
-        existing = index.match(draft, hashed, wanted_slug)
         if existing is not None:
             post_id = existing.id
             slug = (
