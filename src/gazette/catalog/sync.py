@@ -15,26 +15,22 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from gazette.catalog.batch import render_many
 from gazette.catalog.draft import Draft
 from gazette.catalog.identity import RecordIndex, SlugRegistry, body_hash, make_slug, mint_id
-from gazette.catalog.math import MathConverter
 from gazette.catalog.normalize import detect_series
-from gazette.catalog.render import finish_rendering, render_key, render_markup
+from gazette.catalog.render import Rendered, render_key
 from gazette.catalog.sources import read_sources
 from gazette.config import Settings
 from gazette.models import Finding
 from gazette.store import (
     PostKey,
     insert_posts,
-    load_formulas,
     load_post_keys,
     mark_removed,
     mark_seen,
-    save_formulas,
     update_posts,
 )
-
-RENDER_CHUNK = 500
 
 
 @dataclass
@@ -242,28 +238,19 @@ def _write(
     report: SyncReport,
 ) -> None:
     stamp = now.isoformat()
-    converter = MathConverter()
     to_render = [p for p in planned if p.existing is None or p.existing.render_key != p.render_key]
-    for start in range(0, len(to_render), RENDER_CHUNK):
-        chunk = to_render[start : start + RENDER_CHUNK]
-        rows = _render_chunk(connection, chunk, converter, settings, stamp)
-        insert_posts(
-            connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is None]
-        )
-        update_posts(
-            connection, [row for row, p in zip(rows, chunk, strict=True) if p.existing is not None]
-        )
-        report.rendered += len(chunk)
-    rendered_ids = {p.id for p in to_render}
-    metadata_rows = []
-    for plan in planned:
-        if plan.id in rendered_ids:
-            continue
-        row = _metadata_row(plan)
-        assert plan.existing is not None
-        if row["record_hash"] != plan.existing.record_hash:
-            metadata_rows.append(row)
-    update_posts(connection, metadata_rows)
+    drafts = [p.draft for p in to_render]
+    chunks = render_many(connection, drafts, settings.catalog.excerpt_width)
+    done = 0
+    for rendered in chunks:
+        plans = to_render[done : done + len(rendered)]
+        rows = [_rendered_row(p, r, stamp) for p, r in zip(plans, rendered, strict=True)]
+        new = [p.existing is None for p in plans]
+        insert_posts(connection, [row for row, is_new in zip(rows, new, strict=True) if is_new])
+        update_posts(connection, [row for row, is_new in zip(rows, new, strict=True) if not is_new])
+        done += len(rendered)
+    report.rendered = done
+    update_posts(connection, _changed_metadata(planned, {p.id for p in to_render}))
     mark_seen(connection, (p.id for p in planned), stamp)
     report.added = sum(p.existing is None for p in planned)
     report.changed = sum(
@@ -272,37 +259,33 @@ def _write(
     report.unchanged = len(planned) - report.added - report.changed
 
 
-def _render_chunk(
-    connection: Connection,
-    chunk: list[_Planned],
-    converter: MathConverter,
-    settings: Settings,
-    stamp: str,
-) -> list[dict[str, Any]]:
-    renderings = [render_markup(p.draft) for p in chunk]
-    wanted = [f for r in renderings for f in r.formulas]
-    converter.remember(load_formulas(connection, converter.unknown_keys(wanted)))
-    before = set(converter.fresh)
+def _changed_metadata(planned: list[_Planned], rendered_ids: set[str]) -> list[dict[str, Any]]:
+    """Rows of posts whose rendering stands but whose other fields changed."""
     rows = []
-    for plan, rendering in zip(chunk, renderings, strict=True):
-        rendered = finish_rendering(
-            plan.draft, rendering, converter, settings.catalog.excerpt_width
-        )
+    for plan in planned:
+        if plan.id in rendered_ids:
+            continue
         row = _metadata_row(plan)
-        row.update(
-            summary_html=rendered.summary_html,
-            summary_text=rendered.summary_text,
-            content_html=rendered.content_html,
-            content_text=rendered.content_text,
-            figures=[{"caption": f.caption, "src": f.src} for f in rendered.figures],
-            render_key=plan.render_key,
-            render_warnings=list(rendered.warnings),
-        )
-        if plan.existing is None:
-            row.update(first_seen=stamp, last_seen=stamp)
-        rows.append(row)
-    save_formulas(connection, [f for k, f in converter.fresh.items() if k not in before])
+        assert plan.existing is not None
+        if row["record_hash"] != plan.existing.record_hash:
+            rows.append(row)
     return rows
+
+
+def _rendered_row(plan: _Planned, rendered: Rendered, stamp: str) -> dict[str, Any]:
+    row = _metadata_row(plan)
+    row.update(
+        summary_html=rendered.summary_html,
+        summary_text=rendered.summary_text,
+        content_html=rendered.content_html,
+        content_text=rendered.content_text,
+        figures=[{"caption": f.caption, "src": f.src} for f in rendered.figures],
+        render_key=plan.render_key,
+        render_warnings=list(rendered.warnings),
+    )
+    if plan.existing is None:
+        row.update(first_seen=stamp, last_seen=stamp)
+    return row
 
 
 def _metadata_row(plan: _Planned) -> dict[str, Any]:
