@@ -12,7 +12,10 @@ from gazette.config import Settings
 
 from .conftest import NOW, sync
 
-ENTRY = "{day} Mar\n\n第{n}篇\n\n正文$x_{{{n}}} + \\frac{{{n}}}{{2}}$与$y^{{{n}}}$。\n\n点击阅读全文...\n"
+ENTRY = (
+    "{day} Mar\n\n第{n}篇\n\n正文$x_{{{n}}} + \\frac{{{n}}}{{2}}$与$y^{{{n}}}$。\n\n"
+    "点击阅读全文...\n"
+)
 SOURCE = '[[sources]]\npath = "listing.txt"\nformat = "listing"\nyear = 2024\n'
 
 
