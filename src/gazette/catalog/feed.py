@@ -12,6 +12,7 @@ import html
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from defusedxml import DefusedXmlException
 
 from gazette import __version__
 from gazette.catalog.draft import Draft, ReadResult
+from gazette.catalog.normalize import normalize_text
 from gazette.models import Finding
 from gazette.store import CachedFetch
 
@@ -76,7 +78,17 @@ def read_feed(data: bytes, path: str, lang: str) -> ReadResult:
         reader(data, path, lang, result)
     except FeedFormatError as error:
         result.findings.append(Finding("error", str(error), f"{path}:1"))
+    result.drafts = [_normalized(draft) for draft in result.drafts]
     return result
+
+
+def _normalized(draft: Draft) -> Draft:
+    return replace(
+        draft,
+        title=normalize_text(draft.title),
+        body=normalize_text(draft.body),
+        summary=normalize_text(draft.summary),
+    )
 
 
 class FeedFormatError(ValueError):

@@ -46,9 +46,8 @@ def finish_rendering(
         return _rendered_again(draft, excerpt_width)
     formulas = [converter.convert(tex, display) for tex, display in rendering.formulas]
     content = sanitize(rendering.html)
-    if rendering.summary_html:
-        summary = sanitize(rendering.summary_html)
-    else:
+    summary = sanitize(rendering.summary_html).strip()
+    if not summary:
         summary, _ = excerpt_html(content, excerpt_width, lambda n: _formula_width(formulas[n]))
     warnings = tuple(
         f"formula ${f.tex}$ was not converted ({f.error}); it is shown as TeX"
