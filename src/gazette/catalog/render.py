@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from gazette.catalog.blocks import render_listing
 from gazette.catalog.draft import Draft, Rendering
-from gazette.catalog.listing import render_listing
 from gazette.catalog.markdown import render_markdown
 from gazette.catalog.math import MathConverter, fallback_html
 from gazette.catalog.sanitize import sanitize
