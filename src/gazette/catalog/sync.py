@@ -133,11 +133,12 @@ def _conflicts(kept: Draft, other: Draft) -> list[str]:
 
 
 def _with_series(merged: list[_Merged]) -> list[_Merged]:
-    """Series from the title when the source names none; missing indexes by date order."""
+    """Series from the title when the source names none (a guessed title names none);
+    missing indexes by date order."""
     updated: list[_Merged] = []
     for item in merged:
         draft = item.draft
-        if not draft.series:
+        if not draft.series and not draft.title_inferred:
             match = detect_series(draft.title)
             if match is not None:
                 draft = replace(draft, series=match.name, series_index=match.index)
