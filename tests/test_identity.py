@@ -164,3 +164,13 @@ def test_twins_with_one_guessed_title_keep_their_own_ids(
     for text, post_id in before.items():
         if "第0篇" not in text:
             assert after[text] == post_id
+
+
+def test_posts_sort_by_instant_across_time_zones(
+    site: Callable[..., Settings], write: Callable[..., Path]
+) -> None:
+    """Newest first means by instant: 01:00+08:00 is earlier than 20:00 UTC the day before."""
+    write("posts/a.md", "---\ntitle: Early\ndate: 2025-01-01T01:00:00+08:00\n---\nA.\n")
+    write("posts/b.md", "---\ntitle: Late\ndate: 2024-12-31T20:00:00+00:00\n---\nB.\n")
+    settings = site('[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n')
+    assert list(_posts(settings, sync(settings))) == ["Late", "Early"]

@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gazette.errors import StateError
 from gazette.models import Formula
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 metadata = MetaData()
 
 posts = Table(
@@ -43,6 +43,8 @@ posts = Table(
     Column("title", Text, nullable=False),
     Column("title_inferred", Boolean, nullable=False, default=False),
     Column("published", String(40), nullable=False),  # RFC 3339 with its offset
+    # The same instant in UTC: texts with different offsets do not sort by time.
+    Column("published_utc", String(40), nullable=False, index=True),
     Column("updated", String(40), nullable=False),
     Column("summary_html", Text, nullable=False),
     Column("summary_text", Text, nullable=False),
@@ -240,7 +242,7 @@ def iter_post_rows(connection: Connection, batch: int = 500) -> Iterator[dict[st
     query = (
         select(posts)
         .where(posts.c.removed_at.is_(None))
-        .order_by(posts.c.published.desc(), posts.c.id)
+        .order_by(posts.c.published_utc.desc(), posts.c.id)
         .execution_options(yield_per=batch)
     )
     for row in connection.execute(query):

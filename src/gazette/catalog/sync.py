@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -299,6 +299,7 @@ def _metadata_row(plan: _Planned) -> dict[str, Any]:
         "title": draft.title,
         "title_inferred": draft.title_inferred,
         "published": draft.published.isoformat(),
+        "published_utc": draft.published.astimezone(UTC).isoformat(),
         "updated": plan.updated.isoformat(),
         "tags": list(dict.fromkeys(draft.tags)),
         "series": draft.series,
