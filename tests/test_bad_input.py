@@ -187,27 +187,22 @@ def test_unclosed_front_matter_is_an_error(site: Site, write: Write) -> None:
 # --- empty and marker-less listings --------------------------------------------------
 
 
-def test_empty_listing_is_a_warning_not_an_error(site: Site, write: Write) -> None:
-    """An empty listing file gives a warning, no error, and the sync succeeds with no posts."""
-    path = write("posts.txt", "")
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("", "empty"), ("3 Mar\n\nTitle\n\nBody.\n", "more_marker")],
+    ids=["empty", "no-marker"],
+)
+def test_empty_or_markerless_listing_is_a_warning(
+    site: Site, write: Write, text: str, named: str
+) -> None:
+    """An empty listing, or one without a read-more marker, warns and yields no post; no error."""
+    path = write("posts.txt", text)
     settings = site(LISTING)
     findings = check_catalog(settings, Store(settings.database_url), NOW)
     assert not findings_at(findings, "error")
     [warning] = findings_at(findings, "warning")
     assert warning.location == f"{shown(path)}:1"
-    assert "empty" in warning.message
-    assert titles(settings, sync(settings)) == []
-
-
-def test_listing_without_markers_is_a_warning_naming_more_marker(site: Site, write: Write) -> None:
-    """A listing with no read-more marker warns (naming more_marker) instead of failing."""
-    path = write("posts.txt", "3 Mar\n\nTitle\n\nBody.\n")
-    settings = site(LISTING)
-    findings = check_catalog(settings, Store(settings.database_url), NOW)
-    assert not findings_at(findings, "error")
-    [warning] = findings_at(findings, "warning")
-    assert warning.location == f"{shown(path)}:1"
-    assert "more_marker" in warning.message
+    assert named in warning.message
     assert titles(settings, sync(settings)) == []
 
 

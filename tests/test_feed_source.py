@@ -319,21 +319,20 @@ def test_json_feed_file_reads_correctly(site: Site, write: Write) -> None:
     assert "Plain text &amp; more" in two.content_html
 
 
+def _one_item_json_feed(date_modified: str) -> str:
+    item = {
+        "id": "j",
+        "title": "Modified",
+        "content_html": "<p>x</p>",
+        "date_published": "2024-05-01T10:00:00+08:00",
+        "date_modified": date_modified,
+    }
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]})
+
+
 def test_json_feed_date_modified_without_zone_does_not_crash(site: Site, write: Write) -> None:
     """A zone-less date_modified is read like a zone-less date_published (as UTC), not a crash."""
-    feed = {
-        "version": "https://jsonfeed.org/version/1.1",
-        "items": [
-            {
-                "id": "j3",
-                "title": "Naive",
-                "content_html": "<p>x</p>",
-                "date_published": "2024-05-01T10:00:00+08:00",
-                "date_modified": "2024-05-02T10:00:00",
-            }
-        ],
-    }
-    write("feeds/feed.json", json.dumps(feed))
+    write("feeds/feed.json", _one_item_json_feed("2024-05-02T10:00:00"))
     settings = site(feed_source("feeds/feed.json"))
     [post] = all_posts(settings, sync(settings))
     assert post.updated == datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
@@ -341,19 +340,7 @@ def test_json_feed_date_modified_without_zone_does_not_crash(site: Site, write: 
 
 def test_json_feed_bad_date_modified_is_a_finding_not_a_crash(site: Site, write: Write) -> None:
     """An unreadable date_modified is reported at the item, not raised as a ValueError."""
-    feed = {
-        "version": "https://jsonfeed.org/version/1.1",
-        "items": [
-            {
-                "id": "j4",
-                "title": "Bad modified",
-                "content_html": "<p>x</p>",
-                "date_published": "2024-05-01T10:00:00+08:00",
-                "date_modified": "soon",
-            }
-        ],
-    }
-    path = write("feeds/feed.json", json.dumps(feed))
+    path = write("feeds/feed.json", _one_item_json_feed("soon"))
     settings = site(feed_source("feeds/feed.json"))
     findings = check_catalog(settings, Store(settings.database_url), NOW)
     assert any(f.location.startswith(f"{path.resolve()}:item 1") for f in findings)

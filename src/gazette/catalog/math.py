@@ -40,14 +40,6 @@ class MathConverter:
         self._known = {f.key: f for f in known}
         self.fresh: dict[str, Formula] = {}
 
-    def unknown_keys(self, wanted: Iterable[tuple[str, bool]]) -> set[str]:
-        """Keys of these formulas that this converter has not seen yet."""
-        keys = {formula_key(tex, display) for tex, display in wanted}
-        return {k for k in keys if k not in self._known and k not in self.fresh}
-
-    def remember(self, stored: Iterable[Formula]) -> None:
-        self._known.update((f.key, f) for f in stored)
-
     def convert(self, tex: str, display: bool) -> Formula:
         key = formula_key(tex, display)
         found = self._known.get(key) or self.fresh.get(key)
