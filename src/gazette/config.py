@@ -113,6 +113,16 @@ class FeedsSettings(_Section):
 class DigestSettings(_Section):
     schedule: str = "0 8 * * mon"
     unsubscribe_url: str = ""
+    unsubscribe_mailto: str = ""
+    view_url: str = ""  # "view in browser" link; may contain {number} and {period}
+    subject: str = (  # a Jinja2 template over site, issue and posts
+        "{{ site.title }}: {{ posts | length }} new {{ 'post' if posts | length == 1 "
+        "else 'posts' }}"
+    )
+    max_age: int = Field(default=30, ge=1)  # days
+    max_posts: int = Field(default=10, ge=1, le=200)
+    first_issue_posts: int = Field(default=5, ge=1, le=200)
+    templates: str = ""  # a folder whose digest.*.j2 override the bundled templates
 
 
 class MailSettings(_Section):
@@ -120,6 +130,21 @@ class MailSettings(_Section):
         "outbox"
     )
     sender: str = Field(default="", alias="from")
+    reply_to: str = ""
+    outbox: str = "outbox"  # folder of the outbox provider
+    endpoint: str = ""  # the provider's base URL, when not its public one (tests, proxies)
+    timeout: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    batch_size: int = Field(default=0, ge=0)  # 0: the provider's own maximum
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""  # the password comes from GAZETTE_SMTP_PASSWORD
+    postmark_stream: str = "broadcast"
+    mailgun_domain: str = ""
+    mailgun_region: Literal["us", "eu"] = "us"
+    ses_region: str = ""
+    ses_configuration_set: str = ""
 
 
 class StateSettings(_Section):

@@ -1,0 +1,1 @@
+"""Mail providers: one module per service, all behind ``gazette.mail.base.Provider``."""
