@@ -40,6 +40,7 @@ def test_public_surface_is_pinned() -> None:
         "SyncReport",
         "check_catalog",
         "iter_posts",
+        "load_posts",
         "post_as_json",
         "update_catalog",
     ]

@@ -15,6 +15,7 @@ from gazette.catalog import check_catalog, iter_posts, post_as_json, update_cata
 from gazette.catalog.text import display_width
 from gazette.config import Settings, load_settings
 from gazette.errors import GazetteError
+from gazette.feeds import build_feeds
 from gazette.models import Post
 from gazette.store import Store
 
@@ -95,6 +96,31 @@ def posts(state: _State, as_json: bool, include_future: bool) -> None:
                 click.echo(json.dumps(post_as_json(post), ensure_ascii=False))
             else:
                 click.echo(_table_row(post))
+
+
+@cli.command()
+@click.pass_obj
+def build(state: _State) -> None:
+    """Write the feeds: RSS, Atom and JSON Feed, per tag and series, archives, index.html.
+
+    Example: gazette --config config/gazette.toml build
+    """
+    settings = state.settings()
+    store = state.store(settings)
+    now = _now()
+    update_catalog(settings, store, now)
+    report = build_feeds(settings, store, now)
+    for path in report.written:
+        click.echo(f"wrote   {path}")
+    for path in report.removed:
+        click.echo(f"removed {path}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    output = settings.resolve(settings.feeds.output)
+    click.echo(
+        f"{len(report.written)} written, {report.kept} kept, {len(report.removed)} removed "
+        f"in {output}"
+    )
 
 
 def _table_row(post: Post) -> str:

@@ -108,6 +108,24 @@ class CatalogSettings(_Section):
 
 class FeedsSettings(_Section):
     output: str = "public"
+    base_url: str = ""  # where the output folder is served; site.url when empty
+    entries: int = Field(default=20, ge=1, le=1000)
+    content: Literal["full", "summary"] = "full"
+    archives: bool = True
+    archive_size: int = Field(default=50, ge=1, le=10000)
+    tag_feeds: bool = True
+    series_feeds: bool = True
+    index_posts: int = Field(default=100, ge=0, le=100000)
+    icon: str = ""  # an image URL, absolute or relative to base_url
+    websub_hub: str = ""
+    websub_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("base_url", "websub_hub")
+    @classmethod
+    def _absolute_or_empty(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be empty or an absolute http(s) URL")
+        return value
 
 
 class DigestSettings(_Section):
@@ -160,6 +178,12 @@ class Settings(_Section):
     mail: MailSettings = MailSettings()
     state: StateSettings = StateSettings()
     config_path: Path = Path()
+
+    @property
+    def feeds_url(self) -> str:
+        """The URL the output folder is served at, ending in /."""
+        url = self.feeds.base_url or self.site.url
+        return url if url.endswith("/") else url + "/"
 
     @property
     def base_dir(self) -> Path:

@@ -86,6 +86,16 @@ fetches = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+# Every file `build` wrote: what it was made from, and how it looked on disk then.
+feed_files = Table(
+    "feed_files",
+    metadata,
+    Column("path", String, primary_key=True),  # relative to the output folder, with /
+    Column("input_key", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("mtime_ns", Integer, nullable=False),
+)
+
 settings_table = Table(
     "gazette_meta",
     metadata,
@@ -249,6 +259,40 @@ def iter_post_rows(connection: Connection, batch: int = 500) -> Iterator[dict[st
         yield _decoded(dict(row._mapping))
 
 
+def iter_post_heads(connection: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """What feeds need to plan a build, newest first: no rendered text."""
+    columns = [posts.c[n] for n in _HEAD_COLUMNS]
+    query = (
+        select(*columns)
+        .where(posts.c.removed_at.is_(None))
+        .order_by(posts.c.published_utc.desc(), posts.c.id)
+        .execution_options(yield_per=batch)
+    )
+    for row in connection.execute(query):
+        yield _decoded(dict(row._mapping))
+
+
+_HEAD_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "published",
+    "published_utc",
+    "tags",
+    "series",
+    "record_hash",
+)
+
+
+def post_rows_by_id(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        query = select(posts).where(posts.c.id.in_(ids[start : start + 500]))
+        for row in connection.execute(query):
+            found[row.id] = _decoded(dict(row._mapping))
+    return found
+
+
 def removed_posts(connection: Connection) -> list[dict[str, Any]]:
     query = select(posts.c.id, posts.c.title, posts.c.sources, posts.c.removed_at).where(
         posts.c.removed_at.is_not(None)
@@ -303,3 +347,29 @@ def save_fetch(connection: Connection, url: str, fetch: CachedFetch) -> None:
             url=url, etag=fetch.etag, last_modified=fetch.last_modified, body=fetch.body
         )
     )
+
+
+# --- feed files ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFileRecord:
+    input_key: str
+    size: int
+    mtime_ns: int
+
+
+def load_feed_files(connection: Connection) -> dict[str, FeedFileRecord]:
+    rows = connection.execute(select(feed_files))
+    return {row.path: FeedFileRecord(row.input_key, row.size, row.mtime_ns) for row in rows}
+
+
+def save_feed_files(connection: Connection, records: dict[str, FeedFileRecord]) -> None:
+    """Replaces the list of files the last build left in the output folder."""
+    connection.execute(feed_files.delete())
+    rows = [
+        {"path": path, "input_key": r.input_key, "size": r.size, "mtime_ns": r.mtime_ns}
+        for path, r in sorted(records.items())
+    ]
+    for start in range(0, len(rows), 1000):
+        connection.execute(feed_files.insert(), rows[start : start + 1000])

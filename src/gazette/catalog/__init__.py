@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,16 @@ from gazette.catalog.sync import SyncReport, sync_catalog
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Figure, Finding, Post
-from gazette.store import Store, iter_post_rows, removed_posts
+from gazette.store import Store, iter_post_rows, post_rows_by_id, removed_posts
 
-__all__ = ["SyncReport", "check_catalog", "iter_posts", "post_as_json", "update_catalog"]
+__all__ = [
+    "SyncReport",
+    "check_catalog",
+    "iter_posts",
+    "load_posts",
+    "post_as_json",
+    "update_catalog",
+]
 
 
 class _RollBack(Exception):
@@ -93,6 +100,12 @@ def iter_posts(
         post = _post(settings, row)
         if include_future or now is None or post.is_visible(now):
             yield post
+
+
+def load_posts(settings: Settings, connection: Connection, ids: Sequence[str]) -> list[Post]:
+    """The posts with these ids, in the order asked (ids not in the catalog are skipped)."""
+    rows = post_rows_by_id(connection, ids)
+    return [_post(settings, rows[post_id]) for post_id in ids if post_id in rows]
 
 
 def _post(settings: Settings, row: dict[str, Any]) -> Post:

@@ -1,0 +1,188 @@
+"""`gazette build`: the catalog written out as feeds, archive pages and an index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin
+
+from sqlalchemy import Connection
+
+from gazette.catalog import load_posts
+from gazette.config import Settings
+from gazette.feeds.atom import ATOM_TYPE, render_atom
+from gazette.feeds.document import FeedDocument, Link
+from gazette.feeds.index import FeedLinks, render_index
+from gazette.feeds.items import FeedItem, feed_item
+from gazette.feeds.jsonfeed import render_json_feed
+from gazette.feeds.output import OutputFolder, locked_output
+from gazette.feeds.plan import (
+    FEED_FORMATS,
+    ArchivePage,
+    BuildPlan,
+    FeedSet,
+    Head,
+    archive_path,
+    head_from_row,
+    input_key,
+    make_plan,
+    visible,
+)
+from gazette.feeds.rss import render_rss
+from gazette.feeds.websub import ping_hub
+from gazette.models import Post
+from gazette.store import Store, iter_post_heads, load_feed_files, save_feed_files
+
+RENDERERS: dict[str, Callable[[FeedDocument], bytes]] = {
+    "feed.xml": render_rss,
+    "atom.xml": render_atom,
+    "feed.json": render_json_feed,
+}
+_CACHED_ITEMS = 2000
+
+
+@dataclass
+class BuildReport:
+    written: list[str] = field(default_factory=list)
+    kept: int = 0
+    removed: list[str] = field(default_factory=list)
+    pinged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
+    """Writes every feed whose input changed; see the output module for the guarantees."""
+    output = settings.resolve(settings.feeds.output)
+    with locked_output(output) as root, store.transaction() as connection:
+        folder = OutputFolder(root, load_feed_files(connection))
+        heads = (head_from_row(r) for r in iter_post_heads(connection) if visible(r, now))
+        plan = make_plan(settings, heads)
+        try:
+            _Builder(settings, connection, folder).build(plan)
+        except BaseException:
+            folder.discard()
+            raise
+        written, removed = folder.commit()
+        save_feed_files(connection, folder.records)
+    report = BuildReport(written, len(folder.kept), removed)
+    _ping(settings, report)
+    return report
+
+
+def _ping(settings: Settings, report: BuildReport) -> None:
+    hub = settings.feeds.websub_hub
+    changed = [path for path in report.written if path.endswith(FEED_FORMATS)]
+    if hub and changed:
+        urls = [settings.feeds_url + path for path in changed]
+        report.warnings.extend(ping_hub(hub, urls, settings.feeds.websub_timeout))
+        report.pinged = urls
+
+
+class _Builder:
+    def __init__(self, settings: Settings, connection: Connection, folder: OutputFolder) -> None:
+        self.settings = settings
+        self.connection = connection
+        self.folder = folder
+        self.base = settings.feeds_url
+        self.items: dict[str, FeedItem] = {}
+
+    def build(self, plan: BuildPlan) -> None:
+        newest_archive = archive_path(len(plan.pages)) if plan.pages else ""
+        for feed_set in plan.feed_sets:
+            self._feed_set(feed_set, newest_archive)
+        for page in plan.pages:
+            self._archive_page(page)
+        self._index(plan, newest_archive)
+
+    def _feed_set(self, feed_set: FeedSet, newest_archive: str) -> None:
+        is_main = feed_set.kind == "main"
+        links = self._hub_links()
+        if is_main and newest_archive:
+            links.append(Link("prev-archive", self.base + newest_archive, ATOM_TYPE))
+        for name in FEED_FORMATS:
+            path = feed_set.directory + name
+            key = input_key(self.settings, path, feed_set.heads, *links)
+            if self.folder.is_current(path, key):
+                continue
+            document = self._document(feed_set, path, links)
+            self.folder.stage(path, RENDERERS[name](document), key)
+
+    def _document(self, feed_set: FeedSet, path: str, links: list[Link]) -> FeedDocument:
+        site = self.settings.site
+        title = f"{site.title} · {feed_set.name}" if feed_set.name else site.title
+        return FeedDocument(
+            title=title,
+            description=site.description,
+            home_url=site.url,
+            self_url=self.base + path,
+            language=site.language,
+            author=site.author,
+            icon=self._icon(),
+            items=self._items(feed_set.heads),
+            links=tuple(links),
+        )
+
+    def _archive_page(self, page: ArchivePage) -> None:
+        links = [Link("current", self.base + "atom.xml", ATOM_TYPE)]
+        if page.number > 1:
+            links.append(Link("prev-archive", self.base + archive_path(page.number - 1)))
+        if page.has_next:
+            links.append(Link("next-archive", self.base + archive_path(page.number + 1)))
+        key = input_key(self.settings, page.path, page.heads, *links)
+        if self.folder.is_current(page.path, key):
+            return
+        site = self.settings.site
+        document = FeedDocument(
+            title=f"{site.title} · archive {page.number}",
+            description=site.description,
+            home_url=site.url,
+            self_url=self.base + page.path,
+            language=site.language,
+            author=site.author,
+            icon=self._icon(),
+            items=self._items(page.heads),
+            links=tuple(links),
+            archive=True,
+        )
+        self.folder.stage(page.path, render_atom(document), key)
+
+    def _index(self, plan: BuildPlan, newest_archive: str) -> None:
+        feeds = [self._feed_links(feed_set) for feed_set in plan.feed_sets]
+        key = input_key(self.settings, "index.html", plan.index, newest_archive, *feeds)
+        if self.folder.is_current("index.html", key):
+            return
+        posts = [item.post for item in self._items(plan.index)]
+        archive_url = self.base + newest_archive if newest_archive else ""
+        self.folder.stage("index.html", render_index(self.settings, posts, feeds, archive_url), key)
+
+    def _feed_links(self, feed_set: FeedSet) -> FeedLinks:
+        url = self.base + feed_set.directory
+        title = feed_set.name or self.settings.site.title
+        return FeedLinks(
+            title, feed_set.kind, url + "feed.xml", url + "atom.xml", url + "feed.json"
+        )
+
+    def _hub_links(self) -> list[Link]:
+        hub = self.settings.feeds.websub_hub
+        return [Link("hub", hub)] if hub else []
+
+    def _icon(self) -> str:
+        icon = self.settings.feeds.icon
+        return urljoin(self.base, icon) if icon else ""
+
+    def _items(self, heads: Sequence[Head]) -> tuple[FeedItem, ...]:
+        missing = [head.id for head in heads if head.id not in self.items]
+        for post in _load(self.settings, self.connection, missing):
+            if len(self.items) >= _CACHED_ITEMS:
+                self.items.pop(next(iter(self.items)))
+            self.items[post.id] = self._item(post)
+        return tuple(self.items[head.id] for head in heads if head.id in self.items)
+
+    def _item(self, post: Post) -> FeedItem:
+        full = self.settings.feeds.content == "full"
+        return feed_item(post, full, self.base + "series/")
+
+
+def _load(settings: Settings, connection: Connection, ids: list[str]) -> Iterator[Post]:
+    yield from load_posts(settings, connection, ids) if ids else ()

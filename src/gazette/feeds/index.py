@@ -1,0 +1,39 @@
+"""index.html: what a person opening the output folder can subscribe to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gazette.config import Settings
+from gazette.models import Post
+from gazette.templates import environment
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLinks:
+    """One subscription feed for the index: its name and the URL of each format."""
+
+    title: str
+    kind: str
+    rss: str
+    atom: str
+    json: str
+
+
+def render_index(
+    settings: Settings,
+    posts: Sequence[Post],
+    feeds: Sequence[FeedLinks],
+    newest_archive: str,
+) -> bytes:
+    template = environment().get_template("index.html.j2")
+    html = template.render(
+        site=settings.site,
+        posts=posts,
+        main=feeds[0],
+        tags=[feed for feed in feeds if feed.kind == "tag"],
+        series=[feed for feed in feeds if feed.kind == "series"],
+        newest_archive=newest_archive,
+    )
+    return html.encode("utf-8")

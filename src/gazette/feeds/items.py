@@ -1,0 +1,122 @@
+"""A post made ready for feeds: absolute links, XML-safe text, and its content as XHTML.
+
+The catalog's HTML is already sanitized; this module only moves it between syntaxes
+(HTML for RSS and JSON Feed, namespaced XHTML for Atom) and never adds markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+from gazette.models import Post
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+# Attributes that hold a URL, which a feed reader resolves against nothing useful.
+URL_ATTRIBUTES = ("href", "src", "cite", "poster")
+# XML 1.0 forbids these characters outright; lxml raises on them (so feedgen does).
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One post as every feed format shows it."""
+
+    post: Post
+    title: str
+    summary: str  # plain text
+    content_html: str  # the full content, or the summary's HTML in summary-only feeds
+    categories: tuple[tuple[str, str], ...]  # (term, scheme): tags, then the series
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def feed_item(post: Post, full_content: bool, series_scheme: str) -> FeedItem:
+    html = post.content_html if full_content else post.summary_html
+    categories = tuple((tag, "") for tag in post.tags)
+    if post.series:
+        categories += ((post.series, series_scheme),)
+    return FeedItem(
+        post=post,
+        title=xml_text(post.title),
+        summary=xml_text(post.summary_text),
+        content_html=absolute_html(xml_text(html), post.url),
+        categories=tuple((xml_text(term), scheme) for term, scheme in categories),
+    )
+
+
+def _parse_fragment(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+
+
+def absolute_html(html: str, base_url: str) -> str:
+    """The same HTML with every relative link and image source made absolute."""
+    if not any(f'{name}="' in html for name in URL_ATTRIBUTES):
+        return html
+    root = _parse_fragment(html)
+    changed = False
+    for element in root.iter(etree.Element):
+        for name in URL_ATTRIBUTES:
+            value = element.get(name)
+            if value is not None and not value.startswith("#"):
+                absolute = urljoin(base_url, value.strip())
+                changed |= absolute != value
+                element.set(name, absolute)
+    if not changed:
+        return html
+    inner = str(lxml.html.tostring(root, encoding="unicode", method="html"))
+    return inner[len("<div>") : -len("</div>")]
+
+
+def xhtml_inner(html: str) -> str:
+    """HTML as the inside of an Atom ``<div xmlns="…xhtml">``: well-formed and namespaced,
+    with MathML in its own namespace, so XML-aware readers render the formulas."""
+    source = _parse_fragment(html)
+    div = etree.Element(f"{{{XHTML_NS}}}div", nsmap={None: XHTML_NS})
+    _copy_children(source, div, XHTML_NS)
+    serialized = str(etree.tostring(div, encoding="unicode"))
+    if serialized.endswith("/>"):
+        return ""
+    start = serialized.index(">") + 1
+    return serialized[start : -len("</div>")]
+
+
+def _copy_children(source: etree._Element, target: etree._Element, namespace: str) -> None:
+    target.text = source.text
+    for child in source:
+        if not isinstance(child.tag, str):  # comments and processing instructions
+            _append_text(target, child.tail)
+            continue
+        tag = child.tag.lower()
+        child_ns = MATHML_NS if tag == "math" else namespace
+        nsmap = {None: MATHML_NS} if child_ns != namespace else None
+        copy = etree.SubElement(target, f"{{{child_ns}}}{tag}", nsmap=nsmap)
+        for name, value in child.attrib.items():
+            if name != "xmlns" and _XML_NAME.match(name):
+                copy.set(name, value)
+        _copy_children(child, copy, child_ns)
+        copy.tail = child.tail
+
+
+def _append_text(target: etree._Element, text: str | None) -> None:
+    if not text:
+        return
+    if len(target):
+        target[-1].tail = (target[-1].tail or "") + text
+    else:
+        target.text = (target.text or "") + text
+
+
+def plain_html(text: str) -> str:
+    """Plain text as HTML that shows the same characters."""
+    return escape(text, quote=False).replace("\n", "<br>\n")
