@@ -181,7 +181,7 @@ class _Builder:
 
     def _item(self, post: Post) -> FeedItem:
         full = self.settings.feeds.content == "full"
-        return feed_item(post, full, self.base + "series/")
+        return feed_item(post, full, self.base + "series/", self.settings.site.authority)
 
 
 def _load(settings: Settings, connection: Connection, ids: list[str]) -> Iterator[Post]:

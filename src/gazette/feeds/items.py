@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import lxml.html
 from lxml import etree
@@ -23,6 +23,7 @@ URL_ATTRIBUTES = ("href", "src", "cite", "poster")
 # XML 1.0 forbids these characters outright; lxml raises on them (so feedgen does).
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +31,10 @@ class FeedItem:
     """One post as every feed format shows it."""
 
     post: Post
+    atom_id: str
     title: str
     summary: str  # plain text
-    content_html: str  # the full content, or the summary's HTML in summary-only feeds
+    content_html: str  # the full content; empty in summary-only feeds
     categories: tuple[tuple[str, str], ...]  # (term, scheme): tags, then the series
 
 
@@ -41,13 +43,22 @@ def xml_text(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
-def feed_item(post: Post, full_content: bool, series_scheme: str) -> FeedItem:
-    html = post.content_html if full_content else post.summary_html
+def atom_id(post: Post, authority: str) -> str:
+    """Atom ids must be IRIs: an id that is not one (an explicit ``id: my-post`` in front
+    matter) becomes a tag URI (RFC 4151) under the site's authority."""
+    if _URI_SCHEME.match(post.id):
+        return post.id
+    return f"tag:{authority},{post.published:%Y}:{quote(post.id, safe='/-._~')}"
+
+
+def feed_item(post: Post, full_content: bool, series_scheme: str, authority: str) -> FeedItem:
+    html = post.content_html if full_content else ""
     categories = tuple((tag, "") for tag in post.tags)
     if post.series:
         categories += ((post.series, series_scheme),)
     return FeedItem(
         post=post,
+        atom_id=atom_id(post, authority),
         title=xml_text(post.title),
         summary=xml_text(post.summary_text),
         content_html=absolute_html(xml_text(html), post.url),
