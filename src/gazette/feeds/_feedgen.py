@@ -68,7 +68,8 @@ class EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         self.lang = ""
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
-        written = entry.findall(f"{{{ATOM_NS}}}link")
+        # feedgen builds Atom elements without a namespace and declares it on the root.
+        written = entry.findall("link")
         for element, link in zip(written, self.links, strict=False):
             for name, value in link.items():
                 element.set(name, value)

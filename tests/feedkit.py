@@ -1,0 +1,71 @@
+"""Helpers for the feed tests: building a site, reading what it wrote, the Atom grammar."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import rnc2rng
+from lxml import etree
+
+from gazette.config import Settings, load_settings
+from gazette.feeds import BuildReport, build_feeds
+
+from .conftest import NOW, ROOT, sync
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+MATHML = "{http://www.w3.org/1998/Math/MathML}"
+
+
+def example_settings(tmp_path: Path, **overrides: str) -> Settings:
+    """The bundled example's config, with state and output moved into ``tmp_path``."""
+    environ = {
+        "GAZETTE_STATE_DATABASE": f"sqlite:///{tmp_path}/state.db",
+        "GAZETTE_FEEDS_OUTPUT": str(tmp_path / "public"),
+    }
+    environ.update({f"GAZETTE_FEEDS_{key.upper()}": value for key, value in overrides.items()})
+    return load_settings(ROOT / "config" / "gazette.toml", environ=environ)
+
+
+def build(settings: Settings, now: datetime = NOW) -> BuildReport:
+    """Syncs the catalog and builds the feeds, as `gazette build` does."""
+    store = sync(settings, now)
+    try:
+        return build_feeds(settings, store, now)
+    finally:
+        store.close()
+
+
+def output(settings: Settings) -> Path:
+    return settings.resolve(settings.feeds.output)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every visible file under ``folder``: its bytes and mtime."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+@cache
+def atom_schema(with_mathml: bool) -> etree.RelaxNG:
+    """RFC 4287's grammar for lxml. Its informative grammar admits only XHTML inside
+    xhtml content; ``with_mathml`` also admits MathML there, as the W3C validator does."""
+    text = (ROOT / "tests" / "data" / "atom.rnc").read_text(encoding="utf-8")
+    if with_mathml:
+        text = text.replace(
+            'namespace local = ""',
+            'namespace local = ""\nnamespace mathml = "http://www.w3.org/1998/Math/MathML"',
+        )
+        text = text.replace("anyXHTML = element xhtml:* {", "anyXHTML = element xhtml:* | mathml:* {")
+    with tempfile.TemporaryDirectory() as folder:
+        grammar = Path(folder) / "atom.rnc"
+        grammar.write_text(text, encoding="utf-8")
+        # rnc2rng declares the empty namespace with a prefix, which XML does not allow.
+        rng = rnc2rng.dumps(rnc2rng.load(str(grammar))).replace('xmlns:local=""', "")
+    return etree.RelaxNG(etree.fromstring(rng.encode()))
