@@ -17,6 +17,7 @@ from tenacity import (
 )
 
 ATTEMPTS = 3
+RETRY_WAIT = 1.0  # seconds before the second attempt; doubles after
 
 
 class _HubServerError(Exception):
@@ -27,12 +28,12 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, _HubServerError | httpx.TransportError)
 
 
-def ping_hub(hub: str, feed_urls: Sequence[str], timeout: float, wait: float = 1.0) -> list[str]:
+def ping_hub(hub: str, feed_urls: Sequence[str], timeout: float) -> list[str]:
     """Pings ``hub`` once per changed feed; returns a warning per feed it did not take."""
     warnings: list[str] = []
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
         for url in feed_urls:
-            problem = _publish(client, hub, url, wait)
+            problem = _publish(client, hub, url, RETRY_WAIT)
             if problem:
                 warnings.append(f"WebSub hub {hub} was not told about {url}: {problem}")
     return warnings
@@ -42,7 +43,7 @@ def _publish(client: httpx.Client, hub: str, url: str, wait: float) -> str:
     @retry(
         retry=retry_if_exception(_retryable),
         stop=stop_after_attempt(ATTEMPTS),
-        wait=wait_exponential_jitter(initial=wait, max=10 * wait, jitter=wait),
+        wait=wait_exponential_jitter(multiplier=wait, max=10 * wait, jitter=wait),
     )
     def post() -> httpx.Response:
         response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})
