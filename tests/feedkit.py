@@ -62,7 +62,9 @@ def atom_schema(with_mathml: bool) -> etree.RelaxNG:
             'namespace local = ""',
             'namespace local = ""\nnamespace mathml = "http://www.w3.org/1998/Math/MathML"',
         )
-        text = text.replace("anyXHTML = element xhtml:* {", "anyXHTML = element xhtml:* | mathml:* {")
+        text = text.replace(
+            "anyXHTML = element xhtml:* {", "anyXHTML = element xhtml:* | mathml:* {"
+        )
     with tempfile.TemporaryDirectory() as folder:
         grammar = Path(folder) / "atom.rnc"
         grammar.write_text(text, encoding="utf-8")

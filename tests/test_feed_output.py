@@ -33,7 +33,8 @@ def test_building_twice_changes_no_byte_and_no_mtime(tmp_path: Path) -> None:
     first = build(settings)
     before = snapshot(output(settings))
     again = build(settings)
-    assert again.written == [] and again.removed == []
+    assert again.written == []
+    assert again.removed == []
     assert again.kept == len(first.written) == len(before)
     assert snapshot(output(settings)) == before
 
@@ -61,7 +62,10 @@ def test_an_edited_file_is_rewritten(tmp_path: Path) -> None:
 
 
 def _markdown(write: Write, name: str, date: str, tags: str = "t") -> None:
-    write(f"posts/{name}.md", f"---\ntitle: {name}\ndate: {date}\ntags: [{tags}]\n---\nText of {name}.\n")
+    write(
+        f"posts/{name}.md",
+        f"---\ntitle: {name}\ndate: {date}\ntags: [{tags}]\n---\nText of {name}.\n",
+    )
 
 
 def _site(site: Site, feeds: str = "") -> Settings:
@@ -81,7 +85,10 @@ def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:
     page1 = etree.parse(str(folder / "archive/1.xml")).getroot()
     page2 = etree.parse(str(folder / "archive/2.xml")).getroot()
     assert [e.findtext(f"{ATOM}title") for e in page1.iter(f"{ATOM}entry")] == [
-        "p4", "p3", "p2", "p1"
+        "p4",
+        "p3",
+        "p2",
+        "p1",
     ]
     assert [e.findtext(f"{ATOM}title") for e in page2.iter(f"{ATOM}entry")] == ["p7", "p6", "p5"]
     assert page1.find(f"{HISTORY}archive") is not None
@@ -109,7 +116,11 @@ def test_a_new_post_rewrites_only_the_current_archive_page(site: Site, write: Wr
     _markdown(write, "p7", "2024-03-07")
     report = build(settings)
     assert sorted(report.written) == [
-        "archive/2.xml", "atom.xml", "feed.json", "feed.xml", "index.html"
+        "archive/2.xml",
+        "atom.xml",
+        "feed.json",
+        "feed.xml",
+        "index.html",
     ]
     assert snapshot(output(settings))["archive/1.xml"] == before["archive/1.xml"]
 
@@ -210,7 +221,7 @@ def test_a_killed_build_leaves_complete_feeds(tmp_path: Path, moment: str) -> No
             etree.fromstring(data)  # whole, well-formed XML
     finished = build(example_settings(tmp_path, entries="2"))
     assert finished.written
-    assert not [p for p in output(settings).rglob("*.gazette-tmp")]
+    assert not list(output(settings).rglob("*.gazette-tmp"))
 
 
 def test_websub_pings_only_the_feeds_that_changed(
@@ -251,8 +262,9 @@ def test_a_hub_that_fails_is_retried_then_only_a_warning(
     httpserver.expect_ordered_request("/hub").respond_with_data("", status=204)
     httpserver.expect_request("/hub").respond_with_data("down", status=500)
     _markdown(write, "a", "2024-03-01")
-    settings = _site(site, f'websub_hub = "{httpserver.url_for("/hub")}"\n'
-                     "archives = false\ntag_feeds = false\n")
+    settings = _site(
+        site, f'websub_hub = "{httpserver.url_for("/hub")}"\narchives = false\ntag_feeds = false\n'
+    )
     report = build(settings)
     assert len(report.written) == 4  # three feeds and the index
     assert len(report.warnings) == 2  # the first feed got through on its second try

@@ -1,0 +1,84 @@
+"""A real feed reader: newsboat fetches what `build` wrote over loopback HTTP."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sqlite3
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from gazette.catalog import iter_posts
+from gazette.store import Store
+
+from .conftest import NOW
+from .feedkit import build, example_settings, output
+
+NEWSBOAT = shutil.which("newsboat")
+pytestmark = pytest.mark.skipif(
+    NEWSBOAT is None and not os.environ.get("CI"),
+    reason="newsboat is not installed (.ci/run installs it)",
+)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """No access log on the test's stderr."""
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """The example's feeds on a loopback HTTP server, and the catalog's titles."""
+    settings = example_settings(tmp_path)
+    build(settings)
+    store = Store(settings.database_url)
+    with store.transaction() as connection:
+        titles = [post.title for post in iter_posts(settings, connection, NOW)]
+    store.close()
+    handler = functools.partial(_QuietHandler, directory=str(output(settings)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", titles
+    server.shutdown()
+    server.server_close()
+
+
+def read_with_newsboat(url: str, home: Path) -> list[str]:
+    """Titles newsboat stored after reloading ``url`` into a fresh cache."""
+    home.mkdir()
+    (home / "urls").write_text(url + "\n", encoding="utf-8")
+    (home / "config").write_text("", encoding="utf-8")
+    assert NEWSBOAT is not None, "CI must install newsboat"
+    subprocess.run(
+        [NEWSBOAT, "-u", "urls", "-c", "cache.db", "-C", "config", "-x", "reload"],
+        cwd=home,
+        env={**os.environ, "HOME": str(home), "LANG": "C.UTF-8"},
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    with sqlite3.connect(home / "cache.db") as cache:
+        rows = cache.execute("SELECT title FROM rss_item WHERE feedurl = ?", (url,))
+        return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("name", ["feed.xml", "atom.xml", "tags/shu-xue/atom.xml"])
+def test_newsboat_reads_every_title(
+    served: tuple[str, list[str]], tmp_path: Path, name: str
+) -> None:
+    """Every post title, Chinese included, comes back from newsboat's cache exactly."""
+    base, titles = served
+    read = read_with_newsboat(base + name, tmp_path / name.replace("/", "_"))
+    if name.startswith("tags/"):
+        assert read
+        assert set(read) < set(titles)
+    else:
+        assert sorted(read) == sorted(titles)
+        assert any("梯度下降" in title for title in read)
