@@ -13,6 +13,7 @@ from lxml import etree
 
 from gazette.catalog import iter_posts, post_as_json
 from gazette.config import Settings
+from gazette.feeds.items import XHTML_NS, _rebuilt_xhtml, xhtml_inner
 from gazette.store import Store
 
 from .conftest import NOW
@@ -296,3 +297,30 @@ def test_index_html_links_every_feed_with_autodiscovery(example: Settings) -> No
     hrefs = {a.get("href") for a in page.iter("a")}
     for path in subscription_feeds(folder):
         assert example.site.url + str(path.relative_to(folder)) in hrefs
+
+
+XHTML_SAMPLES = [
+    '<p>a<br>b <img src="https://x.example/p.png" alt="plot"> c&nbsp;d</p>',
+    '<p><img alt="a > b" src="x.png"> keeps &amp; and &lt;tags&gt;</p>',  # > in a value
+    "<p>no math</p><pre><code>if a &lt; b: x = 1</code></pre>",
+    "",
+]
+
+
+@pytest.mark.parametrize("html", XHTML_SAMPLES)
+def test_fast_xhtml_equals_the_rebuilt_tree(html: str) -> None:
+    """The quick void-closing path and the full HTML rebuild give the same XHTML."""
+    def canonical(inner: str) -> bytes:
+        div = etree.fromstring(f'<div xmlns="{XHTML_NS}">{inner}</div>')
+        return etree.tostring(div, method="c14n")
+
+    assert canonical(xhtml_inner(html)) == canonical(_rebuilt_xhtml(html))
+
+
+def test_fast_xhtml_equals_the_rebuilt_tree_on_the_example(example: Settings) -> None:
+    """Every example post's content takes either path to the same namespaced tree."""
+    for post in catalog_json(example):
+        html = str(post["content_html"])
+        fast = etree.fromstring(f'<div xmlns="{XHTML_NS}">{xhtml_inner(html)}</div>')
+        slow = etree.fromstring(f'<div xmlns="{XHTML_NS}">{_rebuilt_xhtml(html)}</div>')
+        assert etree.tostring(fast, method="c14n") == etree.tostring(slow, method="c14n")

@@ -23,6 +23,14 @@ URL_ATTRIBUTES = ("href", "src", "cite", "poster")
 # XML 1.0 forbids these characters outright; lxml raises on them (so feedgen does).
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+# The catalog's HTML is serialized by html5ever: always-quoted attributes, MathML with
+# its xmlns, and only &amp; &lt; &gt; &quot; &nbsp; as references. Closing its void
+# elements usually makes it XML already, which is far faster than rebuilding the tree;
+# when it does not parse, the tree is rebuilt.
+_VOID_ELEMENT = re.compile(
+    r"<(area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)(\s[^<>]*?)?\s*/?>"
+)
+_STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
@@ -92,6 +100,16 @@ def absolute_html(html: str, base_url: str) -> str:
 def xhtml_inner(html: str) -> str:
     """HTML as the inside of an Atom ``<div xmlns="…xhtml">``: well-formed and namespaced,
     with MathML in its own namespace, so XML-aware readers render the formulas."""
+    as_xml = _VOID_ELEMENT.sub(r"<\1\2/>", html).replace("&nbsp;", "&#160;")
+    try:
+        etree.fromstring(f'<div xmlns="{XHTML_NS}">{as_xml}</div>', _STRICT_XML)
+    except etree.XMLSyntaxError:
+        return _rebuilt_xhtml(html)
+    return as_xml
+
+
+def _rebuilt_xhtml(html: str) -> str:
+    """The slow, general way: parse as HTML and copy every node into namespaced XML."""
     source = _parse_fragment(html)
     div = etree.Element(f"{{{XHTML_NS}}}div", nsmap={None: XHTML_NS})
     _copy_children(source, div, XHTML_NS)
