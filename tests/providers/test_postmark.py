@@ -12,7 +12,7 @@ from gazette.mail import http
 from gazette.mail.base import ProviderRejected, UncertainDelivery
 from gazette.mail.postmark import PostmarkOptions, PostmarkProvider
 
-from .conftest import SENDER, envelope, envelopes
+from .conftest import SENDER, envelopes
 
 TOKEN = "pm-server-token"
 
@@ -51,7 +51,8 @@ def test_batch_request_carries_token_stream_and_unsubscribe_headers(httpserver: 
     assert first["Subject"].endswith("新文章")
     assert first["MessageStream"] == "digest"
     assert first["ReplyTo"] == "editor@example.org"
-    assert first["TextBody"] and first["HtmlBody"]
+    assert first["TextBody"] == "Hello reader 1\n"
+    assert first["HtmlBody"] == "<p>Hello reader 1</p>"
     headers = {h["Name"]: h["Value"] for h in first["Headers"]}
     assert headers["List-Unsubscribe"] == "<https://example.org/unsubscribe?t=tok1>"
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -144,16 +144,21 @@ def json_answer(response: httpx.Response, provider: str) -> Any:
         ) from None
 
 
-def error_words(response: httpx.Response, *keys: str) -> str:
-    """The provider's own message: the first of ``keys`` in its JSON, else its text."""
+def json_field(response: httpx.Response, key: str) -> Any:
+    """The value of ``key`` in the answer's JSON object, or None."""
     try:
         body = response.json()
     except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in keys:
-            if body.get(key):
-                return str(body[key])
+        return None
+    return body.get(key) if isinstance(body, dict) else None
+
+
+def error_words(response: httpx.Response, *keys: str) -> str:
+    """The provider's own message: the first of ``keys`` in its JSON, else its text."""
+    for key in keys:
+        value = json_field(response, key)
+        if value:
+            return str(value)
     text = response.text.strip()[:500]
     return text or f"{response.status_code} {response.reason_phrase}"
 

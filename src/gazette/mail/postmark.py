@@ -20,7 +20,7 @@ from gazette.mail.base import Envelope, Provider, SendResult, UncertainDelivery
 NAME = "postmark"
 PUBLIC_URL = "https://api.postmarkapp.com"
 MOST = 500
-TOKEN = "GAZETTE_POSTMARK_TOKEN"
+VARIABLE = "GAZETTE_POSTMARK_TOKEN"
 # Postmark's API error codes that concern the token or the account, not one message:
 # 10 bad or missing token, 400 sender signature not found, 401 not confirmed,
 # 405 not allowed to send (credits), 412 account pending, 413 account may not send.
@@ -37,7 +37,7 @@ class PostmarkOptions:
     batch_size: int = MOST
 
     def __post_init__(self) -> None:
-        http.require_secret(self.token, TOKEN, NAME)
+        http.require_secret(self.token, VARIABLE, NAME)
         http.require(self.stream, "mail.postmark_stream", 'set it to a broadcast stream id')
         http.batch_size(self.batch_size, MOST, NAME)
 
@@ -56,7 +56,7 @@ class PostmarkProvider:
             options.connection,
             idempotent=False,
             describe=_describe,
-            credentials=f"{TOKEN} (a server token of the right server)",
+            credentials=f"{VARIABLE} (a server token of the right server)",
             headers={
                 "X-Postmark-Server-Token": options.token,
                 "Accept": "application/json",
@@ -119,11 +119,7 @@ def _verdict(envelope: Envelope, item: Any) -> SendResult:
 
 
 def _error_code(response: httpx.Response) -> int | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    code = body.get("ErrorCode") if isinstance(body, dict) else None
+    code = http.json_field(response, "ErrorCode")
     return code if isinstance(code, int) else None
 
 
@@ -137,7 +133,7 @@ def make(settings: Settings, environ: Mapping[str, str]) -> Provider:
     """The Postmark provider of ``settings``, its token from ``environ``."""
     mail = settings.mail
     options = PostmarkOptions(
-        token=environ.get(TOKEN, ""),
+        token=environ.get(VARIABLE, ""),
         connection=http.Connection.from_settings(mail, PUBLIC_URL),
         stream=mail.postmark_stream,
         batch_size=http.batch_size(mail.batch_size, MOST, NAME),
