@@ -62,8 +62,10 @@ def test_batch_request_carries_token_stream_and_unsubscribe_headers(httpserver: 
 def test_a_message_can_fail_inside_a_200_answer(httpserver: HTTPServer) -> None:
     """ErrorCode 406 for one message fails it alone, with Postmark's words."""
     answer = accepted(3)
-    answer[1] = {"ErrorCode": 406, "Message": "You tried to send to a recipient that has been "
-                 "marked as inactive."}
+    answer[1] = {
+        "ErrorCode": 406,
+        "Message": "You tried to send to a recipient that has been marked as inactive.",
+    }
     httpserver.expect_request("/email/batch").respond_with_json(answer)
     results = postmark(httpserver).send(envelopes(3))
     assert [r.status for r in results] == ["sent", "failed", "sent"]
@@ -71,9 +73,7 @@ def test_a_message_can_fail_inside_a_200_answer(httpserver: HTTPServer) -> None:
     assert results[1].error.startswith("406: You tried to send to a recipient")
 
 
-@pytest.mark.parametrize(
-    ("status", "code"), [(401, 10), (422, 10), (422, 405), (422, 401)]
-)
+@pytest.mark.parametrize(("status", "code"), [(401, 10), (422, 10), (422, 405), (422, 401)])
 def test_token_and_account_errors_stop_the_issue(
     httpserver: HTTPServer, status: int, code: int
 ) -> None:

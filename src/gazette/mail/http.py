@@ -15,6 +15,7 @@ Retry rules, the same for every provider:
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,8 +50,9 @@ class Backoff:
     maximum: float = 60.0
 
 
-# Read at each client's construction, so tests can shrink it.
+# Read at each client's construction, so tests can shrink them.
 BACKOFF = Backoff()
+SLEEP: Callable[[float], None] = time.sleep
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +243,10 @@ class HttpClient:
     retryable: Callable[[httpx.Response], bool] = is_retryable
     _client: httpx.Client = field(init=False, repr=False)
     _backoff: Backoff = field(init=False, repr=False)
+    _sleep: Callable[[float], None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._backoff = BACKOFF
+        self._backoff, self._sleep = BACKOFF, SLEEP
         self._client = httpx.Client(
             base_url=self.connection.base_url,
             timeout=httpx.Timeout(self.connection.timeout),
@@ -259,6 +262,7 @@ class HttpClient:
             wait=_Wait(self._backoff),
             retry=tenacity.retry_if_exception_type(_Retry),
             reraise=True,
+            sleep=self._sleep,
         )
         try:
             return retrying(self._attempt, path, request, call)

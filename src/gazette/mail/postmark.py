@@ -38,7 +38,7 @@ class PostmarkOptions:
 
     def __post_init__(self) -> None:
         http.require_secret(self.token, VARIABLE, NAME)
-        http.require(self.stream, "mail.postmark_stream", 'set it to a broadcast stream id')
+        http.require(self.stream, "mail.postmark_stream", "set it to a broadcast stream id")
         http.batch_size(self.batch_size, MOST, NAME)
 
 
