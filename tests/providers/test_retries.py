@@ -35,8 +35,8 @@ def payload(request: Request) -> object:
     if request.files:
         files = {}
         for name, file in request.files.items():
-            with file:
-                files[name] = file.read()
+            files[name] = file.read()
+            file.close()
         return request.form.to_dict(), files
     return request.get_data()
 
