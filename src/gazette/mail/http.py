@@ -316,3 +316,31 @@ class HttpClient:
             f"{self.provider}: gave up after {tried} (last: {last}); nothing was sent, "
             "try again later"
         )
+
+
+class HttpProvider:
+    """What every HTTP provider shares: its client, closed with it."""
+
+    name: str
+    batch_size: int
+    idempotent: bool
+    _http: HttpClient
+
+    def close(self) -> None:
+        """Closes the connections."""
+        self._http.close()
+
+
+class OneMessageProvider(HttpProvider):
+    """A provider whose API takes one message a call: ``send`` makes one call each."""
+
+    batch_size = 1
+
+    def send(self, batch: Sequence[Envelope]) -> list[SendResult]:
+        """One call per envelope; one result per envelope, in order."""
+        check_batch(batch, self.batch_size, self.name)
+        return [self.send_one(envelope) for envelope in batch]
+
+    def send_one(self, envelope: Envelope) -> SendResult:
+        """Sends one envelope; raises as ``Provider.send`` does."""
+        raise NotImplementedError

@@ -8,7 +8,7 @@ api.eu.mailgun.net (EU), and a key of one region is refused by the other.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,12 +46,11 @@ class MailgunOptions:
             )
 
 
-class MailgunProvider:
+class MailgunProvider(http.OneMessageProvider):
     """Sends each envelope's MIME as one messages.mime call."""
 
     name = NAME
     idempotent = False
-    batch_size = 1
 
     def __init__(self, options: MailgunOptions) -> None:
         self.options = options
@@ -59,7 +58,7 @@ class MailgunProvider:
         self._http = http.HttpClient(
             NAME,
             options.connection,
-            idempotent=False,
+            idempotent=self.idempotent,
             describe=_describe,
             credentials=(
                 f"{API_KEY}, mail.mailgun_domain and mail.mailgun_region "
@@ -68,16 +67,8 @@ class MailgunProvider:
             auth=httpx.BasicAuth("api", options.api_key),
         )
 
-    def send(self, batch: Sequence[Envelope]) -> list[SendResult]:
-        """One call per envelope; one result per envelope, in order."""
-        http.check_batch(batch, self.batch_size, NAME)
-        return [self._send_one(envelope) for envelope in batch]
-
-    def close(self) -> None:
-        """Closes the connections."""
-        self._http.close()
-
-    def _send_one(self, envelope: Envelope) -> SendResult:
+    def send_one(self, envelope: Envelope) -> SendResult:
+        """One call for one envelope."""
         response = self._http.post(
             self._path,
             data={"to": envelope.recipient},

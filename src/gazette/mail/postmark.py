@@ -42,7 +42,7 @@ class PostmarkOptions:
         http.batch_size(self.batch_size, MOST, NAME)
 
 
-class PostmarkProvider:
+class PostmarkProvider(http.HttpProvider):
     """Sends batches through Postmark's batch endpoint."""
 
     name = NAME
@@ -54,7 +54,7 @@ class PostmarkProvider:
         self._http = http.HttpClient(
             NAME,
             options.connection,
-            idempotent=False,
+            idempotent=self.idempotent,
             describe=_describe,
             credentials=f"{VARIABLE} (a server token of the right server)",
             headers={
@@ -76,10 +76,6 @@ class PostmarkProvider:
         if _error_code(response) in ACCOUNT_ERRORS:
             raise self._http.rejected(response)
         return http.all_failed(batch, _describe(response))
-
-    def close(self) -> None:
-        """Closes the connections."""
-        self._http.close()
 
     def _message(self, envelope: Envelope) -> dict[str, Any]:
         message: dict[str, Any] = {

@@ -38,7 +38,7 @@ class ResendOptions:
         http.batch_size(self.batch_size, MOST, NAME)
 
 
-class ResendProvider:
+class ResendProvider(http.HttpProvider):
     """Sends batches through Resend's batch endpoint."""
 
     name = NAME
@@ -50,7 +50,7 @@ class ResendProvider:
         self._http = http.HttpClient(
             NAME,
             options.connection,
-            idempotent=True,
+            idempotent=self.idempotent,
             describe=_describe,
             credentials=f"{API_KEY} (a key with sending access, for a verified domain)",
             headers={
@@ -71,10 +71,6 @@ class ResendProvider:
         if response.is_success:
             return _sent(batch, http.json_answer(response, NAME))
         return http.all_failed(batch, _describe(response))
-
-    def close(self) -> None:
-        """Closes the connections."""
-        self._http.close()
 
 
 def idempotency_key(batch: Sequence[Envelope]) -> str:

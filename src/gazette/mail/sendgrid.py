@@ -7,7 +7,7 @@ SendGrid answers 202 with no body; the message id is in ``X-Message-Id``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
@@ -34,19 +34,18 @@ class SendGridOptions:
         http.require_secret(self.api_key, API_KEY, NAME)
 
 
-class SendGridProvider:
+class SendGridProvider(http.OneMessageProvider):
     """Sends each envelope as one mail/send call."""
 
     name = NAME
     idempotent = False
-    batch_size = 1
 
     def __init__(self, options: SendGridOptions) -> None:
         self.options = options
         self._http = http.HttpClient(
             NAME,
             options.connection,
-            idempotent=False,
+            idempotent=self.idempotent,
             describe=_describe,
             credentials=f"{API_KEY} (a key with the Mail Send permission)",
             headers={
@@ -55,16 +54,8 @@ class SendGridProvider:
             },
         )
 
-    def send(self, batch: Sequence[Envelope]) -> list[SendResult]:
-        """One call per envelope; one result per envelope, in order."""
-        http.check_batch(batch, self.batch_size, NAME)
-        return [self._send_one(envelope) for envelope in batch]
-
-    def close(self) -> None:
-        """Closes the connections."""
-        self._http.close()
-
-    def _send_one(self, envelope: Envelope) -> SendResult:
+    def send_one(self, envelope: Envelope) -> SendResult:
+        """One call for one envelope."""
         response = self._http.post("/v3/mail/send", content=http.encode_json(_mail(envelope)))
         if response.is_success:
             message_id = response.headers.get("X-Message-Id", "")

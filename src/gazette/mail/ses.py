@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
@@ -89,12 +89,11 @@ class SigV4(httpx.Auth):
         yield request
 
 
-class SesProvider:
+class SesProvider(http.OneMessageProvider):
     """Sends each envelope's MIME as one SendEmail call."""
 
     name = NAME
     idempotent = False
-    batch_size = 1
 
     def __init__(self, options: SesOptions) -> None:
         self.options = options
@@ -104,7 +103,7 @@ class SesProvider:
         self._http = http.HttpClient(
             NAME,
             options.connection,
-            idempotent=False,
+            idempotent=self.idempotent,
             describe=_describe,
             credentials=f"{KEY_ID}, {SECRET}, {SESSION} and the account's SES status",
             headers={"Content-Type": "application/json"},
@@ -112,16 +111,8 @@ class SesProvider:
             retryable=_retryable,
         )
 
-    def send(self, batch: Sequence[Envelope]) -> list[SendResult]:
-        """One call per envelope; one result per envelope, in order."""
-        http.check_batch(batch, self.batch_size, NAME)
-        return [self._send_one(envelope) for envelope in batch]
-
-    def close(self) -> None:
-        """Closes the connections."""
-        self._http.close()
-
-    def _send_one(self, envelope: Envelope) -> SendResult:
+    def send_one(self, envelope: Envelope) -> SendResult:
+        """One call for one envelope."""
         body = http.encode_json(self._request(envelope))
         response = self._http.post("/v2/email/outbound-emails", content=body)
         if response.is_success:
