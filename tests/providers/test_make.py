@@ -128,3 +128,12 @@ def test_endpoint_overrides_the_public_url(configure: Callable[..., Settings]) -
     provider = build("resend", settings, SECRETS["resend"])
     connection = provider.options.connection  # type: ignore[attr-defined]
     assert (connection.base_url, connection.timeout) == ("http://127.0.0.1:9", 3.0)
+
+
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_secrets_stay_out_of_reprs(configure: Callable[..., Settings], name: str) -> None:
+    """A provider or its options printed in a log or traceback shows no secret."""
+    environ = dict.fromkeys(SECRETS[name], "s3cr3t-value")
+    provider = build(name, configure(name), environ)
+    shown = repr(provider.options) + repr(vars(provider))  # type: ignore[attr-defined]
+    assert "s3cr3t" not in shown

@@ -238,8 +238,8 @@ class HttpClient:
     idempotent: bool
     describe: Callable[[httpx.Response], str]  # the provider's own words in an error answer
     credentials: str  # what to check when the credentials are refused
-    headers: Mapping[str, str] = field(default_factory=dict)
-    auth: httpx.Auth | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold a key
+    auth: httpx.Auth | None = field(default=None, repr=False)
     retryable: Callable[[httpx.Response], bool] = is_retryable
     _client: httpx.Client = field(init=False, repr=False)
     _backoff: Backoff = field(init=False, repr=False)
@@ -283,7 +283,8 @@ class HttpClient:
             raise self._lost(error, call) from error
         if self.retryable(response):
             wait = retry_after(response)
-            raise _Retry(f"{response.status_code}: {self.describe(response)}", wait)
+            asked = f" (Retry-After: {wait:.0f} s)" if wait else ""
+            raise _Retry(f"{response.status_code}: {self.describe(response)}{asked}", wait)
         if response.status_code in {401, 403}:
             raise self.rejected(response)
         return response

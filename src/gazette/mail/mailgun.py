@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx
@@ -29,7 +29,7 @@ DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 class MailgunOptions:
     """An API key, the sending domain, and how to reach the domain's region."""
 
-    api_key: str
+    api_key: str = field(repr=False)
     domain: str
     connection: http.Connection
     region: Literal["us", "eu"] = "us"

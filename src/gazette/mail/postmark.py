@@ -8,7 +8,7 @@ in the order of the request. An error that concerns the server token or the acco
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -31,7 +31,7 @@ ACCOUNT_ERRORS = frozenset({10, 400, 401, 405, 412, 413})
 class PostmarkOptions:
     """A server token, the message stream, and how to reach the API."""
 
-    token: str
+    token: str = field(repr=False)
     connection: http.Connection
     stream: str = "broadcast"
     batch_size: int = MOST

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -29,7 +29,7 @@ API_KEY = "GAZETTE_RESEND_API_KEY"
 class ResendOptions:
     """An API key with sending access, and how to reach the API."""
 
-    api_key: str
+    api_key: str = field(repr=False)
     connection: http.Connection
     batch_size: int = MOST
 

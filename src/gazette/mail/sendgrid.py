@@ -8,7 +8,7 @@ SendGrid answers 202 with no body; the message id is in ``X-Message-Id``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
@@ -27,7 +27,7 @@ API_KEY = "GAZETTE_SENDGRID_API_KEY"
 class SendGridOptions:
     """An API key with the Mail Send permission, and how to reach the API."""
 
-    api_key: str
+    api_key: str = field(repr=False)
     connection: http.Connection
 
     def __post_init__(self) -> None:

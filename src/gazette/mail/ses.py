@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
@@ -44,11 +44,11 @@ THROTTLED = frozenset({"TooManyRequestsException", "ThrottlingException", "Throt
 class SesOptions:
     """AWS credentials, the region, an optional configuration set, and the endpoint."""
 
-    access_key_id: str
-    secret_access_key: str
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
     region: str
     connection: http.Connection
-    session_token: str = ""
+    session_token: str = field(default="", repr=False)
     configuration_set: str = ""
 
     def __post_init__(self) -> None:
