@@ -133,3 +133,12 @@ def expected_signature(request: Request) -> str:
     again.context["timestamp"] = request.headers["X-Amz-Date"]
     canonical = signer.canonical_request(again)
     return str(signer.signature(signer.string_to_sign(again, canonical), again))
+
+
+def test_an_unsigned_call_is_not_taken_as_ses(moto: str) -> None:
+    """The same body without SigV4 reaches no SES at moto: the signature is what routes it."""
+    verify_sender(moto)
+    body = ses(moto)._request(envelope())
+    response = httpx.post(f"{moto}/v2/email/outbound-emails", json=body)
+    assert response.status_code != 200
+    assert received(moto) == []
