@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -105,12 +105,15 @@ class _Builder:
             key = input_key(self.settings, path, feed_set.heads, *links)
             if self.folder.is_current(path, key):
                 continue
-            document = self._document(feed_set, path, links)
+            site_title = self.settings.site.title
+            title = f"{site_title} · {feed_set.name}" if feed_set.name else site_title
+            document = self._document(title, path, feed_set.heads, links, archive=False)
             self.folder.stage(path, RENDERERS[name](document), key)
 
-    def _document(self, feed_set: FeedSet, path: str, links: list[Link]) -> FeedDocument:
+    def _document(
+        self, title: str, path: str, heads: Sequence[Head], links: list[Link], archive: bool
+    ) -> FeedDocument:
         site = self.settings.site
-        title = f"{site.title} · {feed_set.name}" if feed_set.name else site.title
         return FeedDocument(
             title=title,
             description=site.description,
@@ -119,8 +122,9 @@ class _Builder:
             language=site.language,
             author=site.author,
             icon=self._icon(),
-            items=self._items(feed_set.heads),
+            items=self._items(heads),
             links=tuple(links),
+            archive=archive,
         )
 
     def _archive_page(self, page: ArchivePage) -> None:
@@ -132,19 +136,8 @@ class _Builder:
         key = input_key(self.settings, page.path, page.heads, *links)
         if self.folder.is_current(page.path, key):
             return
-        site = self.settings.site
-        document = FeedDocument(
-            title=f"{site.title} · archive {page.number}",
-            description=site.description,
-            home_url=site.url,
-            self_url=self.base + page.path,
-            language=site.language,
-            author=site.author,
-            icon=self._icon(),
-            items=self._items(page.heads),
-            links=tuple(links),
-            archive=True,
-        )
+        title = f"{self.settings.site.title} · archive {page.number}"
+        document = self._document(title, page.path, page.heads, links, archive=True)
         self.folder.stage(page.path, render_atom(document), key)
 
     def _index(self, plan: BuildPlan, newest_archive: str) -> None:
@@ -173,7 +166,7 @@ class _Builder:
 
     def _items(self, heads: Sequence[Head]) -> tuple[FeedItem, ...]:
         missing = [head.id for head in heads if head.id not in self.items]
-        for post in _load(self.settings, self.connection, missing):
+        for post in load_posts(self.settings, self.connection, missing) if missing else ():
             if len(self.items) >= _CACHED_ITEMS:
                 self.items.pop(next(iter(self.items)))
             self.items[post.id] = self._item(post)
@@ -183,6 +176,3 @@ class _Builder:
         full = self.settings.feeds.content == "full"
         return feed_item(post, full, self.base + "series/", self.settings.site.authority)
 
-
-def _load(settings: Settings, connection: Connection, ids: list[str]) -> Iterator[Post]:
-    yield from load_posts(settings, connection, ids) if ids else ()
