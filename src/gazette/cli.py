@@ -16,7 +16,15 @@ from gazette import __version__
 from gazette.catalog import check_catalog, iter_posts, post_as_json, update_catalog
 from gazette.catalog.text import display_width
 from gazette.config import Settings, load_settings
-from gazette.digest import Dispatcher, Issue, Plan, period_for, plan_digest, run_digest, write_preview
+from gazette.digest import (
+    Dispatcher,
+    Issue,
+    Plan,
+    period_for,
+    plan_digest,
+    run_digest,
+    write_preview,
+)
 from gazette.digest import subscribers as subscriber_list
 from gazette.digest.tables import ensure_tables
 from gazette.errors import GazetteError
@@ -130,7 +138,9 @@ def _fit(text: str, width: int) -> str:
 
 
 @cli.command()
-@click.option("--dry-run", "mode", flag_value="dry-run", help="Say what would go out; write nothing.")
+@click.option(
+    "--dry-run", "mode", flag_value="dry-run", help="Say what would go out; write nothing."
+)
 @click.option(
     "--preview",
     metavar="DIR",
@@ -221,7 +231,9 @@ def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend
     progress = _Progress()
     dispatcher = Dispatcher(settings, store, provider, on_batch=progress.advance)
     try:
-        run = run_digest(settings, dispatcher, os.environ, period, new_issue, resend, progress.start)
+        run = run_digest(
+            settings, dispatcher, os.environ, period, new_issue, resend, progress.start
+        )
     finally:
         progress.close()
         provider.close()

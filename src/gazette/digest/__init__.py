@@ -17,10 +17,10 @@ from gazette.digest.send import Dispatcher, Summary
 from gazette.digest.tokens import make_token, secret_key, verify_token
 
 __all__ = [
+    "Dispatcher",
     "Issue",
     "Plan",
     "Run",
-    "Dispatcher",
     "Summary",
     "create_or_resume_issue",
     "make_token",

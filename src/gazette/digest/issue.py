@@ -113,12 +113,18 @@ def plan_digest(settings: Settings, store: Store, period: str, now: datetime) ->
 def issue_posts(settings: Settings, connection: Connection, issue: Issue) -> list[Post]:
     """The posts of ``issue`` as the catalog has them now, in the issue's order."""
     wanted = set(issue.post_ids)
-    found = {p.id: p for p in iter_posts(settings, connection, include_future=True) if p.id in wanted}
+    found = {
+        p.id: p for p in iter_posts(settings, connection, include_future=True) if p.id in wanted
+    }
     return [found[post_id] for post_id in issue.post_ids if post_id in found]
 
 
 def message_maker(
-    settings: Settings, connection: Connection, issue: Issue, environ: Mapping[str, str], now: datetime
+    settings: Settings,
+    connection: Connection,
+    issue: Issue,
+    environ: Mapping[str, str],
+    now: datetime,
 ) -> MessageMaker:
     """Renders ``issue`` once and returns what makes each recipient's message of it."""
     sender = check_sender(settings)
@@ -128,7 +134,12 @@ def message_maker(
 
 
 def write_preview(
-    settings: Settings, store: Store, period: str, folder: Path, environ: Mapping[str, str], now: datetime
+    settings: Settings,
+    store: Store,
+    period: str,
+    folder: Path,
+    environ: Mapping[str, str],
+    now: datetime,
 ) -> list[Path] | None:
     """The next issue's HTML, text and .eml in ``folder``; None when there is none."""
     with dry_connection(settings, store, now) as connection:
@@ -140,7 +151,9 @@ def write_preview(
     return _write_preview_files(folder, f"issue-{issue.number}", envelope)
 
 
-def _next_issue(settings: Settings, connection: Connection, period: str, now: datetime) -> Issue | None:
+def _next_issue(
+    settings: Settings, connection: Connection, period: str, now: datetime
+) -> Issue | None:
     unfinished = ledger.unfinished_issues(connection)
     if unfinished:
         return unfinished[0]
@@ -190,17 +203,21 @@ def run_digest(
     store = dispatcher.store
     run = Run([])
     for issue in unfinished_issues(store):
-        run.summaries.append(_deliver(settings, dispatcher, issue, environ, resend_uncertain, on_start))
+        run.summaries.append(
+            _deliver(settings, dispatcher, issue, environ, resend_uncertain, on_start)
+        )
     if not new_issue:
         run.note = "" if run.summaries else "no unfinished issue: nothing to resume"
         return run
-    issue = create_or_resume_issue(settings, store, period, dispatcher.now())
-    if issue is None:
+    current = create_or_resume_issue(settings, store, period, dispatcher.now())
+    if current is None:
         run.note = _why_nothing(store)
-    elif issue.status == "done":
-        run.note = f"issue {issue.number} for period {issue.period} went out already"
-    elif all(s.issue != issue.number for s in run.summaries):
-        run.summaries.append(_deliver(settings, dispatcher, issue, environ, resend_uncertain, on_start))
+    elif current.status == "done":
+        run.note = f"issue {current.number} for period {current.period} went out already"
+    elif all(s.issue != current.number for s in run.summaries):
+        run.summaries.append(
+            _deliver(settings, dispatcher, current, environ, resend_uncertain, on_start)
+        )
     return run
 
 
@@ -225,5 +242,8 @@ def _deliver(
 def _why_nothing(store: Store) -> str:
     with store.transaction() as connection:
         if not count_active(connection):
-            return "no active subscribers: no issue, nothing sent (add some with `gazette subscribers add`)"
+            return (
+                "no active subscribers: no issue, nothing sent "
+                "(add some with `gazette subscribers add`)"
+            )
     return "nothing new since the last issue: no issue, nothing sent"

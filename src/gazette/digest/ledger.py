@@ -80,7 +80,10 @@ def _issue(connection: Connection, row: object) -> Issue:
 
 
 def next_issue_number(connection: Connection) -> int:
-    return int(connection.execute(select(func.coalesce(func.max(issues.c.number), 0))).scalar_one()) + 1
+    return (
+        int(connection.execute(select(func.coalesce(func.max(issues.c.number), 0))).scalar_one())
+        + 1
+    )
 
 
 def create_issue(
@@ -117,7 +120,9 @@ def claim_batch(connection: Connection, issue: int, size: int, now: datetime) ->
         .order_by(deliveries.c.id)
         .limit(size)
     )
-    claimed = [Claimed(row.id, row.recipient, row.attempts + 1) for row in connection.execute(query)]
+    claimed = [
+        Claimed(row.id, row.recipient, row.attempts + 1) for row in connection.execute(query)
+    ]
     if claimed:
         connection.execute(
             update(deliveries)
@@ -166,7 +171,9 @@ def _set(
         connection.execute(
             update(deliveries)
             .where(deliveries.c.id.in_(ids))
-            .values(status=status, provider_id=provider_id, last_error=error, changed=now.isoformat())
+            .values(
+                status=status, provider_id=provider_id, last_error=error, changed=now.isoformat()
+            )
         )
 
 

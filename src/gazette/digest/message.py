@@ -61,7 +61,9 @@ def check_sender(settings: Settings) -> Sender:
     where = f"{settings.config_path}: [mail]"
     header = _config_value(settings, "[mail] from", settings.mail.sender)
     if not header:
-        raise ConfigError(f"{where} from: required to send; e.g. from = \"Notes <digest@example.org>\"")
+        raise ConfigError(
+            f'{where} from: required to send; e.g. from = "Notes <digest@example.org>"'
+        )
     address = _config_address(settings, "[mail] from", parseaddr(header)[1])
     reply_to = _config_value(settings, "[mail] reply_to", settings.mail.reply_to)
     if reply_to:

@@ -23,6 +23,7 @@ from jinja2 import (
     TemplateError,
     TemplateSyntaxError,
     UndefinedError,
+    select_autoescape,
 )
 from markupsafe import Markup
 
@@ -89,7 +90,7 @@ def environment(settings: Settings) -> Environment:
         folders.insert(0, folder)
     env = Environment(
         loader=FileSystemLoader(folders),
-        autoescape=lambda name: name is None or ".html" in name,
+        autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
@@ -104,7 +105,9 @@ def render_subject(
     context = _context(settings, IssueView(number, period, "", _date(settings, now)), posts)
     where = f"{settings.config_path}: [digest] subject"
     try:
-        template = Environment(undefined=StrictUndefined).from_string(settings.digest.subject)
+        # A subject is plain text: escaping would show "&amp;" in every mail client.
+        plain = Environment(undefined=StrictUndefined, autoescape=False)  # noqa: S701
+        template = plain.from_string(settings.digest.subject)
         subject = " ".join(template.render(context).split())
     except TemplateError as error:
         raise ConfigError(f"{where}: {error}; fix the template") from None

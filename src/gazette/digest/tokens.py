@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gazette.store import settings_table
 
-SECRET_VARIABLE = "GAZETTE_SECRET_KEY"
+SECRET_VARIABLE = "GAZETTE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
 _STORED_KEY = "secret_key"
 _PURPOSE = b"gazette-unsubscribe\0"
 

@@ -53,9 +53,9 @@ def _atoms(line: str) -> list[str]:
     that may not be separated from it."""
     atoms: list[str] = []
     for piece in _ATOM.findall(line):
-        if atoms and (piece[0] in _NO_LINE_START or atoms[-1][-1] in _NO_LINE_END):
-            if not piece.isspace() and not atoms[-1].isspace():
-                atoms[-1] += piece
-                continue
-        atoms.append(piece)
+        glued = atoms and (piece[0] in _NO_LINE_START or atoms[-1][-1] in _NO_LINE_END)
+        if glued and not piece.isspace() and not atoms[-1].isspace():
+            atoms[-1] += piece
+        else:
+            atoms.append(piece)
     return atoms

@@ -42,7 +42,7 @@ def make_provider(settings: Settings, environ: Mapping[str, str]) -> Provider:
         if error.name == module_name:
             raise ConfigError(
                 f"{settings.config_path}: [mail] provider: {name!r} is not part of this "
-                "installation; use \"outbox\" or \"smtp\", or install a gazette that has it"
+                'installation; use "outbox" or "smtp", or install a gazette that has it'
             ) from None
         raise ConfigError(
             f"{settings.config_path}: [mail] provider: {name!r} needs the Python package "

@@ -83,4 +83,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def make(settings: Settings, environ: Mapping[str, str]) -> Provider:
     """The outbox of ``[mail] outbox`` (relative to the config file)."""
     del environ  # the outbox needs no secret
-    return OutboxProvider(settings.resolve(settings.mail.outbox), settings.mail.batch_size or BATCH_SIZE)
+    return OutboxProvider(
+        settings.resolve(settings.mail.outbox), settings.mail.batch_size or BATCH_SIZE
+    )

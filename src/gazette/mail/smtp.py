@@ -37,7 +37,7 @@ from gazette.mail.base import (
 )
 
 NAME = "smtp"
-PASSWORD_VARIABLE = "GAZETTE_SMTP_PASSWORD"
+PASSWORD_VARIABLE = "GAZETTE_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 BATCH_SIZE = 50
 # Worth another try: the server is down, busy (4xx greeting) or the network dropped.
 _TRANSIENT = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
@@ -144,7 +144,7 @@ class SmtpProvider:
         except smtplib.SMTPNotSupportedError:
             raise ProviderRejected(
                 f"smtp: {self._where()} offers no login here; use smtp_security = "
-                "\"starttls\" or \"tls\", or remove smtp_username"
+                '"starttls" or "tls", or remove smtp_username'
             ) from None
 
     def _where(self) -> str:
@@ -197,7 +197,9 @@ class SmtpProvider:
                 f"{reply.decode(errors='replace')}; try again later",
                 settled=settled,
             )
-        return SendResult(envelope.recipient, "failed", error=f"{code} {reply.decode(errors='replace')}")
+        return SendResult(
+            envelope.recipient, "failed", error=f"{code} {reply.decode(errors='replace')}"
+        )
 
     def _data(
         self, client: smtplib.SMTP, envelope: Envelope, settled: list[SendResult]
@@ -245,7 +247,9 @@ def _queue_id(code: int, reply: bytes) -> str:
 
 def _describe(error: BaseException | None) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        said = error.smtp_error
+        text = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
+        return f"{error.smtp_code} {text}"
     if isinstance(error, socket.timeout):
         return "timed out"
     if isinstance(error, OSError) and error.strerror:
@@ -258,10 +262,13 @@ def make(settings: Settings, environ: Mapping[str, str]) -> Provider:
     mail = settings.mail
     where = f"{settings.config_path}: [mail]"
     if not mail.smtp_host:
-        raise ConfigError(f"{where} smtp_host: required for provider \"smtp\"; e.g. smtp.example.org")
+        raise ConfigError(f'{where} smtp_host: required for provider "smtp"; e.g. smtp.example.org')
     password = environ.get(PASSWORD_VARIABLE, "")
     if mail.smtp_username and not password:
-        raise ConfigError(f"{PASSWORD_VARIABLE}: not set; export the password of smtp_username {mail.smtp_username!r}")
+        raise ConfigError(
+            f"{PASSWORD_VARIABLE}: not set; export the password of "
+            f"smtp_username {mail.smtp_username!r}"
+        )
     cafile = settings.resolve(mail.smtp_cafile) if mail.smtp_cafile else None
     if cafile is not None and not cafile.is_file():
         raise ConfigError(f"{where} smtp_cafile: {cafile} is not a file; give a PEM bundle")
