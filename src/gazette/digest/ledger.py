@@ -211,7 +211,7 @@ def counts(connection: Connection, issue: int) -> dict[str, int]:
         .where(deliveries.c.issue == issue)
         .group_by(deliveries.c.status)
     )
-    return {status: int(count) for status, count in connection.execute(query).tuples()}
+    return {status: int(count) for status, count in connection.execute(query)}
 
 
 def finish_if_done(connection: Connection, issue: int, now: datetime) -> bool:
