@@ -56,8 +56,10 @@ format = "markdown"
 
 
 def write_post(write: Callable[[str, str], Path], slug: str, title: str, days_ago: float,
-               body: str = "A short paragraph.") -> None:  # fmt: skip
-    """A Markdown post published ``days_ago`` days before NOW."""
+               body: str = "") -> None:  # fmt: skip
+    """A Markdown post published ``days_ago`` days before NOW (bodies differ: the catalog
+    takes posts with the same body for copies of one post)."""
+    body = body or f"What {title} is about, in one short paragraph."
     published = (NOW - dt.timedelta(days=days_ago)).isoformat()
     write(f"posts/{slug}.md", f"---\ntitle: '{title}'\ndate: {published}\n---\n\n{body}\n")
 
