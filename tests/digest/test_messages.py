@@ -50,7 +50,8 @@ def test_outbox_message_is_multipart_with_one_click_unsubscribe(
     assert parts == ["text/plain", "text/html"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https, mailto = (u.strip() for u in str(message["List-Unsubscribe"]).split(","))
-    assert https.startswith("<https://test.example.org/unsubscribe?token=") and https.endswith(">")
+    assert https.startswith("<https://test.example.org/unsubscribe?token=")
+    assert https.endswith(">")
     assert mailto == "<mailto:unsubscribe@test.example.org?subject=unsubscribe>"
     token = parse_qs(urlsplit(https[1:-1]).query)["token"][0]
     assert verify_token(stored_key(settings), token) == "reader@example.org"
@@ -109,6 +110,7 @@ def test_missing_provider_module_is_a_config_error(digest_site: Callable[..., Se
 
 def test_smtp_without_password_is_a_config_error(digest_site: Callable[..., Settings]) -> None:
     """A login name without GAZETTE_SMTP_PASSWORD stops at start-up, naming the variable."""
-    settings = digest_site(POSTS, 'provider = "smtp"\nsmtp_host = "localhost"\nsmtp_username = "u"\n')
+    smtp = 'provider = "smtp"\nsmtp_host = "localhost"\nsmtp_username = "u"\n'
+    settings = digest_site(POSTS, smtp)
     with pytest.raises(ConfigError, match="GAZETTE_SMTP_PASSWORD: not set"):
         make_provider(settings, {})

@@ -33,7 +33,9 @@ def rendered(site: Callable[..., Settings], write: Callable[[str, str], Path],
     return render_issue(settings, 1, "2026-11-21T08", "Subject", posts, NOW)
 
 
-def test_titles_are_escaped_in_html(site: Callable[..., Settings], write: Callable[[str, str], Path]) -> None:
+def test_titles_are_escaped_in_html(
+    site: Callable[..., Settings], write: Callable[[str, str], Path]
+) -> None:
     """A title holding <script> stays text in the HTML part and plain in the text part."""
     issue = rendered(site, write, "Why <script>alert(1)</script> & co", "Body.")
     assert "<script>" not in issue.html

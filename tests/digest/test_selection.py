@@ -30,7 +30,8 @@ def test_first_issue_takes_the_newest_whatever_their_age(
     digest_site: Callable[..., Settings],
 ) -> None:
     """The first issue takes first_issue_posts newest posts, even old ones."""
-    settings = digest_site([("old", "Old", 400), ("older", "Older", 500), ("oldest", "Oldest", 600)])
+    old = [("old", "Old", 400), ("older", "Older", 500), ("oldest", "Oldest", 600)]
+    settings = digest_site(old)
     store = subscribe(settings, "reader@example.org")
     assert titles(settings, store, "P1") == ["Old", "Older"]
 
@@ -55,7 +56,8 @@ def test_one_issue_per_period(digest_site: Callable[..., Settings]) -> None:
     store = subscribe(settings, "reader@example.org")
     first = create_or_resume_issue(settings, store, "2026-11-21T08", NOW)
     again = create_or_resume_issue(settings, store, "2026-11-21T08", NOW)
-    assert first is not None and again is not None
+    assert first is not None
+    assert again is not None
     assert again.number == first.number
     assert period_for(NOW, settings.site.zone) == "2026-11-21T20"  # Asia/Shanghai
 
@@ -83,7 +85,8 @@ def test_dry_run_and_preview_write_nothing_to_the_ledger(
     subscribe(settings, "reader@example.org", "other@example.org")
     dry = run_cli(settings.config_path, "digest", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "New" in dry.stdout and "Week" in dry.stdout
+    assert "New" in dry.stdout
+    assert "Week" in dry.stdout
     assert "to 2 active subscribers" in dry.stdout
     preview = run_cli(settings.config_path, "digest", "--preview", str(tmp_path / "look"))
     assert preview.returncode == 0, preview.stderr

@@ -32,6 +32,7 @@ class OutboxProvider:
     def __init__(self, folder: Path, batch_size: int = BATCH_SIZE) -> None:
         self.folder = folder
         self.batch_size = batch_size
+        self._ready: set[Path] = set()
 
     def send(self, batch: Sequence[Envelope]) -> list[SendResult]:
         results: list[SendResult] = []
@@ -49,7 +50,11 @@ class OutboxProvider:
 
     def _write(self, envelope: Envelope) -> Path:
         folder = self.folder / issue_folder(envelope.idempotency_key)
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder not in self._ready:
+            folder.mkdir(parents=True, exist_ok=True)
+            for leftover in folder.glob(".*.part"):  # from a run killed while writing
+                leftover.unlink(missing_ok=True)
+            self._ready.add(folder)
         stem = _safe_name(envelope.recipient)
         _write_atomically(folder / f"{stem}.html", envelope.html.encode("utf-8"))
         eml = folder / f"{stem}.eml"
