@@ -29,12 +29,18 @@ def ledger(settings: Settings) -> dict[str, tuple[str, str]]:
         return {r.recipient: (r.status, r.last_error) for r in rows}
 
 
+def readers_site(digest_site: Callable[..., Settings], server: SmtpServer) -> Settings:
+    """A site sending through ``server``, with every reader subscribed."""
+    settings = digest_site(POSTS, server.config())
+    subscribe(settings, *READERS)
+    return settings
+
+
 def test_starttls_login_and_a_refused_recipient(
     digest_site: Callable[..., Settings], smtp_server: SmtpServer
 ) -> None:
     """Every reader gets one message over STARTTLS with login; a refused one is failed."""
-    settings = digest_site(POSTS, smtp_server.config())
-    subscribe(settings, *READERS)
+    settings = readers_site(digest_site, smtp_server)
     smtp_server.recorder.refuse.add(READERS[3])
     result = run_cli(settings.config_path, "digest", "--send", env=PASSWORD)
     assert result.returncode == 0, result.stderr
@@ -54,8 +60,7 @@ def test_wrong_password_stops_the_issue_and_resume_finishes_it(
     digest_site: Callable[..., Settings], smtp_server: SmtpServer
 ) -> None:
     """A refused login stops at once with a clear error, nothing sent; fixed, resume sends."""
-    settings = digest_site(POSTS, smtp_server.config())
-    subscribe(settings, *READERS)
+    settings = readers_site(digest_site, smtp_server)
     refused = run_cli(
         settings.config_path, "digest", "--send", env={"GAZETTE_SMTP_PASSWORD": "wrong"}
     )
@@ -88,8 +93,7 @@ def test_dropped_after_data_is_uncertain_and_resent_only_when_asked(
     digest_site: Callable[..., Settings], smtp_server: SmtpServer
 ) -> None:
     """SMTP has no idempotency: a message whose answer was lost is reported, not resent."""
-    settings = digest_site(POSTS, smtp_server.config())
-    subscribe(settings, *READERS)
+    settings = readers_site(digest_site, smtp_server)
     smtp_server.recorder.drop_after_data.add(READERS[1])
     sent = run_cli(settings.config_path, "digest", "--send", env=PASSWORD)
     assert sent.returncode == 0, sent.stderr
