@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,8 +16,20 @@ from gazette import __version__
 from gazette.catalog import check_catalog, iter_posts, post_as_json, update_catalog
 from gazette.catalog.text import display_width
 from gazette.config import Settings, load_settings
+from gazette.digest import (
+    Dispatcher,
+    Issue,
+    Plan,
+    period_for,
+    plan_digest,
+    run_digest,
+    write_preview,
+)
+from gazette.digest import subscribers as subscriber_list
+from gazette.digest.tables import ensure_tables
 from gazette.errors import GazetteError
 from gazette.feeds import build_feeds
+from gazette.mail import make_provider
 from gazette.models import Post
 from gazette.store import Store
 
@@ -144,6 +158,197 @@ def _fit(text: str, width: int) -> str:
         out.append(char)
         used += char_width
     return "".join(out) + " " * max(0, width - used)
+
+
+# --- digest ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--dry-run", "mode", flag_value="dry-run", help="Say what would go out; write nothing."
+)
+@click.option(
+    "--preview",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the next issue's HTML, text and .eml to DIR.",
+)
+@click.option("--send", "mode", flag_value="send", help="Send: unfinished issues, then a new one.")
+@click.option("--resume", "mode", flag_value="resume", help="Finish unfinished issues only.")
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Also send again to recipients whose provider call never answered.",
+)
+@click.pass_obj
+def digest(state: _State, mode: str | None, preview: Path | None, resend_uncertain: bool) -> None:
+    """Mail subscribers the posts that are new since the last issue.
+
+    Example: gazette digest --dry-run && gazette digest --send
+    """
+    if (mode is None) == (preview is None):
+        raise click.UsageError("give one of --dry-run, --preview DIR, --send or --resume")
+    settings = state.settings()
+    store = state.store(settings)
+    now = _now()
+    period = period_for(now, settings.site.zone)
+    if mode == "dry-run":
+        _print_plan(plan_digest(settings, store, period, now))
+    elif preview is not None:
+        _preview(settings, store, period, preview, now)
+    else:
+        _send(settings, store, period, new_issue=mode == "send", resend=resend_uncertain)
+
+
+def _print_plan(plan: Plan) -> None:
+    for issue, counts in plan.unfinished:
+        waiting = counts.get("pending", 0) + counts.get("in-flight", 0)
+        click.echo(
+            f"unfinished issue {issue.number} ({issue.period}) {issue.subject!r}: {waiting} "
+            f"to send, {counts.get('uncertain', 0)} uncertain, {counts.get('sent', 0)} sent"
+        )
+    if plan.done_for_period is not None:
+        click.echo(f"issue {plan.done_for_period.number} for period {plan.period} went out already")
+    elif not plan.posts:
+        click.echo("nothing new since the last issue: no issue would go out")
+    else:
+        click.echo(f"new issue for period {plan.period}: {plan.subject!r}")
+        for post in plan.posts:
+            click.echo(f"  {post.published:%Y-%m-%d}  {post.title}")
+        click.echo(f"to {plan.recipients} active subscribers (dry run: nothing written)")
+
+
+def _preview(settings: Settings, store: Store, period: str, folder: Path, now: datetime) -> None:
+    paths = write_preview(settings, store, period, folder, os.environ, now)
+    if paths is None:
+        click.echo("nothing new since the last issue: nothing to preview")
+        return
+    for path in paths:
+        click.echo(str(path))
+
+
+@dataclass
+class _Progress:
+    """One progress bar per issue being sent."""
+
+    bar: Any = None
+    issues: list[int] = field(default_factory=list)
+
+    def start(self, issue: Issue, total: int) -> None:
+        self.close()
+        self.issues.append(issue.number)
+        self.bar = click.progressbar(length=total, label=f"issue {issue.number}", file=sys.stderr)
+        self.bar.__enter__()
+
+    def advance(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend: bool) -> None:
+    update_catalog(settings, store, _now())
+    ensure_tables(store)
+    provider = make_provider(settings, os.environ)
+    progress = _Progress()
+    dispatcher = Dispatcher(settings, store, provider, on_batch=progress.advance)
+    try:
+        run = run_digest(
+            settings, dispatcher, os.environ, period, new_issue, resend, progress.start
+        )
+    finally:
+        progress.close()
+        provider.close()
+    for summary in run.summaries:
+        click.echo(str(summary))
+        if summary.count("uncertain"):
+            click.echo(
+                f"{summary.count('uncertain')} uncertain: the provider may or may not have "
+                "delivered them; `gazette digest --resume --resend-uncertain` sends them again"
+            )
+    if run.note:
+        click.echo(run.note)
+
+
+# --- subscribers -----------------------------------------------------------------------
+
+
+@cli.group()
+def subscribers() -> None:
+    """Add, import, remove and list the addresses that get the digest.
+
+    Example: gazette subscribers import example/subscribers.csv
+    """
+
+
+def _list_store(state: _State) -> Store:
+    store = state.store(state.settings())
+    ensure_tables(store)
+    return store
+
+
+@subscribers.command("add")
+@click.argument("address")
+@click.option("--name", default="", help="The subscriber's name.")
+@click.pass_obj
+def subscribers_add(state: _State, address: str, name: str) -> None:
+    """Add one address (active at once).
+
+    Example: gazette subscribers add reader@example.org --name "A Reader"
+    """
+    with _list_store(state).transaction() as connection:
+        added = subscriber_list.add_subscriber(connection, address, name, _now())
+    click.echo(f"added {address.strip()}" if added else f"{address.strip()} is already subscribed")
+
+
+@subscribers.command("import")
+@click.argument("csv_file", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def subscribers_import(state: _State, csv_file: Path) -> None:
+    """Add every good row of a CSV (email[,name]); bad rows are reported by line.
+
+    Example: gazette subscribers import example/subscribers.csv
+    """
+    with _list_store(state).transaction() as connection:
+        report = subscriber_list.import_csv(connection, csv_file, _now())
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    click.echo(
+        f"{report.added} added, {report.unchanged} already subscribed, "
+        f"{len(report.problems)} rows left out"
+    )
+    if report.problems:
+        sys.exit(1)
+
+
+@subscribers.command("remove")
+@click.argument("address")
+@click.pass_obj
+def subscribers_remove(state: _State, address: str) -> None:
+    """Unsubscribe an address: it is never mailed again.
+
+    Example: gazette subscribers remove reader@example.org
+    """
+    with _list_store(state).transaction() as connection:
+        found = subscriber_list.set_status(connection, address, "unsubscribed", _now())
+    click.echo(f"unsubscribed {found.address}")
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(subscriber_list.STATUSES), help="Only this status.")
+@click.pass_obj
+def subscribers_list(state: _State, status: str | None) -> None:
+    """Every subscriber: address, status, since when, name.
+
+    Example: gazette subscribers list --status active
+    """
+    with _list_store(state).transaction() as connection:
+        for row in subscriber_list.list_subscribers(connection, status):
+            click.echo(f"{row.address}\t{row.status}\t{row.changed[:10]}\t{row.name}".rstrip())
 
 
 def main() -> None:

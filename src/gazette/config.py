@@ -158,6 +158,7 @@ class MailSettings(_Section):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_username: str = ""  # the password comes from GAZETTE_SMTP_PASSWORD
+    smtp_cafile: str = ""  # a PEM file of CAs to trust instead of the system's
     postmark_stream: str = "broadcast"
     mailgun_domain: str = ""
     mailgun_region: Literal["us", "eu"] = "us"

@@ -8,6 +8,7 @@ The CLI turns them into one line on stderr and a non-zero exit code::
     ├── SourceError      a source of posts cannot be read
     ├── StateError       the state database is unusable
     ├── FeedError        feeds cannot be written
+    ├── SubscriberError  an address or a subscriber list is not usable
     └── DeliveryError    mail cannot be sent
 """
 
@@ -36,6 +37,10 @@ class StateError(GazetteError):
 
 class FeedError(GazetteError):
     """Feeds cannot be written."""
+
+
+class SubscriberError(GazetteError):
+    """An address or a subscriber list cannot be used as given."""
 
 
 class DeliveryError(GazetteError):

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
 
 from gazette.config import Settings
 from gazette.models import Post
-from gazette.templates import environment
+
+# The top-level templates/ folder, linked into the package so an install carries it.
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,13 +27,23 @@ class FeedLinks:
     json: str
 
 
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(BUNDLED_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
 def render_index(
     settings: Settings,
     posts: Sequence[Post],
     feeds: Sequence[FeedLinks],
     newest_archive: str,
 ) -> bytes:
-    template = environment().get_template("index.html.j2")
+    template = _environment().get_template("index.html.j2")
     html = template.render(
         site=settings.site,
         posts=posts,

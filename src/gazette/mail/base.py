@@ -55,13 +55,34 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
-class ProviderRejected(DeliveryError):
+class _BatchStopped(DeliveryError):
+    """A batch ended early. ``settled`` holds the answers that did arrive, for the first
+    envelopes of the batch (a provider that sends one message at a time, such as SMTP, can
+    know them); a provider with one call per batch leaves it empty."""
+
+    def __init__(self, message: str, settled: Sequence[SendResult] = ()) -> None:
+        super().__init__(message)
+        self.settled = tuple(settled)
+
+
+class ProviderRejected(_BatchStopped):
     """The provider refused our credentials or account: stop the issue at once."""
 
 
-class ProviderUnavailable(DeliveryError):
-    """Retries ran out on 429/5xx/refused connections; nothing in the batch was sent."""
+class ProviderUnavailable(_BatchStopped):
+    """Retries ran out on 429/5xx/refused connections; nothing in the batch past
+    ``settled`` was sent."""
 
 
-class UncertainDelivery(DeliveryError):
-    """The request went out but no answer came back: the batch may or may not be sent."""
+class UncertainDelivery(_BatchStopped):
+    """The request went out but no answer came back: the batch may or may not be sent.
+
+    ``uncertain`` is how many envelopes right after ``settled`` went out unanswered
+    (``None``: all the rest); any after those were never attempted.
+    """
+
+    def __init__(
+        self, message: str, settled: Sequence[SendResult] = (), uncertain: int | None = None
+    ) -> None:
+        super().__init__(message, settled)
+        self.uncertain = uncertain

@@ -1,0 +1,5 @@
+"""``python3 -m gazette``: the same as the ``gazette`` command."""
+
+from gazette.cli import main
+
+main()

@@ -1,0 +1,35 @@
+"""The digest: new posts rendered into one message per subscriber, delivered once."""
+
+from __future__ import annotations
+
+from gazette.digest.issue import (
+    Plan,
+    Run,
+    create_or_resume_issue,
+    message_maker,
+    plan_digest,
+    run_digest,
+    unfinished_issues,
+    write_preview,
+)
+from gazette.digest.ledger import Issue, period_for
+from gazette.digest.send import Dispatcher, Summary
+from gazette.digest.tokens import make_token, secret_key, verify_token
+
+__all__ = [
+    "Dispatcher",
+    "Issue",
+    "Plan",
+    "Run",
+    "Summary",
+    "create_or_resume_issue",
+    "make_token",
+    "message_maker",
+    "period_for",
+    "plan_digest",
+    "run_digest",
+    "secret_key",
+    "unfinished_issues",
+    "verify_token",
+    "write_preview",
+]

@@ -1,0 +1,156 @@
+"""Subscribers: validated addresses with a status.
+
+pending (not confirmed yet), active (mailed), unsubscribed and bounced. An unsubscribed
+address keeps its row so that no later add or import can mail it again.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, func, select, update
+
+from gazette.digest.tables import subscribers
+from gazette.errors import SubscriberError
+
+Status = Literal["pending", "active", "unsubscribed", "bounced"]
+STATUSES: tuple[str, ...] = get_args(Status)
+_HEADER_NAMES = frozenset({"email", "e-mail", "address", "mail"})
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One address on the list."""
+
+    id: int
+    address: str
+    name: str
+    status: str
+    created: str
+    changed: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and one ``file:line: problem`` per row left out."""
+
+    added: int = 0
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def normalize_address(text: str) -> str:
+    """The address as it will be stored; a SubscriberError saying why when it is not one."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise SubscriberError(f"{text.strip()!r} is not an email address: {error}") from None
+
+
+def find_subscriber(connection: Connection, address: str) -> Subscriber | None:
+    row = connection.execute(
+        select(subscribers).where(subscribers.c.address_key == address.lower())
+    ).first()
+    return _subscriber(row._mapping) if row else None
+
+
+def _subscriber(mapping: Any) -> Subscriber:
+    return Subscriber(**{name: mapping[name] for name in Subscriber.__slots__})
+
+
+def add_subscriber(
+    connection: Connection, address: str, name: str, now: datetime, status: Status = "active"
+) -> bool:
+    """Adds ``address``; False when it was already on the list (pending or active).
+
+    An unsubscribed or bounced address is refused: it must never be mailed again.
+    """
+    normalized = normalize_address(address)
+    found = find_subscriber(connection, normalized)
+    if found is None:
+        stamp = now.isoformat()
+        connection.execute(
+            subscribers.insert().values(
+                address=normalized,
+                address_key=normalized.lower(),
+                name=name.strip(),
+                status=status,
+                created=stamp,
+                changed=stamp,
+            )
+        )
+        return True
+    if found.status in ("unsubscribed", "bounced"):
+        raise SubscriberError(
+            f"{normalized} {found.status} on {found.changed[:10]}; "
+            "such an address is never mailed again"
+        )
+    return False
+
+
+def import_csv(connection: Connection, path: Path, now: datetime) -> ImportReport:
+    """Adds every good row of a CSV of ``email[,name]``; bad rows are reported by line."""
+    report = ImportReport()
+    for line, cells in _csv_rows(path):
+        if not cells or not "".join(cells).strip():
+            continue
+        if line == 1 and cells[0].strip().lower() in _HEADER_NAMES:
+            continue
+        try:
+            name = cells[1] if len(cells) > 1 else ""
+            if add_subscriber(connection, cells[0], name, now):
+                report.added += 1
+            else:
+                report.unchanged += 1
+        except SubscriberError as error:
+            report.problems.append(f"{path}:{line}: {error}")
+    return report
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SubscriberError(f"{path}: no such file; give the path of a CSV file") from None
+    except UnicodeDecodeError as error:
+        raise SubscriberError(
+            f"{path}: not UTF-8 (byte {error.start}); save the file as UTF-8"
+        ) from None
+    reader = csv.reader(text.splitlines())
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as error:
+        raise SubscriberError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+
+
+def set_status(connection: Connection, address: str, status: Status, now: datetime) -> Subscriber:
+    """Changes the status of a subscriber (``remove`` sets unsubscribed)."""
+    found = find_subscriber(connection, normalize_address(address))
+    if found is None:
+        raise SubscriberError(f"{address.strip()} is not a subscriber; see `subscribers list`")
+    connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == found.id)
+        .values(status=status, changed=now.isoformat())
+    )
+    return found
+
+
+def list_subscribers(connection: Connection, status: str | None = None) -> Iterator[Subscriber]:
+    query = select(subscribers).order_by(subscribers.c.address_key)
+    if status:
+        query = query.where(subscribers.c.status == status)
+    for row in connection.execute(query):
+        yield _subscriber(row._mapping)
+
+
+def count_active(connection: Connection) -> int:
+    query = select(func.count()).where(subscribers.c.status == "active")
+    return int(connection.execute(query).scalar_one())

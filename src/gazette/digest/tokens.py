@@ -1,0 +1,88 @@
+"""Unsubscribe tokens: the address and an HMAC-SHA256 of it, both base64url.
+
+``<address>.<signature>``: the unsubscribe endpoint needs no lookup to know whose link
+was followed, and a changed address or signature fails verification. The key comes from
+``GAZETTE_SECRET_KEY``; without it, a random key is made once and kept in the state
+database, so links in mail already sent stay valid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
+
+from gazette.store import settings_table
+
+SECRET_VARIABLE = "GAZETTE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
+_STORED_KEY = "secret_key"
+_PURPOSE = b"gazette-unsubscribe\0"
+
+
+def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
+    """The signing key: the environment's, else the stored one, made on first use."""
+    given = environ.get(SECRET_VARIABLE, "")
+    if given:
+        return given.encode("utf-8")
+    stored = _stored_key(connection)
+    if stored is None:
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    settings_table.insert().values(key=_STORED_KEY, value=secrets.token_hex(32))
+                )
+        except IntegrityError:  # another run stored one first
+            pass
+        stored = _stored_key(connection)
+    assert stored is not None
+    return bytes.fromhex(stored)
+
+
+def _stored_key(connection: Connection) -> str | None:
+    query = select(settings_table.c.value).where(settings_table.c.key == _STORED_KEY)
+    value = connection.execute(query).scalar()
+    return str(value) if value is not None else None
+
+
+def make_token(key: bytes, address: str) -> str:
+    """The unsubscribe token of ``address``."""
+    payload = address.encode("utf-8")
+    return f"{_b64(payload)}.{_b64(_signature(key, payload))}"
+
+
+def verify_token(key: bytes, token: str) -> str | None:
+    """The address a token was made for, or None when it was not made with ``key``."""
+    encoded, dot, signature = token.strip().partition(".")
+    if not dot:
+        return None
+    try:
+        payload = _unb64(encoded)
+        given = _unb64(signature)
+        address = payload.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    return address if hmac.compare_digest(given, _signature(key, payload)) else None
+
+
+def _signature(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, _PURPOSE + payload, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    """Strict: only the one spelling ``_b64`` writes decodes (no stray characters)."""
+    if not text.isascii():
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if not text or _b64(data) != text:
+        raise ValueError("not base64url")
+    return data

@@ -1,0 +1,95 @@
+"""Which posts an issue takes, and when there is no issue at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from gazette.config import Settings
+from gazette.digest import create_or_resume_issue, period_for
+from gazette.digest.issue import issue_posts
+from gazette.store import Store
+
+from ..conftest import NOW, sync
+from .conftest import run_cli, subscribe, write_post
+
+# (slug, title, days before NOW): first_issue_posts = 2, max_posts = 3, max_age = 30.
+POSTS = [("new", "New", 1), ("week", "Week", 7), ("month", "Month", 20), ("old", "Old", 400)]
+
+
+def titles(settings: Settings, store: Store, period: str, days_later: float = 0) -> list[str]:
+    issue = create_or_resume_issue(settings, store, period, NOW + timedelta(days=days_later))
+    if issue is None:
+        return []
+    with store.transaction() as connection:
+        return [post.title for post in issue_posts(settings, connection, issue)]
+
+
+def test_first_issue_takes_the_newest_whatever_their_age(
+    digest_site: Callable[..., Settings],
+) -> None:
+    """The first issue takes first_issue_posts newest posts, even old ones."""
+    old = [("old", "Old", 400), ("older", "Older", 500), ("oldest", "Oldest", 600)]
+    settings = digest_site(old)
+    store = subscribe(settings, "reader@example.org")
+    assert titles(settings, store, "P1") == ["Old", "Older"]
+
+
+def test_later_issues_take_new_posts_within_max_age_up_to_max_posts(
+    digest_site: Callable[..., Settings], write: Callable[[str, str], Path]
+) -> None:
+    """After the first issue: only posts in no issue yet, within max_age, at most max_posts."""
+    settings = digest_site(POSTS)
+    store = subscribe(settings, "reader@example.org")
+    assert titles(settings, store, "P1") == ["New", "Week"]
+    assert titles(settings, store, "P2") == ["Month"]  # "Old" is older than max_age
+    for index in range(5):
+        write_post(write, f"fresh{index}", f"Fresh {index}", -index - 1)  # published later
+    sync(settings, NOW + timedelta(days=10))
+    assert titles(settings, store, "P3", days_later=10) == ["Fresh 4", "Fresh 3", "Fresh 2"]
+
+
+def test_one_issue_per_period(digest_site: Callable[..., Settings]) -> None:
+    """Asking again for the same period gives the same issue, not a second one."""
+    settings = digest_site(POSTS)
+    store = subscribe(settings, "reader@example.org")
+    first = create_or_resume_issue(settings, store, "2026-11-21T08", NOW)
+    again = create_or_resume_issue(settings, store, "2026-11-21T08", NOW)
+    assert first is not None
+    assert again is not None
+    assert again.number == first.number
+    assert period_for(NOW, settings.site.zone) == "2026-11-21T20"  # Asia/Shanghai
+
+
+def test_nothing_new_means_no_issue(digest_site: Callable[..., Settings], tmp_path: Path) -> None:
+    """With every post already sent, --send says so and sends nothing; dry-run too."""
+    settings = digest_site([("new", "New", 1)])
+    subscribe(settings, "reader@example.org")
+    assert create_or_resume_issue(settings, Store(settings.database_url), "P1", NOW) is not None
+    sent = run_cli(settings.config_path, "digest", "--resume")
+    assert "1 sent" in sent.stdout
+    dry = run_cli(settings.config_path, "digest", "--dry-run")
+    assert "nothing new since the last issue" in dry.stdout
+    again = run_cli(settings.config_path, "digest", "--send")
+    assert again.returncode == 0, again.stderr
+    assert "nothing new since the last issue: no issue, nothing sent" in again.stdout
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 1
+
+
+def test_dry_run_and_preview_write_nothing_to_the_ledger(
+    digest_site: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Dry run lists posts and recipients; preview writes files; neither makes an issue."""
+    settings = digest_site(POSTS)
+    subscribe(settings, "reader@example.org", "other@example.org")
+    dry = run_cli(settings.config_path, "digest", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "New" in dry.stdout
+    assert "Week" in dry.stdout
+    assert "to 2 active subscribers" in dry.stdout
+    preview = run_cli(settings.config_path, "digest", "--preview", str(tmp_path / "look"))
+    assert preview.returncode == 0, preview.stderr
+    assert sorted(p.suffix for p in (tmp_path / "look").iterdir()) == [".eml", ".html", ".txt"]
+    assert create_or_resume_issue(settings, Store(settings.database_url), "P", NOW) is not None
+    assert not (tmp_path / "outbox").exists()
