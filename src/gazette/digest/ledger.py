@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
 
 from gazette.digest.tables import deliveries, issue_posts, issues, subscribers
 from gazette.mail.base import SendResult
@@ -149,8 +149,24 @@ def _skip_inactive(connection: Connection, issue: int, now: datetime) -> None:
 def record_results(
     connection: Connection, claimed: Sequence[Claimed], results: Sequence[SendResult], now: datetime
 ) -> None:
-    for delivery, result in zip(claimed, results, strict=True):
-        _set(connection, [delivery.id], now, result.status, result.provider_id, result.error)
+    """Every answer of one provider call, in one executemany."""
+    rows = [
+        {"row_id": d.id, "new_status": r.status, "new_provider_id": r.provider_id,
+         "new_error": r.error}
+        for d, r in zip(claimed, results, strict=True)
+    ]  # fmt: skip
+    if rows:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("row_id"))
+            .values(
+                status=bindparam("new_status"),
+                provider_id=bindparam("new_provider_id"),
+                last_error=bindparam("new_error"),
+                changed=now.isoformat(),
+            ),
+            rows,
+        )
 
 
 def set_status(

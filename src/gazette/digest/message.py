@@ -7,9 +7,13 @@ add headers of its own (header injection).
 from __future__ import annotations
 
 import hashlib
+import html as html_escaping
 import re
-from dataclasses import dataclass
+import secrets
+import sys
+from dataclasses import dataclass, field
 from datetime import datetime
+from email import quoprimime
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
@@ -19,7 +23,7 @@ from urllib.parse import quote, urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from gazette.config import Settings
-from gazette.digest.render import Rendered
+from gazette.digest.render import UNSUBSCRIBE_PLACEHOLDER, Rendered
 from gazette.digest.tokens import make_token
 from gazette.errors import ConfigError, DeliveryError
 from gazette.mail.base import Envelope
@@ -139,6 +143,10 @@ class MessageMaker:
     issue: int
     rendered: Rendered
     key: bytes
+    layout: MimeLayout = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layout", MimeLayout.of(self.sender, self.rendered))
 
     def envelope(self, recipient: str, now: datetime) -> Envelope:
         token = make_token(self.key, recipient)
@@ -153,8 +161,7 @@ class MessageMaker:
         ]
         if self.sender.reply_to:
             headers.append(("Reply-To", self.sender.reply_to))
-        mime = build_mime(self.sender.header, recipient, self.rendered.subject, now, headers,
-                          html, text)  # fmt: skip
+        mime = self.layout.mime(recipient, now, headers, url)
         return Envelope(
             recipient=recipient,
             sender=self.sender.header,
@@ -185,3 +192,96 @@ def build_mime(
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return message.as_bytes()
+
+
+# Header values written as they are: the email package would fold none of them.
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+_QP_LINE_LENGTH: int = POLICY.max_line_length or 78
+
+
+def fold_header(name: str, value: str) -> bytes:
+    """The header line as ``build_mime`` writes it; short plain values skip the parser."""
+    line = f"{name}: {checked_header(name, value)}"
+    pattern = _PLAIN_ADDRESS if name == "To" else _PLAIN
+    if len(line) <= _QP_LINE_LENGTH and pattern.fullmatch(value):
+        return line.encode("ascii") + b"\r\n"
+    message = EmailMessage(policy=POLICY)
+    message[name] = value
+    return POLICY.fold_binary(name, message[name])
+
+
+def _qp(lines: list[bytes]) -> bytes:
+    """Lines quoted-printable encoded exactly as the email package's set_content does."""
+    body = (b"\n".join(lines) + b"\n").decode("latin-1")
+    return quoprimime.body_encode(body, _QP_LINE_LENGTH).replace("\n", "\r\n").encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One text part, encoded once but for its lines holding the unsubscribe link."""
+
+    head: bytes
+    pieces: tuple[bytes | str, ...]  # encoded lines, or a line still to fill in
+    escape: bool
+
+    @classmethod
+    def of(cls, subtype: str, template: str, escape: bool) -> _Part:
+        head = (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+                "Content-Transfer-Encoding: quoted-printable\r\n")  # fmt: skip
+        if subtype == "html":  # add_alternative repeats it on the part
+            head += "MIME-Version: 1.0\r\n"
+        pieces: list[bytes | str] = []
+        constant: list[bytes] = []
+        for line in template.encode().splitlines():
+            if UNSUBSCRIBE_PLACEHOLDER.encode() not in line:
+                constant.append(line)
+                continue
+            if constant:
+                pieces.append(_qp(constant))
+                constant = []
+            pieces.append(line.decode())
+        if constant:
+            pieces.append(_qp(constant))
+        return cls(head.encode("ascii") + b"\r\n", tuple(pieces), escape)
+
+    def encoded(self, url: str) -> bytes:
+        link = html_escaping.escape(url) if self.escape else url
+        return self.head + b"".join(
+            p if isinstance(p, bytes) else _qp([p.replace(UNSUBSCRIBE_PLACEHOLDER, link).encode()])
+            for p in self.pieces
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MimeLayout:
+    """What ``build_mime`` makes of one issue, built once: each recipient's message only
+    adds its own To, Date, Message-ID and unsubscribe link, and the same bytes result."""
+
+    sender: bytes
+    subject: bytes
+    text: _Part
+    html: _Part
+
+    @classmethod
+    def of(cls, sender: Sender, rendered: Rendered) -> MimeLayout:
+        return cls(
+            fold_header("From", sender.header),
+            fold_header("Subject", rendered.subject),
+            _Part.of("plain", rendered.text, escape=False),
+            _Part.of("html", rendered.html, escape=True),
+        )
+
+    def mime(
+        self, recipient: str, now: datetime, headers: list[tuple[str, str]], url: str
+    ) -> bytes:
+        # A quoted-printable body never holds "==", so this boundary cannot occur in it.
+        boundary = f"{'=' * 15}{secrets.randbelow(sys.maxsize):019d}==".encode("ascii")
+        head = [self.sender, fold_header("To", recipient), self.subject,
+                fold_header("Date", format_datetime(now)),
+                *(fold_header(name, value) for name, value in headers),
+                b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary=\"",
+                boundary, b'"\r\n\r\n']  # fmt: skip
+        separator = b"--" + boundary + b"\r\n"
+        return b"".join([*head, separator, self.text.encoded(url), b"\r\n", separator,
+                         self.html.encoded(url), b"\r\n--", boundary, b"--\r\n"])  # fmt: skip
