@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gazette.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config/gazette.toml")
+# The top-level templates/ folder, linked into the package so an install carries it.
+BUNDLED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENV_PREFIX = "GAZETTE_"
 # Variables that are not settings: where the config is, and secrets.
 NON_SETTING_VARIABLES = frozenset({"GAZETTE_CONFIG", "GAZETTE_SECRET_KEY"})

@@ -249,26 +249,24 @@ def mark_removed(connection: Connection, ids: Sequence[str], now: str) -> None:
 
 def iter_post_rows(connection: Connection, batch: int = 500) -> Iterator[dict[str, Any]]:
     """Present posts, newest first, decoded; streamed so memory stays flat."""
-    query = (
-        select(posts)
-        .where(posts.c.removed_at.is_(None))
-        .order_by(posts.c.published_utc.desc(), posts.c.id)
-        .execution_options(yield_per=batch)
-    )
-    for row in connection.execute(query):
+    for row in connection.execute(_present_posts(posts.c, batch)):
         yield _decoded(dict(row._mapping))
 
 
-def iter_post_heads(connection: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """What feeds need to plan a build, newest first: no rendered text."""
-    columns = [posts.c[n] for n in _HEAD_COLUMNS]
-    query = (
+def _present_posts(columns: Iterable[Any], batch: int) -> Any:
+    """Posts not removed, newest first (ties by id), streamed ``batch`` rows at a time."""
+    return (
         select(*columns)
         .where(posts.c.removed_at.is_(None))
         .order_by(posts.c.published_utc.desc(), posts.c.id)
         .execution_options(yield_per=batch)
     )
-    for row in connection.execute(query):
+
+
+def iter_post_heads(connection: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """What feeds need to plan a build, newest first: no rendered text."""
+    columns = [posts.c[n] for n in _HEAD_COLUMNS]
+    for row in connection.execute(_present_posts(columns, batch)):
         yield _decoded(dict(row._mapping))
 
 

@@ -12,7 +12,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import css_inline
@@ -27,13 +26,12 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from gazette.config import Settings
+from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.digest.mailsafe import mail_safe
 from gazette.digest.wrap import wrap
 from gazette.errors import ConfigError
 from gazette.models import Post
 
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/gazette-placeholder"
 TEXT_WIDTH = 72
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)

@@ -96,17 +96,16 @@ class _Builder:
         self._index(plan, newest_archive)
 
     def _feed_set(self, feed_set: FeedSet, newest_archive: str) -> None:
-        is_main = feed_set.kind == "main"
         links = self._hub_links()
-        if is_main and newest_archive:
+        if feed_set.kind == "main" and newest_archive:
             links.append(Link("prev-archive", self.base + newest_archive, ATOM_TYPE))
+        site_title = self.settings.site.title
+        title = f"{site_title} · {feed_set.name}" if feed_set.name else site_title
         for name in FEED_FORMATS:
             path = feed_set.directory + name
             key = input_key(self.settings, path, feed_set.heads, *links)
-            if self.folder.is_current(path, key):
+            if self.folder.keep_if_current(path, key):
                 continue
-            site_title = self.settings.site.title
-            title = f"{site_title} · {feed_set.name}" if feed_set.name else site_title
             document = self._document(title, path, feed_set.heads, links, archive=False)
             self.folder.stage(path, RENDERERS[name](document), key)
 
@@ -134,7 +133,7 @@ class _Builder:
         if page.has_next:
             links.append(Link("next-archive", self.base + archive_path(page.number + 1)))
         key = input_key(self.settings, page.path, page.heads, *links)
-        if self.folder.is_current(page.path, key):
+        if self.folder.keep_if_current(page.path, key):
             return
         title = f"{self.settings.site.title} · archive {page.number}"
         document = self._document(title, page.path, page.heads, links, archive=True)
@@ -143,7 +142,7 @@ class _Builder:
     def _index(self, plan: BuildPlan, newest_archive: str) -> None:
         feeds = [self._feed_links(feed_set) for feed_set in plan.feed_sets]
         key = input_key(self.settings, "index.html", plan.index, newest_archive, *feeds)
-        if self.folder.is_current("index.html", key):
+        if self.folder.keep_if_current("index.html", key):
             return
         posts = [item.post for item in self._items(plan.index)]
         archive_url = self.base + newest_archive if newest_archive else ""

@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import jinja2
 
-from gazette.config import Settings
+from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.models import Post
-
-# The top-level templates/ folder, linked into the package so an install carries it.
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,9 @@ class OutputFolder:
     staged: dict[str, Path] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
 
-    def is_current(self, path: str, key: str) -> bool:
-        """True when the last build wrote ``path`` from the same input and it is untouched."""
+    def keep_if_current(self, path: str, key: str) -> bool:
+        """Keeps ``path`` (and says True) when the last build wrote it from the same input
+        and it is untouched since."""
         record = self.previous.get(path)
         if record is None or record.input_key != key:
             return False

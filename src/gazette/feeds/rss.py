@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gazette.feeds._feedgen import feed_extension, new_generator
 from gazette.feeds.document import FeedDocument
 from gazette.feeds.items import FeedItem, plain_html
@@ -35,9 +37,9 @@ def render_rss(document: FeedDocument) -> bytes:
     return xml.replace(_AMPERSAND.encode(), b"&#x26;").replace(_LESS_THAN.encode(), b"&#x3C;")
 
 
-def _add_item(generator: object, item: FeedItem, author: str) -> None:
+def _add_item(generator: Any, item: FeedItem, author: str) -> None:
     post = item.post
-    entry = generator.add_entry(order="append")  # type: ignore[attr-defined]
+    entry = generator.add_entry(order="append")
     entry.title(plain(item.title))
     entry.link(href=post.url)
     # A guid is a permalink only when it is the post's URL; tag URIs are not links.
