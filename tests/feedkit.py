@@ -10,8 +10,10 @@ from pathlib import Path
 import rnc2rng
 from lxml import etree
 
+from gazette.catalog import iter_posts, post_as_json
 from gazette.config import Settings, load_settings
 from gazette.feeds import BuildReport, build_feeds
+from gazette.store import Store
 
 from .conftest import NOW, ROOT, sync
 
@@ -37,6 +39,15 @@ def build(settings: Settings, now: datetime = NOW) -> BuildReport:
         return build_feeds(settings, store, now)
     finally:
         store.close()
+
+
+def catalog_json(settings: Settings) -> list[dict[str, object]]:
+    """The visible posts as `posts --json` prints them, newest first."""
+    store = Store(settings.database_url)
+    with store.transaction() as connection:
+        posts = [post_as_json(post) for post in iter_posts(settings, connection, NOW)]
+    store.close()
+    return posts
 
 
 def output(settings: Settings) -> Path:

@@ -11,13 +11,19 @@ import feedparser
 import pytest
 from lxml import etree
 
-from gazette.catalog import iter_posts, post_as_json
 from gazette.config import Settings
 from gazette.feeds.items import XHTML_NS, _rebuilt_xhtml, xhtml_inner
-from gazette.store import Store
 
-from .conftest import NOW
-from .feedkit import ATOM, MATHML, XHTML, atom_schema, build, example_settings, output
+from .feedkit import (
+    ATOM,
+    MATHML,
+    XHTML,
+    atom_schema,
+    build,
+    catalog_json,
+    example_settings,
+    output,
+)
 
 Site = Callable[..., Settings]
 Write = Callable[[str, str | bytes], Path]
@@ -29,14 +35,6 @@ def example(tmp_path: Path) -> Settings:
     settings = example_settings(tmp_path)
     build(settings)
     return settings
-
-
-def catalog_json(settings: Settings) -> list[dict[str, object]]:
-    store = Store(settings.database_url)
-    with store.transaction() as connection:
-        posts = [post_as_json(post) for post in iter_posts(settings, connection, NOW)]
-    store.close()
-    return posts
 
 
 def subscription_feeds(folder: Path) -> list[Path]:

@@ -14,11 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gazette.catalog import iter_posts
-from gazette.store import Store
-
-from .conftest import NOW
-from .feedkit import build, example_settings, output
+from .feedkit import build, catalog_json, example_settings, output
 
 NEWSBOAT = shutil.which("newsboat")
 pytestmark = pytest.mark.skipif(
@@ -37,10 +33,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     """The example's feeds on a loopback HTTP server, and the catalog's titles."""
     settings = example_settings(tmp_path)
     build(settings)
-    store = Store(settings.database_url)
-    with store.transaction() as connection:
-        titles = [post.title for post in iter_posts(settings, connection, NOW)]
-    store.close()
+    titles = [str(post["title"]) for post in catalog_json(settings)]
     handler = functools.partial(_QuietHandler, directory=str(output(settings)))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
