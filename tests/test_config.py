@@ -140,6 +140,14 @@ def test_unknown_timezone_is_refused(tmp_path: Path) -> None:
     assert f"{path}:{line_of(text, 'timezone =')}:" in line
 
 
+def test_control_character_in_the_site_title_is_refused(tmp_path: Path) -> None:
+    """A title no feed could carry (U+000B) names [site] title and its line, not a crash."""
+    text = GOOD.replace('title = "', 'title = "\\u000b', 1)
+    path = write_config(tmp_path, text)
+    line = assert_one_line_error(check_cli(path), "[site] title", "U+000B", "remove it")
+    assert f"{path}:{line_of(text, 'title =')}:" in line
+
+
 def test_post_url_with_unknown_placeholder_lists_the_known_ones(tmp_path: Path) -> None:
     """`post_url` with {hour} names that placeholder and the ones that exist."""
     text = GOOD.replace(

@@ -25,6 +25,8 @@ ENV_PREFIX = "GAZETTE_"
 # Variables that are not settings: where the config is, and secrets.
 NON_SETTING_VARIABLES = frozenset({"GAZETTE_CONFIG", "GAZETTE_SECRET_KEY"})
 POST_URL_FIELDS = frozenset({"slug", "id", "year", "month", "day"})
+# Characters XML 1.0 cannot carry: a feed, or a mail header, could not be written.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class _Section(BaseModel):
@@ -47,6 +49,14 @@ class SiteSettings(_Section):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an absolute http(s) URL such as https://example.org/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("title", "description", "author")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        found = _CONTROL_CHARACTERS.search(value)
+        if found:
+            raise ValueError(f"contains the control character U+{ord(found[0]):04X}; remove it")
+        return value
 
     @field_validator("timezone")
     @classmethod
