@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,25 +15,29 @@ from typing import Any
 
 import click
 
-from gazette import __version__
+from gazette import __version__, cycle
 from gazette.catalog import check_catalog, iter_posts, post_as_json, update_catalog
 from gazette.catalog.text import display_width
 from gazette.config import Settings, load_settings
-from gazette.digest import (
-    Dispatcher,
-    Issue,
-    Plan,
-    period_for,
-    plan_digest,
-    run_digest,
-    write_preview,
+from gazette.cycle import (
+    SendOptions,
+    build_if_changed,
+    due_fire_time,
+    next_fire_time,
+    send_digest,
 )
+from gazette.digest import Issue, Plan, Run, period_for, plan_digest, write_preview
 from gazette.digest import subscribers as subscriber_list
 from gazette.digest.tables import ensure_tables
 from gazette.errors import GazetteError
-from gazette.feeds import build_feeds
-from gazette.mail import make_provider
+from gazette.feeds import BuildReport
+from gazette.lease import describe_process, held_lease
+from gazette.log import configure_logging
 from gazette.models import Post
+from gazette.scheduler import run_scheduler
+from gazette.scheduler.jobs import describe_build
+from gazette.scheduler.status import describe_status, read_status, status_as_json
+from gazette.stopping import stop_on_signals
 from gazette.store import Store
 
 
@@ -120,10 +127,12 @@ def build(state: _State) -> None:
     Example: gazette --config config/gazette.toml build
     """
     settings = state.settings()
-    store = state.store(settings)
-    now = _now()
-    update_catalog(settings, store, now)
-    report = build_feeds(settings, store, now)
+    outcome = build_if_changed(settings, state.store(settings), _now(), force=True)
+    assert outcome.report is not None, "a forced build always builds"
+    _print_build(settings, outcome.report)
+
+
+def _print_build(settings: Settings, report: BuildReport) -> None:
     for path in report.written:
         click.echo(f"wrote   {path}")
     for path in report.removed:
@@ -252,17 +261,17 @@ class _Progress:
 
 def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend: bool) -> None:
     update_catalog(settings, store, _now())
-    ensure_tables(store)
-    provider = make_provider(settings, os.environ)
     progress = _Progress()
-    dispatcher = Dispatcher(settings, store, provider, on_batch=progress.advance)
-    try:
-        run = run_digest(
-            settings, dispatcher, os.environ, period, new_issue, resend, progress.start
-        )
-    finally:
-        progress.close()
-        provider.close()
+    with _exclusive(settings, store, "digest") as stop:
+        options = SendOptions(resend, stop, progress.start, progress.advance)
+        try:
+            run = send_digest(settings, store, os.environ, period if new_issue else None, options)
+        finally:
+            progress.close()
+    _print_run(run)
+
+
+def _print_run(run: Run) -> None:
     for summary in run.summaries:
         click.echo(str(summary))
         if summary.count("uncertain"):
@@ -272,6 +281,78 @@ def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend
             )
     if run.note:
         click.echo(run.note)
+
+
+@contextmanager
+def _exclusive(settings: Settings, store: Store, command: str) -> Iterator[threading.Event]:
+    """Holds the state's lease (no other sender meanwhile) and stops gracefully on a
+    signal: yields the event a signal sets."""
+    stop = threading.Event()
+    holder = describe_process(command)
+    with held_lease(store, holder, settings.state.lease_seconds, stop.set), stop_on_signals(stop):
+        yield stop
+
+
+# --- the service -----------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--verbose", "-v", is_flag=True, help="Log more: each batch, retries, APScheduler.")
+@click.pass_obj
+def publish(state: _State, verbose: bool) -> None:
+    """One full cycle without a scheduler, for cron: build if a source changed, then send
+    the digest if digest.schedule fired within digest.misfire_grace.
+
+    Example: */15 * * * * cd /srv/blog && gazette publish
+    """
+    configure_logging(verbose)
+    settings = state.settings()
+    store = state.store(settings)
+    now = _now()
+    fire = due_fire_time(settings, now)
+    with _exclusive(settings, store, "publish") as stop:
+        done = cycle.publish(settings, store, os.environ, now, fire, SendOptions(stop=stop))
+    click.echo(f"build: {describe_build(done.build).text}")
+    if done.build.report is not None:
+        for warning in done.build.report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    if done.period is None and not done.digest.summaries:
+        upcoming = next_fire_time(settings, now)
+        when = upcoming.isoformat(timespec="minutes") if upcoming else "never"
+        click.echo(f"digest: none due (digest.schedule fires next at {when})")
+    else:
+        _print_run(done.digest)
+
+
+@cli.command()
+@click.option("--verbose", "-v", is_flag=True, help="Log more: each batch, retries, APScheduler.")
+@click.pass_obj
+def run(state: _State, verbose: bool) -> None:
+    """The scheduler, until SIGTERM or Ctrl-C: builds on feeds.schedule, sends the digest
+    on digest.schedule. One line per event on stderr.
+
+    Example: gazette --config /srv/blog/gazette.toml run
+    """
+    configure_logging(verbose)
+    settings = state.settings()
+    sys.exit(run_scheduler(settings, os.environ))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@click.pass_obj
+def status(state: _State, as_json: bool) -> None:
+    """Whether a scheduler runs, each job's next run, the last build and the last issue.
+
+    Example: gazette status --json | jq .last_issue
+    """
+    settings = state.settings()
+    found = read_status(settings, state.store(settings), _now())
+    if as_json:
+        click.echo(json.dumps(status_as_json(found, settings), ensure_ascii=False, indent=2))
+    else:
+        for line in describe_status(found, settings):
+            click.echo(line)
 
 
 # --- subscribers -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import codecs
 import os
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gazette.errors import ConfigError
+from gazette.schedules import build_trigger, cron_trigger, parse_duration
 
 DEFAULT_CONFIG = Path("config/gazette.toml")
 # The top-level templates/ folder, linked into the package so an install carries it.
@@ -131,6 +133,18 @@ class FeedsSettings(_Section):
     icon: str = ""  # an image URL, absolute or relative to base_url
     websub_hub: str = ""
     websub_timeout: float = Field(default=10.0, gt=0)
+    schedule: str = "15m"  # the scheduler's build job: an interval or a crontab line
+
+    @field_validator("schedule")
+    @classmethod
+    def _runnable_schedule(cls, value: str) -> str:
+        try:
+            build_trigger(value, ZoneInfo("UTC"))
+        except ValueError as error:
+            raise ValueError(
+                f'{error}; use an interval such as "15m" or a crontab line such as "*/15 * * * *"'
+            ) from None
+        return value
 
     @field_validator("base_url", "websub_hub")
     @classmethod
@@ -153,6 +167,26 @@ class DigestSettings(_Section):
     max_posts: int = Field(default=10, ge=1, le=200)
     first_issue_posts: int = Field(default=5, ge=1, le=200)
     templates: str = ""  # a folder whose digest.*.j2 override the bundled templates
+    misfire_grace: str = "6h"  # a digest missed while stopped is still sent this late
+
+    @field_validator("schedule")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            cron_trigger(value, ZoneInfo("UTC"))
+        except ValueError as error:
+            raise ValueError(f"{error}") from None
+        return value
+
+    @field_validator("misfire_grace")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def grace(self) -> timedelta:
+        return parse_duration(self.misfire_grace)
 
 
 class MailSettings(_Section):
@@ -180,6 +214,19 @@ class MailSettings(_Section):
 
 class StateSettings(_Section):
     database: str = "sqlite:///state/gazette.db"
+    # How long a running scheduler's claim on the state outlives its last renewal.
+    lease_timeout: str = "60s"
+
+    @field_validator("lease_timeout")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if parse_duration(value) < timedelta(seconds=3):
+            raise ValueError('must be at least "3s"; the holder renews it every third of it')
+        return value
+
+    @property
+    def lease_seconds(self) -> float:
+        return parse_duration(self.lease_timeout).total_seconds()
 
 
 class Settings(_Section):

@@ -7,6 +7,8 @@ The CLI turns them into one line on stderr and a non-zero exit code::
     ├── ConfigError      the config file or a GAZETTE_* variable (exit 2)
     ├── SourceError      a source of posts cannot be read
     ├── StateError       the state database is unusable
+    │   ├── DuplicateError   a write lost a race to a unique key
+    │   └── LeaseHeld        another process holds the state
     ├── FeedError        feeds cannot be written
     ├── SubscriberError  an address or a subscriber list is not usable
     └── DeliveryError    mail cannot be sent
@@ -33,6 +35,16 @@ class SourceError(GazetteError):
 
 class StateError(GazetteError):
     """The state database cannot be opened or is not gazette's."""
+
+
+class DuplicateError(StateError):
+    """A write broke a unique key: another process wrote the same thing first."""
+
+
+class LeaseHeld(StateError):
+    """Another process holds the state database's lease (a running scheduler)."""
+
+    exit_code = 3
 
 
 class FeedError(GazetteError):

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from gazette.errors import StateError
+from gazette.errors import DuplicateError, StateError
 from gazette.models import Formula
 
 SCHEMA_VERSION = "2"
@@ -133,13 +135,16 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.shown_url = shown_url(url)  # for messages: no password
         self.engine = _engine(url)
         try:
             metadata.create_all(self.engine)
             with self.engine.begin() as connection:
                 self._check_version(connection)
         except SQLAlchemyError as error:
-            raise StateError(f"{url}: cannot open the state database: {_reason(error)}") from None
+            raise StateError(
+                f"{self.shown_url}: cannot open the state database: {_reason(error)}"
+            ) from None
 
     def _check_version(self, connection: Connection) -> None:
         found = connection.execute(
@@ -151,7 +156,7 @@ class Store:
             )
         elif found != SCHEMA_VERSION:
             raise StateError(
-                f"{self.url}: state schema {found} is not {SCHEMA_VERSION}; "
+                f"{self.shown_url}: state schema {found} is not {SCHEMA_VERSION}; "
                 "use the gazette version that wrote it, or a new database"
             )
 
@@ -161,11 +166,22 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 yield connection
+        except IntegrityError as error:
+            raise DuplicateError(f"{self.shown_url}: {_reason(error)}") from None
         except SQLAlchemyError as error:
-            raise StateError(f"{self.url}: state database error: {_reason(error)}") from None
+            raise StateError(f"{self.shown_url}: state database error: {_reason(error)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for messages and logs: its password replaced by ***."""
+    head, at, tail = url.rpartition("@")
+    scheme, separator, credentials = head.partition("://")
+    if not at or not separator or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{tail}"
 
 
 def _reason(error: SQLAlchemyError) -> str:
@@ -179,7 +195,7 @@ def _engine(url: str) -> Engine:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as error:
         raise StateError(
-            f"{url}: not a usable database URL ({error}); set [state] database, "
+            f"{shown_url(url)}: not a usable database URL ({error}); set [state] database, "
             "e.g. sqlite:///state/gazette.db"
         ) from None
     if engine.dialect.name == "sqlite":
@@ -371,3 +387,27 @@ def save_feed_files(connection: Connection, records: dict[str, FeedFileRecord]) 
     ]
     for start in range(0, len(rows), 1000):
         connection.execute(feed_files.insert(), rows[start : start + 1000])
+
+
+# --- small values ----------------------------------------------------------------------
+
+
+def read_meta(connection: Connection, key: str) -> str | None:
+    """A value kept in gazette_meta, or None."""
+    query = select(settings_table.c.value).where(settings_table.c.key == key)
+    value: str | None = connection.execute(query).scalar()
+    return value
+
+
+def write_meta(connection: Connection, key: str, value: str) -> None:
+    connection.execute(settings_table.delete().where(settings_table.c.key == key))
+    connection.execute(settings_table.insert().values(key=key, value=value))
+
+
+def next_publication(connection: Connection, after: datetime) -> datetime | None:
+    """When the first post dated after ``after`` (one not shown yet) comes due."""
+    query = select(func.min(posts.c.published_utc)).where(
+        posts.c.removed_at.is_(None), posts.c.published_utc > after.astimezone(UTC).isoformat()
+    )
+    found = connection.execute(query).scalar()
+    return datetime.fromisoformat(found) if found else None

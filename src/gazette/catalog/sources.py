@@ -48,9 +48,13 @@ def _read_url(source: SourceSettings, connection: Connection) -> ReadResult:
     return result
 
 
+def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
+    """The paths a file source's glob matches now, sorted (folders included)."""
+    return sorted(glob.glob(str(settings.resolve(source.path)), recursive=True))
+
+
 def _read_files(settings: Settings, source: SourceSettings, number: int, today: date) -> ReadResult:
-    pattern = str(settings.resolve(source.path))
-    paths = sorted(glob.glob(pattern, recursive=True))
+    paths = source_paths(settings, source)
     result = ReadResult()
     if not paths:
         where = f"{settings.config_path}: [[sources]] #{number}"

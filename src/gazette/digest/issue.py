@@ -26,12 +26,13 @@ from gazette.digest.send import Dispatcher, Summary
 from gazette.digest.subscribers import count_active, list_subscribers
 from gazette.digest.tables import ensure_tables
 from gazette.digest.tokens import secret_key
-from gazette.errors import SourceError
+from gazette.errors import DuplicateError, SourceError
 from gazette.mail.base import Envelope
 from gazette.models import Post
 from gazette.store import Store
 
 PREVIEW_RECIPIENT = "reader@example.org"
+STOPPED = "stopped on request after the call in flight; the next run resumes the issue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,20 @@ def create_or_resume_issue(
     settings: Settings, store: Store, period: str, now: datetime
 ) -> Issue | None:
     """The issue of ``period``: the one already made, else a new one when there are new
-    posts and active subscribers; None otherwise."""
+    posts and active subscribers; None otherwise.
+
+    Two processes may race to make it; the loser finds the winner's issue and resumes it.
+    """
     ensure_tables(store)
-    with store.transaction() as connection:
-        return _create_or_find(settings, connection, period, now)
+    try:
+        with store.transaction() as connection:
+            return _create_or_find(settings, connection, period, now)
+    except DuplicateError:
+        with store.transaction() as connection:
+            found = ledger.issue_for_period(connection, period)
+        if found is None:
+            raise
+        return found
 
 
 def _create_or_find(
@@ -206,6 +217,9 @@ def run_digest(
         run.summaries.append(
             _deliver(settings, dispatcher, issue, environ, resend_uncertain, on_start)
         )
+        if _stopped_early(dispatcher, run):
+            run.note = STOPPED
+            return run
     if not new_issue:
         run.note = "" if run.summaries else "no unfinished issue: nothing to resume"
         return run
@@ -218,7 +232,12 @@ def run_digest(
         run.summaries.append(
             _deliver(settings, dispatcher, current, environ, resend_uncertain, on_start)
         )
+        run.note = STOPPED if _stopped_early(dispatcher, run) else ""
     return run
+
+
+def _stopped_early(dispatcher: Dispatcher, run: Run) -> bool:
+    return dispatcher.stop.is_set() and bool(run.summaries[-1].count("pending"))
 
 
 def _deliver(

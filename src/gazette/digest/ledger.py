@@ -30,6 +30,13 @@ def period_for(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H")
 
 
+def scheduled_period(fire_time: datetime, zone: ZoneInfo) -> str:
+    """The period key of a scheduled fire: its local time to the minute (to the second
+    for a schedule with seconds), e.g. 2026-11-23T08:00, so each fire has its own."""
+    local = fire_time.astimezone(zone)
+    return local.strftime("%Y-%m-%dT%H:%M:%S" if local.second else "%Y-%m-%dT%H:%M")
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One digest: its number, period, subject, posts (by id) and status."""
@@ -59,6 +66,11 @@ def issue_for_period(connection: Connection, period: str) -> Issue | None:
 def unfinished_issues(connection: Connection) -> list[Issue]:
     query = select(issues).where(issues.c.status == "sending").order_by(issues.c.number)
     return [_issue(connection, row) for row in connection.execute(query).all()]
+
+
+def latest_issue(connection: Connection) -> Issue | None:
+    row = connection.execute(select(issues).order_by(issues.c.number.desc()).limit(1)).first()
+    return _issue(connection, row) if row else None
 
 
 def _issue(connection: Connection, row: object) -> Issue:

@@ -9,8 +9,9 @@ idempotency keys; otherwise only when asked (``resend_uncertain``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gazette.config import Settings
@@ -60,11 +61,13 @@ class Dispatcher:
     maker: MessageMaker | None = None  # set for each issue before ``deliver``
     now: Callable[[], datetime] = utc_now
     on_batch: Callable[[int], None] = lambda _count: None
+    # Set from outside (a signal) to stop after the provider call in flight is recorded.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def deliver(self, issue: Issue, resend_uncertain: bool = False) -> Summary:
         """Sends every pending recipient of ``issue``; the issue is done when none is left."""
         self._prepare(issue.number, resend_uncertain)
-        while self._one_batch(issue):
+        while not self.stop.is_set() and self._one_batch(issue):
             pass
         with self.store.transaction() as connection:
             ledger.finish_if_done(connection, issue.number, self.now())

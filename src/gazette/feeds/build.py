@@ -174,4 +174,3 @@ class _Builder:
     def _item(self, post: Post) -> FeedItem:
         full = self.settings.feeds.content == "full"
         return feed_item(post, full, self.base + "series/", self.settings.site.authority)
-

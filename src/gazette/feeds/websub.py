@@ -5,6 +5,7 @@ A hub that is down costs a warning, never the build: the feeds are already writt
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import httpx
@@ -16,6 +17,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from gazette.log import retry_logger
+
+log = logging.getLogger("gazette.feeds")
 ATTEMPTS = 3
 RETRY_WAIT = 1.0  # seconds before the second attempt; doubles after
 
@@ -44,6 +48,7 @@ def _publish(client: httpx.Client, hub: str, url: str, wait: float) -> str:
         retry=retry_if_exception(_retryable),
         stop=stop_after_attempt(ATTEMPTS),
         wait=wait_exponential_jitter(multiplier=wait, max=10 * wait, jitter=wait),
+        before_sleep=retry_logger(log, f"WebSub ping of {hub} for {url}"),
     )
     def post() -> httpx.Response:
         response = client.post(hub, data={"hub.mode": "publish", "hub.url": url})

@@ -15,6 +15,7 @@ Retry rules, the same for every provider:
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import tenacity
 
 from gazette.config import MailSettings
 from gazette.errors import ConfigError
+from gazette.log import retry_logger
 from gazette.mail.base import (
     Envelope,
     ProviderRejected,
@@ -34,6 +36,8 @@ from gazette.mail.base import (
     SendResult,
     UncertainDelivery,
 )
+
+log = logging.getLogger("gazette.mail")
 
 # The connection was never made, so the request was not sent: always safe to retry.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -263,6 +267,7 @@ class HttpClient:
             retry=tenacity.retry_if_exception_type(_Retry),
             reraise=True,
             sleep=self._sleep,
+            before_sleep=retry_logger(log, f"{self.provider} call"),
         )
         try:
             return retrying(self._attempt, path, request, call)

@@ -8,6 +8,7 @@ connection lost after DATA leaves that message uncertain (the server may have ta
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 import ssl
@@ -27,6 +28,7 @@ from tenacity import (
 
 from gazette.config import Settings
 from gazette.errors import ConfigError
+from gazette.log import retry_logger
 from gazette.mail.base import (
     Envelope,
     Provider,
@@ -35,6 +37,8 @@ from gazette.mail.base import (
     SendResult,
     UncertainDelivery,
 )
+
+log = logging.getLogger("gazette.mail")
 
 NAME = "smtp"
 PASSWORD_VARIABLE = "GAZETTE_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -97,6 +101,7 @@ class SmtpProvider:
             retry=retry_if_exception_type((*_TRANSIENT, _Busy)),
             stop=stop_after_attempt(self.options.max_attempts),
             wait=wait_exponential_jitter(initial=self.options.wait_initial, max=30),
+            before_sleep=retry_logger(log, f"smtp connection to {self._where()}"),
         )
         try:
             return retrying(self._open)

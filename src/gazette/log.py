@@ -1,0 +1,40 @@
+"""Log lines on stderr: one per event, more with --verbose. Secrets are never logged:
+messages carry addresses, counts and the providers' own words, never keys or tokens."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+import tenacity
+
+FORMAT = "%(asctime)s %(levelname)s %(message)s"
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
+def configure_logging(verbose: bool) -> None:
+    """gazette's events on stderr; with ``verbose`` also APScheduler's own."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("gazette").setLevel(logging.DEBUG if verbose else logging.INFO)
+    # APScheduler's lines repeat gazette's own job lines; they are for --verbose only.
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.CRITICAL)
+
+
+def retry_logger(logger: logging.Logger, what: str) -> Callable[[tenacity.RetryCallState], None]:
+    """A tenacity ``before_sleep`` hook: one line per retry, saying why and when."""
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        logger.warning(
+            "%s: attempt %d failed (%s); retrying in %.1f s", what, state.attempt_number,
+            error or "no answer", wait,
+        )  # fmt: skip
+
+    return before_sleep

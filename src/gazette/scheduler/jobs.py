@@ -1,0 +1,123 @@
+"""The scheduler's two jobs, each one call into `gazette.cycle`.
+
+APScheduler keeps a job in the state database as a "module:function" reference, so a job
+cannot carry the settings or the store: it finds them in the runtime that the running
+service installed here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from gazette.config import Settings
+from gazette.cycle import BuildOutcome, SendOptions, build_if_changed, due_fire_time, send_digest
+from gazette.digest import Run
+from gazette.digest.ledger import scheduled_period
+from gazette.store import Store
+
+BUILD_JOB = "build"
+DIGEST_JOB = "digest"
+log = logging.getLogger("gazette.scheduler")
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What a job did, in one line; ``skipped`` when it had nothing to do."""
+
+    text: str
+    skipped: bool = False
+
+
+@dataclass
+class Runtime:
+    """What the jobs work with while `gazette run` runs."""
+
+    settings: Settings
+    store: Store
+    environ: Mapping[str, str]
+    stop: threading.Event = field(default_factory=threading.Event)
+    # The digest job builds first (its posts must be in the feeds), so the two jobs
+    # may want to build at the same time: one at a time.
+    build_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def build(self) -> BuildOutcome:
+        with self.build_lock:
+            return build_if_changed(self.settings, self.store, datetime.now(UTC))
+
+    def send(self, period: str | None) -> Run:
+        options = SendOptions(stop=self.stop, on_batch=_log_batch)
+        return send_digest(self.settings, self.store, self.environ, period, options)
+
+
+def _log_batch(count: int) -> None:
+    log.debug("digest: a batch of %d recipients handed to the provider and recorded", count)
+
+
+_installed: list[Runtime] = []
+
+
+def install(runtime: Runtime) -> None:
+    _installed[:] = [runtime]
+
+
+def uninstall() -> None:
+    _installed.clear()
+
+
+def _runtime() -> Runtime:
+    if not _installed:
+        raise RuntimeError("gazette's scheduler jobs run only inside `gazette run`")
+    return _installed[0]
+
+
+def build_job() -> JobResult:
+    """Rebuilds the feeds if a source changed."""
+    log.debug("job build started")
+    return describe_build(_runtime().build())
+
+
+def digest_job() -> JobResult:
+    """Sends the issue of the fire being run, after building if a source changed.
+
+    The period comes from the schedule's last fire at or before now, which is the fire
+    APScheduler runs (coalesced to the latest, within the misfire grace).
+    """
+    runtime = _runtime()
+    if runtime.stop.is_set():
+        return JobResult("stopping: not started", skipped=True)
+    now = datetime.now(UTC)
+    fire = due_fire_time(runtime.settings, now)
+    if fire is None:
+        return JobResult("no fire of digest.schedule within digest.misfire_grace", skipped=True)
+    late = now - fire
+    lateness = f", {timedelta(seconds=round(late.total_seconds()))} late" if late.seconds else ""
+    log.info("job digest started (due %s%s)", fire.isoformat(timespec="seconds"), lateness)
+    runtime.build()
+    return describe_run(runtime.send(scheduled_period(fire, runtime.settings.site.zone)))
+
+
+def resume_unfinished(runtime: Runtime) -> JobResult:
+    """Finishes issues a stopped or killed run left unfinished; sends nothing new."""
+    return describe_run(runtime.send(None))
+
+
+def describe_build(outcome: BuildOutcome) -> JobResult:
+    report = outcome.report
+    if report is None:
+        return JobResult(outcome.reason, skipped=True)
+    text = (
+        f"{len(report.written)} written, {report.kept} kept, {len(report.removed)} removed "
+        f"({outcome.reason})"
+    )
+    return JobResult(text + "".join(f"; warning: {w}" for w in report.warnings))
+
+
+def describe_run(run: Run) -> JobResult:
+    parts = [str(summary) for summary in run.summaries]
+    if run.note:
+        parts.append(run.note)
+    return JobResult("; ".join(parts), skipped=not run.summaries)

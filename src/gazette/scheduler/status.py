@@ -1,0 +1,151 @@
+"""`gazette status`: the scheduler's jobs, the last build and the last issue, read from
+the state database without starting anything."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import MetaData, Table, inspect, select
+
+from gazette.config import Settings
+from gazette.cycle import LastBuild, last_build
+from gazette.digest import ledger
+from gazette.digest.tables import ensure_tables
+from gazette.lease import Holder, current_holder
+from gazette.scheduler.service import JOBS_TABLE, job_specs
+from gazette.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    id: str
+    schedule: str
+    next_run: datetime | None
+    stored: bool  # False: no scheduler has stored it yet; next_run is from the config
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStatus:
+    number: int
+    period: str
+    subject: str
+    status: str
+    created: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    scheduler: Holder | None  # who holds the lease, when a scheduler (or a send) runs
+    jobs: tuple[JobStatus, ...]
+    last_build: LastBuild | None
+    last_issue: IssueStatus | None
+
+
+def read_status(settings: Settings, store: Store, now: datetime) -> Status:
+    ensure_tables(store)
+    return Status(
+        current_holder(store), _jobs(settings, store, now), last_build(store), _last_issue(store)
+    )
+
+
+def _jobs(settings: Settings, store: Store, now: datetime) -> tuple[JobStatus, ...]:
+    stored = _stored_next_runs(store)
+    found = []
+    for spec in job_specs(settings):
+        if spec.id in stored:
+            found.append(JobStatus(spec.id, spec.schedule, stored[spec.id], True))
+        else:
+            next_run = spec.trigger.get_next_fire_time(None, now.astimezone(settings.site.zone))
+            found.append(JobStatus(spec.id, spec.schedule, next_run, False))
+    return tuple(found)
+
+
+def _stored_next_runs(store: Store) -> dict[str, datetime | None]:
+    """Each stored job's next run (None when paused), straight from APScheduler's table."""
+    if not inspect(store.engine).has_table(JOBS_TABLE):
+        return {}
+    table = Table(JOBS_TABLE, MetaData(), autoload_with=store.engine)
+    with store.transaction() as connection:
+        rows = connection.execute(select(table.c.id, table.c.next_run_time)).all()
+    return {
+        row.id: datetime.fromtimestamp(row.next_run_time, UTC) if row.next_run_time else None
+        for row in rows
+    }
+
+
+def _last_issue(store: Store) -> IssueStatus | None:
+    with store.transaction() as connection:
+        issue = ledger.latest_issue(connection)
+        if issue is None:
+            return None
+        counts = ledger.counts(connection, issue.number)
+    return IssueStatus(issue.number, issue.period, issue.subject, issue.status, issue.created,
+                       counts)  # fmt: skip
+
+
+def status_as_json(status: Status, settings: Settings) -> dict[str, Any]:
+    """The status for scripts: times in RFC 3339, in the site's time zone."""
+    zone = settings.site.zone
+    holder = status.scheduler
+
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.astimezone(zone).isoformat() if moment else None
+
+    return {
+        "running": holder is not None,
+        "lease": None if holder is None else {
+            "holder": holder.holder, "acquired": stamp(holder.acquired),
+            "renewed": stamp(holder.renewed), "expires": stamp(holder.expires),
+        },
+        "jobs": [
+            {"id": j.id, "schedule": j.schedule, "next_run": stamp(j.next_run), "stored": j.stored}
+            for j in status.jobs
+        ],
+        "last_build": _build_json(status.last_build),
+        "last_issue": asdict(status.last_issue) if status.last_issue else None,
+    }  # fmt: skip
+
+
+def _build_json(build: LastBuild | None) -> dict[str, Any] | None:
+    if build is None:
+        return None
+    found = asdict(build)
+    del found["fingerprint"]  # internal: what the next build compares against
+    return found
+
+
+def describe_status(status: Status, settings: Settings) -> list[str]:
+    """The status for people, one fact per line."""
+    zone = settings.site.zone
+    holder = status.scheduler
+    lines = [f"scheduler: {'running; ' + holder.describe() if holder else 'not running'}"]
+    for job in status.jobs:
+        when = job.next_run.astimezone(zone).isoformat(timespec="seconds") if job.next_run else "—"
+        source = "" if job.stored else " (from the config; no scheduler has run yet)"
+        lines.append(f"job {job.id}: schedule {job.schedule!r}, next run {when}{source}")
+    lines.append(_build_line(status.last_build, zone))
+    lines.append(_issue_line(status.last_issue))
+    return lines
+
+
+def _build_line(build: LastBuild | None, zone: ZoneInfo) -> str:
+    if build is None:
+        return "last build: none yet"
+    when = datetime.fromisoformat(build.at).astimezone(zone).isoformat(timespec="seconds")
+    return (
+        f"last build: {when}: {build.written} written, {build.kept} kept, {build.removed} removed"
+    )
+
+
+def _issue_line(issue: IssueStatus | None) -> str:
+    if issue is None:
+        return "last issue: none yet"
+    counts = ", ".join(f"{issue.counts.get(s, 0)} {s}" for s in ("sent", "failed", "uncertain"))
+    waiting = issue.counts.get("pending", 0) + issue.counts.get("in-flight", 0)
+    more = f", {waiting} waiting" if waiting else ""
+    head = f"last issue: {issue.number} ({issue.period}, {issue.status}) {issue.subject!r}"
+    return f"{head}: {counts}{more}"
