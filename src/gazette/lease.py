@@ -4,7 +4,8 @@
 for as long as they work. It is a row in the database itself, not a lock file, so it
 holds across machines that share a PostgreSQL database. The holder renews it every
 third of ``[state] lease_timeout``; a holder that died without releasing it loses it
-when that time has passed since its last renewal.
+when that time has passed since its last renewal, or at once to a process that can see
+it is gone (same kernel boot and process namespace, and its pid no longer runs).
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Float, Row, String, Table, Text, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
 
 from gazette.errors import DuplicateError, LeaseHeld, StateError
 from gazette.store import Store, metadata
@@ -35,6 +48,9 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", Text, nullable=False),  # who, for people: "gazette run (pid 7 on web1)"
     Column("token", String(64), nullable=False),  # who, for the holder itself
+    Column("pid", Integer, nullable=False),
+    # Where that pid means something: kernel boot id and pid namespace ("" if unknown).
+    Column("process_space", String(80), nullable=False),
     Column("acquired", Float, nullable=False),  # Unix seconds
     Column("renewed", Float, nullable=False),
     Column("expires", Float, nullable=False),
@@ -115,12 +131,13 @@ class Lease:
     def _take(self, connection: Connection) -> bool:
         now = self.clock()
         expires = now + self.timeout
-        values = {"holder": self.holder, "token": self.token, "acquired": now, "renewed": now,
+        values = {"holder": self.holder, "token": self.token, "pid": os.getpid(),
+                  "process_space": process_space(), "acquired": now, "renewed": now,
                   "expires": expires}  # fmt: skip
         row = _row(connection)
         if row is None:
             connection.execute(leases.insert().values(name=LEASE_NAME, **values))
-        elif row.expires <= now:
+        elif row.expires <= now or _holder_is_gone(row):
             # Taken only if no one renewed or took it since we read it.
             unchanged = (leases.c.token == row.token) & (leases.c.expires == row.expires)
             taken = connection.execute(
@@ -183,6 +200,30 @@ def _keep_renewed(lease: Lease, stop: threading.Event, on_lost: Callable[[], Non
             log.error("could not renew the lease before it expired: %s; stopping", error)
         on_lost()
         return
+
+
+def process_space() -> str:
+    """Which processes a pid names: this kernel boot and pid namespace; "" off Linux."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""
+    return f"{boot}:{namespace}"
+
+
+def _holder_is_gone(row: Row[Any]) -> bool:
+    """Whether the holder is a process we can see has ended (then its lease is void)."""
+    here = process_space()
+    if not here or row.process_space != here or row.pid == os.getpid():
+        return False
+    try:
+        os.kill(row.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it runs, as another user
+    return False
 
 
 def _ensure_table(store: Store) -> None:

@@ -94,7 +94,11 @@ def digest_job() -> JobResult:
     if fire is None:
         return JobResult("no fire of digest.schedule within digest.misfire_grace", skipped=True)
     late = now - fire
-    lateness = f", {timedelta(seconds=round(late.total_seconds()))} late" if late.seconds else ""
+    lateness = (
+        f", {timedelta(seconds=round(late.total_seconds()))} late"
+        if late >= timedelta(seconds=1)
+        else ""
+    )
     log.info("job digest started (due %s%s)", fire.isoformat(timespec="seconds"), lateness)
     runtime.build()
     return describe_run(runtime.send(scheduled_period(fire, runtime.settings.site.zone)))
