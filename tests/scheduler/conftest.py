@@ -116,9 +116,10 @@ class Service:
         """SIGTERM; the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout)
+        return self.process.wait(timeout)
+
+    def close(self) -> None:
         self._stderr.close()
-        return code
 
 
 @pytest.fixture
@@ -137,6 +138,7 @@ def services(tmp_path: Path) -> Iterator[Callable[..., Service]]:
         if service.process.poll() is None:
             service.process.kill()
             service.process.wait()
+        service.close()
 
 
 @pytest.fixture

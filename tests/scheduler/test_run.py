@@ -66,7 +66,8 @@ def test_build_job_picks_up_a_new_post_and_leaves_files_alone_otherwise(
     feed = (settings.resolve(settings.feeds.output) / "feed.xml").read_text(encoding="utf-8")
     assert "A brand new post" in feed
     changed = {p for p, m in output_mtimes(settings).items() if before.get(p) != m}
-    assert "feed.xml" in changed and "archive/1.xml" in changed
+    assert "feed.xml" in changed
+    assert "archive/1.xml" in changed
     assert not any(p.startswith("tags/older/") for p in changed)  # its posts did not change
     assert "Traceback" not in log
 
@@ -155,5 +156,6 @@ def test_changed_schedule_replaces_the_stored_job(
     assert changed.stop() == 0
     assert "stored anew (the schedule in the config changed)" in log
     next_run = datetime.fromisoformat(log.split("job digest: next run at ")[1].split()[0])
-    assert next_run.weekday() == 0 and next_run.hour == 9  # crontab's 1 is Monday
+    assert next_run.weekday() == 0
+    assert next_run.hour == 9
     assert next_run > datetime.now(UTC)
