@@ -72,3 +72,37 @@ def test_example_site_runs_end_to_end(tmp_path: Path) -> None:
     assert any(p["figures"] for p in posts)
     assert sum(p["title_inferred"] for p in posts) == 1
     assert all("<math" in p["content_html"] for p in posts if "$" in p["content_text"])
+
+
+def test_example_publish_builds_mails_and_reports_status(tmp_path: Path) -> None:
+    """The rest of the README's first command: import, publish (feeds and the first
+    digest, the example's digest being hourly), status; a second publish does nothing."""
+    config = str(ROOT / "config" / "gazette.toml")
+    env = {
+        "GAZETTE_STATE_DATABASE": f"sqlite:///{tmp_path / 'state.db'}",
+        "GAZETTE_FEEDS_OUTPUT": str(tmp_path / "public"),
+        "GAZETTE_MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "PATH": os.environ.get("PATH", ""),
+    }
+
+    def gazette(*args: str) -> str:
+        done = subprocess.run(["gazette", "--config", config, *args], capture_output=True,
+                              text=True, env=env)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    gazette("subscribers", "import", str(ROOT / "example" / "subscribers.csv"))
+    first = gazette("publish")
+    assert "(no build yet)" in first
+    assert "issue 1 " in first
+    assert ": 3 sent, 0 failed, 0 uncertain" in first
+    assert (tmp_path / "public" / "feed.xml").is_file()
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 3
+    again = gazette("publish")
+    assert "build: no source changed" in again
+    assert "went out already" in again or "nothing new" in again  # an hour may have passed
+    status = json.loads(gazette("status", "--json"))
+    assert status["running"] is False
+    assert status["last_issue"]["counts"] == {"sent": 3}
+    assert status["last_build"]["written"] > 0
+    assert [job["id"] for job in status["jobs"]] == ["build", "digest"]

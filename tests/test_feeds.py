@@ -308,6 +308,7 @@ XHTML_SAMPLES = [
 @pytest.mark.parametrize("html", XHTML_SAMPLES)
 def test_fast_xhtml_equals_the_rebuilt_tree(html: str) -> None:
     """The quick void-closing path and the full HTML rebuild give the same XHTML."""
+
     def canonical(inner: str) -> bytes:
         div = etree.fromstring(f'<div xmlns="{XHTML_NS}">{inner}</div>')
         return etree.tostring(div, method="c14n")

@@ -1,0 +1,125 @@
+"""One cycle, without a scheduler: build only on change, the digest of a due fire."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gazette import cycle
+from gazette.config import Settings, load_settings
+from gazette.cycle import SendOptions, build_if_changed, due_fire_time
+from gazette.digest import create_or_resume_issue, ledger
+from gazette.store import Store
+
+from .conftest import SUBSCRIBERS, make_site, site_config, write_post
+from .test_run import delivery_counts, issue_rows, outbox_messages
+
+HOURLY = 'schedule = "0 * * * *"\nmisfire_grace = "2h"'
+
+
+@pytest.fixture
+def settings(tmp_path: Path, state_url: str) -> Settings:
+    return make_site(tmp_path / "site", site_config(state_url, "15m", HOURLY))
+
+
+def test_builds_only_when_something_it_is_made_of_changed(settings: Settings) -> None:
+    """First build, then skips; a touched source, a feed setting or a lost output
+    folder each bring a build; a digest setting does not."""
+    store, now = Store(settings.database_url), datetime.now(UTC)
+    assert build_if_changed(settings, store, now).reason == "no build yet"
+    assert build_if_changed(settings, store, now).report is None
+    post = settings.base_dir / "posts" / "post-1.md"
+    os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
+    assert build_if_changed(settings, store, now).reason == "a source or the config changed"
+    other_digest = settings.model_copy(update={"digest": settings.digest.model_copy(
+        update={"max_posts": 3})})  # fmt: skip
+    assert build_if_changed(other_digest, store, now).report is None
+    other_feeds = settings.model_copy(update={"feeds": settings.feeds.model_copy(
+        update={"entries": 3})})  # fmt: skip
+    assert build_if_changed(other_feeds, store, now).reason == "a source or the config changed"
+    shutil.rmtree(settings.resolve(settings.feeds.output))
+    outcome = build_if_changed(other_feeds, store, now)
+    assert outcome.reason == "the output folder is missing"
+    assert (settings.resolve(settings.feeds.output) / "feed.xml").is_file()
+
+
+def test_a_post_dated_in_the_future_is_built_when_it_comes_due(settings: Settings) -> None:
+    """No source changes, but the clock passes a post's date: the next build adds it."""
+    write_post(settings.base_dir, "later", "Written for later", hours_ago=-1)
+    store, now = Store(settings.database_url), datetime.now(UTC)
+    build_if_changed(settings, store, now)
+    feed = settings.resolve(settings.feeds.output) / "feed.xml"
+    assert "Written for later" not in feed.read_text(encoding="utf-8")
+    assert build_if_changed(settings, store, now + timedelta(minutes=30)).report is None
+    outcome = build_if_changed(settings, store, now + timedelta(hours=2))
+    assert outcome.reason.startswith("a post dated ")
+    assert "Written for later" in feed.read_text(encoding="utf-8")
+
+
+def test_the_digest_is_due_within_the_grace_of_its_last_fire(settings: Settings) -> None:
+    """Hourly with a 2 h grace: due at the last full hour; "0 0 1 1 *" mostly not."""
+    now = datetime(2026, 11, 21, 10, 30, tzinfo=settings.site.zone)
+    assert due_fire_time(settings, now) == now.replace(minute=0)
+    yearly = settings.model_copy(update={"digest": settings.digest.model_copy(
+        update={"schedule": "0 0 1 1 *"})})  # fmt: skip
+    assert due_fire_time(yearly, now) is None
+
+
+def test_publish_sends_a_due_digest_once(settings: Settings) -> None:
+    """Two cycles for the same fire: one issue; the second says it went out already."""
+    store, now = Store(settings.database_url), datetime.now(UTC)
+    fire = due_fire_time(settings, now)
+    first = cycle.publish(settings, store, {}, now, fire, SendOptions())
+    again = cycle.publish(settings, store, {}, now, fire, SendOptions())
+    assert [s.count("sent") for s in first.digest.summaries] == [len(SUBSCRIBERS)]
+    assert again.digest.summaries == []
+    assert "went out already" in again.digest.note
+    assert again.build.report is None
+    assert outbox_messages(settings) == sorted(f"{a}.eml" for a in SUBSCRIBERS)
+
+
+def test_a_lost_race_for_a_period_resumes_the_winners_issue(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When another process made the period's issue after we looked, the unique period
+    stops our insert and we get theirs, not an error and not a second issue."""
+    store, now = Store(settings.database_url), datetime.now(UTC)
+    build_if_changed(settings, store, now)
+    theirs = create_or_resume_issue(settings, store, "2026-11-23T08:00", now)
+    assert theirs is not None
+    real = ledger.issue_for_period
+    looks = iter([None])  # the first look misses it, as if it were not committed yet
+    monkeypatch.setattr(ledger, "issue_for_period", lambda c, p: next(looks, None) or real(c, p))
+    ours = create_or_resume_issue(settings, store, "2026-11-23T08:00", now)
+    assert ours == theirs
+    assert len(issue_rows(settings)) == 1
+
+
+def test_concurrent_senders_of_one_period_reach_everyone_once(settings: Settings) -> None:
+    """Four threads, each with its own connection, send the same period at once (as if
+    the lease had been bypassed): one issue, one message per subscriber."""
+    build_if_changed(settings, Store(settings.database_url), datetime.now(UTC))
+    fresh = load_settings(settings.config_path, environ={})
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            cycle.send_digest(fresh, Store(fresh.database_url), {}, "2026-11-23T08:00",
+                              SendOptions())  # fmt: skip
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(issue_rows(settings)) == 1
+    assert delivery_counts(settings) == {"sent": len(SUBSCRIBERS)}
+    assert outbox_messages(settings) == sorted(f"{a}.eml" for a in SUBSCRIBERS)
