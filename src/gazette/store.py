@@ -27,7 +27,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from gazette.errors import StateError
 from gazette.models import Formula
@@ -139,7 +140,9 @@ class Store:
             with self.engine.begin() as connection:
                 self._check_version(connection)
         except SQLAlchemyError as error:
-            raise StateError(f"{url}: cannot open the state database: {_reason(error)}") from None
+            raise StateError(
+                f"{_shown(url)}: cannot open the state database: {_reason(error)}"
+            ) from None
 
     def _check_version(self, connection: Connection) -> None:
         found = connection.execute(
@@ -151,7 +154,7 @@ class Store:
             )
         elif found != SCHEMA_VERSION:
             raise StateError(
-                f"{self.url}: state schema {found} is not {SCHEMA_VERSION}; "
+                f"{_shown(self.url)}: state schema {found} is not {SCHEMA_VERSION}; "
                 "use the gazette version that wrote it, or a new database"
             )
 
@@ -176,15 +179,42 @@ def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(url)
-    except (SQLAlchemyError, ImportError, ValueError) as error:
+        engine = create_engine(_with_driver(url))
+    except ImportError as error:
+        raise StateError(f"{_shown(url)}: {_missing_driver(url, error)}") from None
+    except (SQLAlchemyError, ValueError) as error:
         raise StateError(
-            f"{url}: not a usable database URL ({error}); set [state] database, "
+            f"{_shown(url)}: not a usable database URL ({error}); set [state] database, "
             "e.g. sqlite:///state/gazette.db"
         ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# SQLAlchemy 2.0's driver for postgresql:// is psycopg2 (2.1's is psycopg); gazette's
+# [postgres] extra installs psycopg, so a URL that names no driver gets that one.
+_DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}
+
+
+def _with_driver(url: str) -> str:
+    """``url`` with gazette's driver when it names none (postgresql://… is psycopg's)."""
+    scheme, separator, rest = url.partition("://")
+    return _DEFAULT_DRIVERS.get(scheme, scheme) + separator + rest
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    if url.startswith(("postgresql://", "postgresql+psycopg://")):
+        return f"the PostgreSQL driver is not installed ({error}); pip install 'gazette[postgres]'"
+    return f"its database driver is not installed ({error}); install it, or use sqlite:///"
+
+
+def _shown(url: str) -> str:
+    """``url`` fit for a message: its password, if any, as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
