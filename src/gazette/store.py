@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -36,16 +37,26 @@ from gazette.models import Formula
 SCHEMA_VERSION = "2"
 metadata = MetaData()
 
+
+def sorted_text(length: int | None = None) -> String:
+    """A text column queries sort by: in byte order on every database, as SQLite sorts.
+
+    PostgreSQL's default collation follows the server's locale, where "a" may come before
+    "B" and punctuation may be skipped; "C" is byte order (code point order in UTF-8).
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 posts = Table(
     "posts",
     metadata,
-    Column("id", String, primary_key=True),
+    Column("id", sorted_text(), primary_key=True),
     Column("slug", String, nullable=False, unique=True),
     Column("title", Text, nullable=False),
     Column("title_inferred", Boolean, nullable=False, default=False),
     Column("published", String(40), nullable=False),  # RFC 3339 with its offset
     # The same instant in UTC: texts with different offsets do not sort by time.
-    Column("published_utc", String(40), nullable=False, index=True),
+    Column("published_utc", sorted_text(40), nullable=False, index=True),
     Column("updated", String(40), nullable=False),
     Column("summary_html", Text, nullable=False),
     Column("summary_text", Text, nullable=False),
@@ -55,7 +66,7 @@ posts = Table(
     Column("series", Text, nullable=False),
     Column("series_index", Integer),
     Column("figures", Text, nullable=False),  # JSON list of {caption, src}
-    Column("lang", String(35), nullable=False),
+    Column("lang", String, nullable=False),  # as the source wrote it: no length limit
     Column("sources", Text, nullable=False),  # JSON list of path:line
     Column("warnings", Text, nullable=False),  # JSON list: the reader's and the renderer's
     Column("render_warnings", Text, nullable=False),
@@ -63,7 +74,7 @@ posts = Table(
     Column("body_hash", String(64), nullable=False, index=True),
     Column("content_hash", String(64), nullable=False),
     Column("record_hash", String(64), nullable=False),
-    Column("first_seen", String(40), nullable=False),
+    Column("first_seen", sorted_text(40), nullable=False),
     Column("last_seen", String(40), nullable=False),
     Column("removed_at", String(40), index=True),
 )
@@ -94,7 +105,7 @@ feed_files = Table(
     Column("path", String, primary_key=True),  # relative to the output folder, with /
     Column("input_key", String(64), nullable=False),
     Column("size", Integer, nullable=False),
-    Column("mtime_ns", Integer, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),  # past 2**31: PostgreSQL needs BIGINT
 )
 
 settings_table = Table(
@@ -228,9 +239,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def load_post_keys(connection: Connection) -> list[PostKey]:
+    """Oldest record first: of two that share a date and title, an edit continues the older
+    (in a fixed order on every database; PostgreSQL returns unordered rows as they lie)."""
     names = [name for name in PostKey.__slots__ if name not in ("removed", "last_source")]
     columns = (posts.c[name] for name in names)
-    rows = connection.execute(select(*columns, posts.c.sources, posts.c.removed_at))
+    query = select(*columns, posts.c.sources, posts.c.removed_at).order_by(
+        posts.c.first_seen, posts.c.id
+    )
+    rows = connection.execute(query)
     return [
         PostKey(
             **dict(zip(names, row[:-2], strict=True)),
