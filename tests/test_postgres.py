@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from gazette.config import Settings, load_settings
-from gazette.digest.subscribers import add_subscriber, list_subscribers
+from gazette.digest.subscribers import add_subscriber, import_csv, list_subscribers
 from gazette.digest.tables import deliveries, ensure_tables
 from gazette.errors import StateError
 from gazette.store import Store
@@ -157,3 +157,20 @@ def test_a_long_language_tag_is_kept(
     settings = site('[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n')
     build(settings)
     assert [post["lang"] for post in catalog_json(settings)] == [language]
+
+
+def test_nul_in_a_subscriber_name_is_reported_by_line(
+    state_url: str, write: Callable[[str, str], Path]
+) -> None:
+    """A name with a NUL (PostgreSQL cannot store one) leaves out its row, not the import."""
+    csv_path = write("list.csv", "ann@example.org,Ann\0Lee\nbob@example.com,Bob\n")
+    store = Store(state_url)
+    ensure_tables(store)
+    with store.transaction() as connection:
+        report = import_csv(connection, csv_path, NOW)
+        listed = [s.address for s in list_subscribers(connection)]
+    store.close()
+    assert report.problems == [
+        f"{csv_path}:1: the name of ann@example.org contains a NUL character; remove it"
+    ]
+    assert (report.added, listed) == (1, ["bob@example.com"])
