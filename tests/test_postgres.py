@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from gazette.config import Settings, load_settings
+from gazette.digest import ledger
 from gazette.digest.subscribers import add_subscriber, import_csv, list_subscribers
 from gazette.digest.tables import deliveries, ensure_tables
 from gazette.errors import StateError
@@ -101,6 +103,34 @@ def test_digest_reaches_every_subscriber_once(
         rows = connection.execute(select(deliveries.c.status, deliveries.c.attempts)).all()
     store.close()
     assert sorted(rows) == [("sent", 1)] * len(readers)
+
+
+def test_concurrent_claims_never_share_a_delivery(postgres_url: str) -> None:
+    """Two senders claiming from one issue at once get disjoint rows, and neither waits."""
+    store = Store(postgres_url)
+    ensure_tables(store)
+    with store.transaction() as connection:
+        for number in range(6):
+            add_subscriber(connection, f"reader{number}@example.org", "", NOW)
+        issue = ledger.create_issue(connection, "P1", "Subject", ["post"], NOW)
+    second: list[ledger.Claimed] = []
+
+    def claim_in_another_transaction() -> None:
+        with store.transaction() as other:
+            second.extend(ledger.claim_batch(other, issue.number, 4, NOW))
+
+    try:
+        with store.transaction() as connection:
+            first = ledger.claim_batch(connection, issue.number, 4, NOW)
+            sender = threading.Thread(target=claim_in_another_transaction)
+            sender.start()
+            sender.join(timeout=5)
+            held_up = sender.is_alive()  # still waiting for the first's uncommitted rows
+        sender.join()
+    finally:
+        store.close()
+    assert not {c.id for c in first} & {c.id for c in second}
+    assert (len(first), len(second), held_up) == (4, 2, False)
 
 
 # --- on both databases ---------------------------------------------------------------
