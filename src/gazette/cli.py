@@ -60,7 +60,10 @@ class _State:
         return load_settings(self.config)
 
     def store(self, settings: Settings) -> Store:
-        return Store(settings.database_url)
+        """The state database, closed when the command ends."""
+        store = Store(settings.database_url)
+        click.get_current_context().call_on_close(store.close)
+        return store
 
 
 @click.group(cls=_Group)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -29,7 +30,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from gazette.errors import DuplicateError, StateError
 from gazette.models import Formula
@@ -37,16 +39,26 @@ from gazette.models import Formula
 SCHEMA_VERSION = "2"
 metadata = MetaData()
 
+
+def sorted_text(length: int | None = None) -> String:
+    """A text column queries sort by: in byte order on every database, as SQLite sorts.
+
+    PostgreSQL's default collation follows the server's locale, where "a" may come before
+    "B" and punctuation may be skipped; "C" is byte order (code point order in UTF-8).
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 posts = Table(
     "posts",
     metadata,
-    Column("id", String, primary_key=True),
+    Column("id", sorted_text(), primary_key=True),
     Column("slug", String, nullable=False, unique=True),
     Column("title", Text, nullable=False),
     Column("title_inferred", Boolean, nullable=False, default=False),
     Column("published", String(40), nullable=False),  # RFC 3339 with its offset
     # The same instant in UTC: texts with different offsets do not sort by time.
-    Column("published_utc", String(40), nullable=False, index=True),
+    Column("published_utc", sorted_text(40), nullable=False, index=True),
     Column("updated", String(40), nullable=False),
     Column("summary_html", Text, nullable=False),
     Column("summary_text", Text, nullable=False),
@@ -56,7 +68,7 @@ posts = Table(
     Column("series", Text, nullable=False),
     Column("series_index", Integer),
     Column("figures", Text, nullable=False),  # JSON list of {caption, src}
-    Column("lang", String(35), nullable=False),
+    Column("lang", String, nullable=False),  # as the source wrote it: no length limit
     Column("sources", Text, nullable=False),  # JSON list of path:line
     Column("warnings", Text, nullable=False),  # JSON list: the reader's and the renderer's
     Column("render_warnings", Text, nullable=False),
@@ -64,7 +76,7 @@ posts = Table(
     Column("body_hash", String(64), nullable=False, index=True),
     Column("content_hash", String(64), nullable=False),
     Column("record_hash", String(64), nullable=False),
-    Column("first_seen", String(40), nullable=False),
+    Column("first_seen", sorted_text(40), nullable=False),
     Column("last_seen", String(40), nullable=False),
     Column("removed_at", String(40), index=True),
 )
@@ -95,7 +107,7 @@ feed_files = Table(
     Column("path", String, primary_key=True),  # relative to the output folder, with /
     Column("input_key", String(64), nullable=False),
     Column("size", Integer, nullable=False),
-    Column("mtime_ns", Integer, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),  # past 2**31: PostgreSQL needs BIGINT
 )
 
 settings_table = Table(
@@ -176,12 +188,11 @@ class Store:
 
 
 def shown_url(url: str) -> str:
-    """A database URL fit for messages and logs: its password replaced by ***."""
-    head, at, tail = url.rpartition("@")
-    scheme, separator, credentials = head.partition("://")
-    if not at or not separator or ":" not in credentials:
+    """A database URL fit for messages and logs: its password, if any, as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
         return url
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{tail}"
 
 
 def _reason(error: SQLAlchemyError) -> str:
@@ -192,8 +203,10 @@ def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(url)
-    except (SQLAlchemyError, ImportError, ValueError) as error:
+        engine = create_engine(_with_driver(url))
+    except ImportError as error:
+        raise StateError(f"{shown_url(url)}: {_missing_driver(url, error)}") from None
+    except (SQLAlchemyError, ValueError) as error:
         raise StateError(
             f"{shown_url(url)}: not a usable database URL ({error}); set [state] database, "
             "e.g. sqlite:///state/gazette.db"
@@ -201,6 +214,23 @@ def _engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# SQLAlchemy 2.0's driver for postgresql:// is psycopg2 (2.1's is psycopg); gazette's
+# [postgres] extra installs psycopg, so a URL that names no driver gets that one.
+_DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}
+
+
+def _with_driver(url: str) -> str:
+    """``url`` with gazette's driver when it names none (postgresql://… is psycopg's)."""
+    scheme, separator, rest = url.partition("://")
+    return _DEFAULT_DRIVERS.get(scheme, scheme) + separator + rest
+
+
+def _missing_driver(url: str, error: ImportError) -> str:
+    if url.startswith(("postgresql://", "postgresql+psycopg://")):
+        return f"the PostgreSQL driver is not installed ({error}); pip install 'gazette[postgres]'"
+    return f"its database driver is not installed ({error}); install it, or use sqlite:///"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -214,9 +244,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def load_post_keys(connection: Connection) -> list[PostKey]:
+    """Oldest record first: of two that share a date and title, an edit continues the older
+    (in a fixed order on every database; PostgreSQL returns unordered rows as they lie)."""
     names = [name for name in PostKey.__slots__ if name not in ("removed", "last_source")]
     columns = (posts.c[name] for name in names)
-    rows = connection.execute(select(*columns, posts.c.sources, posts.c.removed_at))
+    query = select(*columns, posts.c.sources, posts.c.removed_at).order_by(
+        posts.c.first_seen, posts.c.id
+    )
+    rows = connection.execute(query)
     return [
         PostKey(
             **dict(zip(names, row[:-2], strict=True)),

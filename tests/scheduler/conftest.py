@@ -139,9 +139,3 @@ def services(tmp_path: Path) -> Iterator[Callable[..., Service]]:
             service.process.kill()
             service.process.wait()
         service.close()
-
-
-@pytest.fixture
-def state_url(tmp_path: Path) -> str:
-    """TEMPORARY: SQLite only until the PostgreSQL fixture lands."""
-    return f"sqlite:///{tmp_path / 'site' / 'state' / 'gazette.db'}"

@@ -25,13 +25,15 @@ TOKEN = "pm-token-never-logged"  # noqa: S105 - a made-up token for a test serve
 def test_publish_refuses_while_a_scheduler_holds_the_state(tmp_path: Path, state_url: str) -> None:
     """Exit 3, naming the holder; nothing is built or sent."""
     settings = make_site(tmp_path / "site", site_config(state_url, "15m", HOURLY))
-    Lease(Store(settings.database_url), "gazette run (pid 4242 on web1)", 60).acquire()
+    store = Store(settings.database_url)
+    Lease(store, "gazette run (pid 4242 on web1)", 60).acquire()
     result = CliRunner().invoke(cli, ["--config", str(settings.config_path), "publish"])
     assert result.exit_code == 3
     assert "gazette run (pid 4242 on web1) holds it" in result.output
     assert not settings.resolve(settings.feeds.output).exists()
     status = CliRunner().invoke(cli, ["--config", str(settings.config_path), "status"])
     assert "scheduler: running; gazette run (pid 4242 on web1)" in status.output
+    store.close()
 
 
 def test_publish_with_no_digest_due_says_when_it_is(tmp_path: Path, state_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,10 +28,17 @@ def settings(tmp_path: Path, state_url: str) -> Settings:
     return make_site(tmp_path / "site", site_config(state_url, "15m", HOURLY))
 
 
-def test_builds_only_when_something_it_is_made_of_changed(settings: Settings) -> None:
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    opened = Store(settings.database_url)
+    yield opened
+    opened.close()
+
+
+def test_builds_only_when_something_it_is_made_of_changed(settings: Settings, store: Store) -> None:
     """First build, then skips; a touched source, a feed setting or a lost output
     folder each bring a build; a digest setting does not."""
-    store, now = Store(settings.database_url), datetime.now(UTC)
+    now = datetime.now(UTC)
     assert build_if_changed(settings, store, now).reason == "no build yet"
     assert build_if_changed(settings, store, now).report is None
     post = settings.base_dir / "posts" / "post-1.md"
@@ -48,10 +56,12 @@ def test_builds_only_when_something_it_is_made_of_changed(settings: Settings) ->
     assert (settings.resolve(settings.feeds.output) / "feed.xml").is_file()
 
 
-def test_a_post_dated_in_the_future_is_built_when_it_comes_due(settings: Settings) -> None:
+def test_a_post_dated_in_the_future_is_built_when_it_comes_due(
+    settings: Settings, store: Store
+) -> None:
     """No source changes, but the clock passes a post's date: the next build adds it."""
     write_post(settings.base_dir, "later", "Written for later", hours_ago=-1)
-    store, now = Store(settings.database_url), datetime.now(UTC)
+    now = datetime.now(UTC)
     build_if_changed(settings, store, now)
     feed = settings.resolve(settings.feeds.output) / "feed.xml"
     assert "Written for later" not in feed.read_text(encoding="utf-8")
@@ -61,7 +71,9 @@ def test_a_post_dated_in_the_future_is_built_when_it_comes_due(settings: Setting
     assert "Written for later" in feed.read_text(encoding="utf-8")
 
 
-def test_the_digest_is_due_within_the_grace_of_its_last_fire(settings: Settings) -> None:
+def test_the_digest_is_due_within_the_grace_of_its_last_fire(
+    settings: Settings, store: Store
+) -> None:
     """Hourly with a 2 h grace: due at the last full hour; "0 0 1 1 *" mostly not."""
     now = datetime(2026, 11, 21, 10, 30, tzinfo=settings.site.zone)
     assert due_fire_time(settings, now) == now.replace(minute=0)
@@ -70,9 +82,9 @@ def test_the_digest_is_due_within_the_grace_of_its_last_fire(settings: Settings)
     assert due_fire_time(yearly, now) is None
 
 
-def test_publish_sends_a_due_digest_once(settings: Settings) -> None:
+def test_publish_sends_a_due_digest_once(settings: Settings, store: Store) -> None:
     """Two cycles for the same fire: one issue; the second says it went out already."""
-    store, now = Store(settings.database_url), datetime.now(UTC)
+    now = datetime.now(UTC)
     fire = due_fire_time(settings, now)
     first = cycle.publish(settings, store, {}, now, fire, SendOptions())
     again = cycle.publish(settings, store, {}, now, fire, SendOptions())
@@ -84,11 +96,11 @@ def test_publish_sends_a_due_digest_once(settings: Settings) -> None:
 
 
 def test_a_lost_race_for_a_period_resumes_the_winners_issue(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When another process made the period's issue after we looked, the unique period
     stops our insert and we get theirs, not an error and not a second issue."""
-    store, now = Store(settings.database_url), datetime.now(UTC)
+    now = datetime.now(UTC)
     build_if_changed(settings, store, now)
     theirs = create_or_resume_issue(settings, store, "2026-11-23T08:00", now)
     assert theirs is not None
@@ -100,19 +112,23 @@ def test_a_lost_race_for_a_period_resumes_the_winners_issue(
     assert len(issue_rows(settings)) == 1
 
 
-def test_concurrent_senders_of_one_period_reach_everyone_once(settings: Settings) -> None:
+def test_concurrent_senders_of_one_period_reach_everyone_once(
+    settings: Settings, store: Store
+) -> None:
     """Four threads, each with its own connection, send the same period at once (as if
     the lease had been bypassed): one issue, one message per subscriber."""
-    build_if_changed(settings, Store(settings.database_url), datetime.now(UTC))
+    build_if_changed(settings, store, datetime.now(UTC))
     fresh = load_settings(settings.config_path, environ={})
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def send() -> None:
+        own = Store(fresh.database_url)
         try:
-            cycle.send_digest(fresh, Store(fresh.database_url), {}, "2026-11-23T08:00",
-                              SendOptions())  # fmt: skip
-        except BaseException as error:
+            cycle.send_digest(fresh, own, {}, "2026-11-23T08:00", SendOptions())
+        except Exception as error:
             errors.append(error)
+        finally:
+            own.close()
 
     threads = [threading.Thread(target=send) for _ in range(4)]
     for thread in threads:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import update
@@ -12,6 +13,13 @@ from sqlalchemy import update
 from gazette.errors import LeaseHeld
 from gazette.lease import Lease, current_holder, held_lease, leases
 from gazette.store import Store, shown_url
+
+
+@pytest.fixture
+def store(state_url: str) -> Iterator[Store]:
+    opened = Store(state_url)
+    yield opened
+    opened.close()
 
 
 class Clock:
@@ -24,9 +32,8 @@ class Clock:
         return self.now
 
 
-def test_a_second_holder_is_refused_with_the_first_named(state_url: str) -> None:
+def test_a_second_holder_is_refused_with_the_first_named(store: Store) -> None:
     """While one holds it, another gets LeaseHeld naming the holder; after release, it may."""
-    store = Store(state_url)
     first = Lease(store, "gazette run (pid 1 on alpha)", 60)
     first.acquire()
     with pytest.raises(LeaseHeld, match=r"gazette run \(pid 1 on alpha\) holds it since") as caught:
@@ -39,9 +46,9 @@ def test_a_second_holder_is_refused_with_the_first_named(state_url: str) -> None
     assert holder.holder == "gazette publish (pid 2 on beta)"
 
 
-def test_an_expired_lease_is_taken_and_its_old_holder_cannot_renew(state_url: str) -> None:
+def test_an_expired_lease_is_taken_and_its_old_holder_cannot_renew(store: Store) -> None:
     """No renewal for the timeout: the next process takes it; the old holder learns so."""
-    store, clock = Store(state_url), Clock()
+    clock = Clock()
     old = Lease(store, "old", 10, clock)
     old.acquire()
     clock.now += 9
@@ -54,9 +61,8 @@ def test_an_expired_lease_is_taken_and_its_old_holder_cannot_renew(state_url: st
     assert not old.renew()
 
 
-def test_a_holder_that_died_on_this_machine_frees_it_at_once(state_url: str) -> None:
+def test_a_holder_that_died_on_this_machine_frees_it_at_once(store: Store) -> None:
     """A lease whose holder's pid is gone (same boot and pid namespace) is void."""
-    store = Store(state_url)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     gone = Lease(store, "gazette run (dead)", 600)
@@ -69,9 +75,8 @@ def test_a_holder_that_died_on_this_machine_frees_it_at_once(state_url: str) -> 
     assert holder.holder == "gazette run (alive)"
 
 
-def test_a_lost_lease_calls_on_lost(state_url: str) -> None:
+def test_a_lost_lease_calls_on_lost(store: Store) -> None:
     """Renewing in the background: when another process has taken it, on_lost fires."""
-    store = Store(state_url)
     lost = threading.Event()
     with held_lease(store, "holder", 3, lost.set):
         assert not lost.wait(1.5)  # renewed, not lost
@@ -83,9 +88,8 @@ def test_a_lost_lease_calls_on_lost(state_url: str) -> None:
     assert holder.holder == "thief"  # release leaves another's lease alone
 
 
-def test_held_lease_releases_at_the_end(state_url: str) -> None:
+def test_held_lease_releases_at_the_end(store: Store) -> None:
     """After the block, nobody holds it."""
-    store = Store(state_url)
     with held_lease(store, "holder", 30, lambda: None):
         assert current_holder(store) is not None
     assert current_holder(store) is None

@@ -124,24 +124,32 @@ def create_issue(
 
 
 def claim_batch(connection: Connection, issue: int, size: int, now: datetime) -> list[Claimed]:
-    """Up to ``size`` pending deliveries, now in-flight; those no longer active are skipped."""
+    """Up to ``size`` pending deliveries, now in-flight; those no longer active are skipped.
+
+    Two senders never claim the same delivery: on PostgreSQL the rows another sender has
+    locked are passed over (SQLite lets one writer at a time in), and only the rows this
+    UPDATE moved out of pending are returned.
+    """
     _skip_inactive(connection, issue, now)
-    query = (
-        select(deliveries.c.id, deliveries.c.recipient, deliveries.c.attempts)
+    pending = (
+        select(deliveries.c.id)
         .where(deliveries.c.issue == issue, deliveries.c.status == "pending")
         .order_by(deliveries.c.id)
         .limit(size)
+        .with_for_update(skip_locked=True)
     )
-    claimed = [
-        Claimed(row.id, row.recipient, row.attempts + 1) for row in connection.execute(query)
-    ]
-    if claimed:
-        connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_([c.id for c in claimed]), deliveries.c.status == "pending")
-            .values(status="in-flight", attempts=deliveries.c.attempts + 1, changed=now.isoformat())
-        )
-    return claimed
+    ids = list(connection.execute(pending).scalars())
+    if not ids:
+        return []
+    moved = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids), deliveries.c.status == "pending")
+        .values(status="in-flight", attempts=deliveries.c.attempts + 1, changed=now.isoformat())
+        .returning(deliveries.c.id, deliveries.c.recipient, deliveries.c.attempts)
+    )
+    return sorted(
+        (Claimed(row.id, row.recipient, row.attempts) for row in moved), key=lambda c: c.id
+    )
 
 
 def _skip_inactive(connection: Connection, issue: int, now: datetime) -> None:

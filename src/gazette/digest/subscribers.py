@@ -72,6 +72,8 @@ def add_subscriber(
     An unsubscribed or bounced address is refused: it must never be mailed again.
     """
     normalized = normalize_address(address)
+    if "\0" in name:  # PostgreSQL cannot store it; the list must not depend on the database
+        raise SubscriberError(f"the name of {normalized} contains a NUL character; remove it")
     found = find_subscriber(connection, normalized)
     if found is None:
         stamp = now.isoformat()

@@ -18,14 +18,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from gazette.store import Store, metadata
+from gazette.store import Store, metadata, sorted_text
 
 subscribers = Table(
     "subscribers",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("address", String(320), nullable=False),  # as validated (domain lower-cased)
-    Column("address_key", String(320), nullable=False, unique=True),  # lower-cased
+    Column("address_key", sorted_text(320), nullable=False, unique=True),  # lower-cased
     Column("name", Text, nullable=False, default=""),
     # pending | active | unsubscribed | bounced
     Column("status", String(16), nullable=False, index=True),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from gazette.mail.base import Envelope, Provider, ProviderUnavailable, SendResul
 
 NAME = "outbox"
 BATCH_SIZE = 100
+
+LEFTOVER_AGE = 60.0  # seconds
 
 
 class OutboxProvider:
@@ -52,8 +55,7 @@ class OutboxProvider:
         folder = self.folder / issue_folder(envelope.idempotency_key)
         if folder not in self._ready:
             folder.mkdir(parents=True, exist_ok=True)
-            for leftover in folder.glob(".*.part"):  # from a run killed while writing
-                leftover.unlink(missing_ok=True)
+            _remove_leftovers(folder)
             self._ready.add(folder)
         stem = _safe_name(envelope.recipient)
         _write_atomically(folder / f"{stem}.html", envelope.html.encode("utf-8"))
@@ -74,8 +76,34 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9@._+-]", "_", text)[:200]
 
 
+def _remove_leftovers(folder: Path) -> None:
+    """Removes the part-files of runs killed while writing: those whose writer (named in
+    the file name) no longer runs, or older than a minute (a write takes milliseconds).
+    A younger one of a live process is another sender's write in progress."""
+    stale = time.time() - LEFTOVER_AGE
+    for leftover in folder.glob(".*.part"):
+        try:
+            if not _writer_runs(leftover.name) or leftover.stat().st_mtime < stale:
+                leftover.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass  # renamed into place meanwhile
+
+
+def _writer_runs(name: str) -> bool:
+    pid = name[1:].split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

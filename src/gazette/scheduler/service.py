@@ -97,12 +97,15 @@ def run_scheduler(settings: Settings, environ: Mapping[str, str]) -> int:
         runtime.stop.set()
 
     holder = describe_process("run")
-    with (
-        held_lease(store, holder, settings.state.lease_seconds, on_lost),
-        stop_on_signals(runtime.stop),
-    ):
-        log.info("%s started; state in %s", holder, store.shown_url)
-        _serve(settings, store, runtime)
+    try:
+        with (
+            held_lease(store, holder, settings.state.lease_seconds, on_lost),
+            stop_on_signals(runtime.stop),
+        ):
+            log.info("%s started; state in %s", holder, store.shown_url)
+            _serve(settings, store, runtime)
+    finally:
+        store.close()
     log.info("stopped")
     return 1 if lost.is_set() else 0
 
