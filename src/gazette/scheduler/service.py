@@ -62,8 +62,7 @@ class JobSpec:
         return (
             job.func_ref == self.func
             and str(job.trigger) == str(self.trigger)
-            and str(getattr(job.trigger, "timezone", ""))
-            == str(getattr(self.trigger, "timezone", ""))
+            and _zone(job.trigger) == _zone(self.trigger)
             and job.misfire_grace_time == self.misfire_grace_time
             and job.coalesce
             and job.max_instances == 1
