@@ -263,9 +263,9 @@ class _Progress:
 
 
 def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend: bool) -> None:
-    update_catalog(settings, store, _now())
     progress = _Progress()
     with _exclusive(settings, store, "digest") as stop:
+        update_catalog(settings, store, _now())
         options = SendOptions(resend, stop, progress.start, progress.advance)
         try:
             run = send_digest(settings, store, os.environ, period if new_issue else None, options)
