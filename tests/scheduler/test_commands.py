@@ -32,7 +32,7 @@ def test_publish_refuses_while_a_scheduler_holds_the_state(tmp_path: Path, state
     assert "gazette run (pid 4242 on web1) holds it" in result.output
     assert not settings.resolve(settings.feeds.output).exists()
     status = CliRunner().invoke(cli, ["--config", str(settings.config_path), "status"])
-    assert "scheduler: running; gazette run (pid 4242 on web1)" in status.output
+    assert "scheduler: running\nlease: gazette run (pid 4242 on web1) holds it" in status.output
     store.close()
 
 

@@ -18,6 +18,8 @@ from gazette.lease import Holder, current_holder
 from gazette.scheduler.service import JOBS_TABLE, job_specs
 from gazette.store import Store
 
+SCHEDULER_HOLDER = "gazette run ("  # how gazette.lease.describe_process names `run`
+
 
 @dataclass(frozen=True, slots=True)
 class JobStatus:
@@ -39,7 +41,12 @@ class IssueStatus:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    scheduler: Holder | None  # who holds the lease, when a scheduler (or a send) runs
+    lease: Holder | None  # who holds the state: a scheduler, or a publish or send running
+
+    @property
+    def scheduler_running(self) -> bool:
+        return self.lease is not None and self.lease.holder.startswith(SCHEDULER_HOLDER)
+
     jobs: tuple[JobStatus, ...]
     last_build: LastBuild | None
     last_issue: IssueStatus | None
@@ -90,13 +97,13 @@ def _last_issue(store: Store) -> IssueStatus | None:
 def status_as_json(status: Status, settings: Settings) -> dict[str, Any]:
     """The status for scripts: times in RFC 3339, in the site's time zone."""
     zone = settings.site.zone
-    holder = status.scheduler
+    holder = status.lease
 
     def stamp(moment: datetime | None) -> str | None:
         return moment.astimezone(zone).isoformat() if moment else None
 
     return {
-        "running": holder is not None,
+        "running": status.scheduler_running,
         "lease": None if holder is None else {
             "holder": holder.holder, "acquired": stamp(holder.acquired),
             "renewed": stamp(holder.renewed), "expires": stamp(holder.expires),
@@ -121,8 +128,9 @@ def _build_json(build: LastBuild | None) -> dict[str, Any] | None:
 def describe_status(status: Status, settings: Settings) -> list[str]:
     """The status for people, one fact per line."""
     zone = settings.site.zone
-    holder = status.scheduler
-    lines = [f"scheduler: {'running; ' + holder.describe() if holder else 'not running'}"]
+    holder = status.lease
+    lines = [f"scheduler: {'running' if status.scheduler_running else 'not running'}"]
+    lines.append(f"lease: {holder.describe() if holder else 'free'}")
     for job in status.jobs:
         when = job.next_run.astimezone(zone).isoformat(timespec="seconds") if job.next_run else "—"
         source = "" if job.stored else " (from the config; no scheduler has run yet)"
