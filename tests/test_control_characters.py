@@ -272,6 +272,18 @@ def test_a_series_index_out_of_range_is_ignored_with_a_warning(
     assert_feeds_parse(output(settings))
 
 
+@pytest.mark.parametrize("index", ['"²"', f'"{"9" * 5000}"'], ids=["superscript", "5000-digits"])
+def test_a_series_index_int_cannot_read_is_an_error_not_a_traceback(
+    site: Site, write: Write, index: str
+) -> None:
+    """A digit int() refuses (²), or more digits than it reads, is a front matter error."""
+    post = yaml_post(f"series: S\nseries_index: {index}")
+    settings, where = write_source(site, write, "posts/a.md", post)
+    [error] = [f for f in check(settings) if f.severity == "error"]
+    assert error.location == where
+    assert "'series_index' must be a number" in error.message
+
+
 # --- the command line ----------------------------------------------------------------
 
 

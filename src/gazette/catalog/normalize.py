@@ -158,8 +158,9 @@ def _characters(found: list[str]) -> str:
 def parse_number(text: str) -> int | None:
     """An index written as 3, 三, 十二, 二十三, Three or IV; None when it is not one."""
     text = text.strip()
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():
+        # int() refuses more than 4300 digits: no index at all, then.
+        return int(text) if len(text) <= 4300 else None
     if text.lower() in _ENGLISH_NUMBERS:
         return _ENGLISH_NUMBERS[text.lower()]
     return _parse_chinese_number(text)
