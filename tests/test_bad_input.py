@@ -184,6 +184,24 @@ def test_unclosed_front_matter_is_an_error(site: Site, write: Write) -> None:
     assert "never closed" in error.message
 
 
+# --- JSON Lines ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "figures", ['["a.png"]', '"a.png"', '{"src": "a.png"}'], ids=["strings", "text", "object"]
+)
+def test_jsonl_figures_that_are_not_objects_are_an_error(
+    site: Site, write: Write, figures: str
+) -> None:
+    """`figures` that is not a list of objects is an error at path:line, not a traceback."""
+    record = '{"title": "A", "published": "2024-05-01T00:00:00+08:00", "content_html": ""'
+    path = write("posts.jsonl", f'{record}, "figures": {figures}}}\n')
+    settings = site('[[sources]]\npath = "posts.jsonl"\nformat = "jsonl"\n')
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert error.location == f"{shown(path)}:1"
+    assert "figures must be a list of objects" in error.message
+
+
 # --- empty and marker-less listings --------------------------------------------------
 
 

@@ -46,7 +46,8 @@ def _draft(record: Any, location: str) -> Draft:
     published = _datetime(record["published"], "published")
     updated = _datetime(record.get("updated") or record["published"], "updated")
     figures = tuple(
-        Figure(str(f.get("caption", "")), str(f.get("src", ""))) for f in record.get("figures", [])
+        Figure(str(f.get("caption", "")), str(f.get("src", "")))
+        for f in _objects(record, "figures")
     )
     sources = tuple(str(s) for s in record.get("sources") or [location])
     rendered = Post(
@@ -83,6 +84,13 @@ def _draft(record: Any, location: str) -> Draft:
         warnings=rendered.warnings,
         rendered=rendered,
     )
+
+
+def _objects(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = record.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise TypeError(f"{key} must be a list of objects")
+    return value
 
 
 def _datetime(value: Any, key: str) -> datetime:

@@ -13,14 +13,14 @@ from gazette.catalog.feed import FeedUnavailable, fetch_feed, read_feed
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
-from gazette.catalog.normalize import normalize_text
+from gazette.catalog.normalize import normalize_drafts, normalize_text
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
 from gazette.store import cached_fetch, save_fetch
 
 
 def read_sources(settings: Settings, connection: Connection, today: date) -> ReadResult:
-    """Every draft from every source, in config order, with what was noticed."""
+    """Every draft from every source, in config order and normalized, with what was noticed."""
     total = ReadResult()
     for number, configured in enumerate(settings.sources, 1):
         lang = configured.lang or settings.site.language
@@ -31,7 +31,7 @@ def read_sources(settings: Settings, connection: Connection, today: date) -> Rea
             part = _read_files(settings, source, number, today)
         total.drafts.extend(part.drafts)
         total.findings.extend(part.findings)
-    return total
+    return normalize_drafts(total)
 
 
 def _read_url(source: SourceSettings, connection: Connection) -> ReadResult:
