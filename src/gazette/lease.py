@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +36,7 @@ from sqlalchemy import (
 )
 
 from gazette.errors import DuplicateError, LeaseHeld, StateError
+from gazette.processes import pid_runs, process_space
 from gazette.store import Store, metadata
 
 LEASE_NAME = "state"
@@ -202,28 +202,12 @@ def _keep_renewed(lease: Lease, stop: threading.Event, on_lost: Callable[[], Non
         return
 
 
-def process_space() -> str:
-    """Which processes a pid names: this kernel boot and pid namespace; "" off Linux."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
-        namespace = os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return ""
-    return f"{boot}:{namespace}"
-
-
 def _holder_is_gone(row: Row[Any]) -> bool:
     """Whether the holder is a process we can see has ended (then its lease is void)."""
     here = process_space()
     if not here or row.process_space != here or row.pid == os.getpid():
         return False
-    try:
-        os.kill(row.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # it runs, as another user
-    return False
+    return not pid_runs(row.pid)
 
 
 def _ensure_table(store: Store) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gazette.config import Settings
 from gazette.mail.base import Envelope, Provider, ProviderUnavailable, SendResult
+from gazette.processes import pid_runs
 
 NAME = "outbox"
 BATCH_SIZE = 100
@@ -91,15 +92,7 @@ def _remove_leftovers(folder: Path) -> None:
 
 def _writer_runs(name: str) -> bool:
     pid = name[1:].split("-", 1)[0]
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid.isdigit() and pid_runs(int(pid))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
