@@ -159,9 +159,7 @@ class Store:
             ) from None
 
     def _check_version(self, connection: Connection) -> None:
-        found = connection.execute(
-            select(settings_table.c.value).where(settings_table.c.key == "schema_version")
-        ).scalar()
+        found = read_meta(connection, "schema_version")
         if found is None:
             connection.execute(
                 settings_table.insert().values(key="schema_version", value=SCHEMA_VERSION)

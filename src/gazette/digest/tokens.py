@@ -15,10 +15,10 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from gazette.store import settings_table
+from gazette.store import read_meta, settings_table
 
 SECRET_VARIABLE = "GAZETTE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
 _STORED_KEY = "secret_key"
@@ -30,7 +30,7 @@ def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
     given = environ.get(SECRET_VARIABLE, "")
     if given:
         return given.encode("utf-8")
-    stored = _stored_key(connection)
+    stored = read_meta(connection, _STORED_KEY)
     if stored is None:
         try:
             with connection.begin_nested():
@@ -39,15 +39,9 @@ def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
                 )
         except IntegrityError:  # another run stored one first
             pass
-        stored = _stored_key(connection)
+        stored = read_meta(connection, _STORED_KEY)
     assert stored is not None
     return bytes.fromhex(stored)
-
-
-def _stored_key(connection: Connection) -> str | None:
-    query = select(settings_table.c.value).where(settings_table.c.key == _STORED_KEY)
-    value = connection.execute(query).scalar()
-    return str(value) if value is not None else None
 
 
 def make_token(key: bytes, address: str) -> str:
