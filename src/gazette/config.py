@@ -172,10 +172,7 @@ class DigestSettings(_Section):
     @field_validator("schedule")
     @classmethod
     def _crontab(cls, value: str) -> str:
-        try:
-            cron_trigger(value, ZoneInfo("UTC"))
-        except ValueError as error:
-            raise ValueError(f"{error}") from None
+        cron_trigger(value, ZoneInfo("UTC"))
         return value
 
     @field_validator("misfire_grace")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import tenacity
 
@@ -38,3 +39,13 @@ def retry_logger(logger: logging.Logger, what: str) -> Callable[[tenacity.RetryC
         )  # fmt: skip
 
     return before_sleep
+
+
+def stamp(moment: datetime | None) -> str:
+    """A time in a log line: RFC 3339 to the second."""
+    return moment.isoformat(timespec="seconds") if moment else "never"
+
+
+def duration(delta: timedelta) -> str:
+    """A delay in a log line, to the second: 0:07:12."""
+    return str(timedelta(seconds=round(delta.total_seconds())))

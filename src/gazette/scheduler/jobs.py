@@ -17,6 +17,7 @@ from gazette.config import Settings
 from gazette.cycle import BuildOutcome, SendOptions, build_if_changed, due_fire_time, send_digest
 from gazette.digest import Run
 from gazette.digest.ledger import scheduled_period
+from gazette.log import duration, stamp
 from gazette.store import Store
 
 BUILD_JOB = "build"
@@ -94,12 +95,8 @@ def digest_job() -> JobResult:
     if fire is None:
         return JobResult("no fire of digest.schedule within digest.misfire_grace", skipped=True)
     late = now - fire
-    lateness = (
-        f", {timedelta(seconds=round(late.total_seconds()))} late"
-        if late >= timedelta(seconds=1)
-        else ""
-    )
-    log.info("job digest started (due %s%s)", fire.isoformat(timespec="seconds"), lateness)
+    lateness = f", {duration(late)} late" if late >= timedelta(seconds=1) else ""
+    log.info("job digest started (due %s%s)", stamp(fire), lateness)
     runtime.build()
     return describe_run(runtime.send(scheduled_period(fire, runtime.settings.site.zone)))
 

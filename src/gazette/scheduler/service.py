@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -37,6 +37,7 @@ from gazette.config import Settings
 from gazette.digest.tables import ensure_tables
 from gazette.errors import GazetteError
 from gazette.lease import describe_process, held_lease
+from gazette.log import duration, stamp
 from gazette.scheduler import jobs
 from gazette.scheduler.jobs import BUILD_JOB, DIGEST_JOB, JobResult, Runtime
 from gazette.schedules import build_trigger, cron_trigger
@@ -168,7 +169,7 @@ def _resume_unfinished(runtime: Runtime) -> None:
 
 def _log_next_runs(scheduler: BackgroundScheduler) -> None:
     for job in scheduler.get_jobs():
-        log.info("job %s: next run at %s", job.id, _stamp(job.next_run_time))
+        log.info("job %s: next run at %s", job.id, stamp(job.next_run_time))
 
 
 # --- one log line per event ------------------------------------------------------------
@@ -192,7 +193,7 @@ def _log_execution(event: JobExecutionEvent) -> None:
     if event.code == EVENT_JOB_MISSED:
         late = datetime.now(UTC) - event.scheduled_run_time
         log.warning("job %s misfired: its run due %s is %s late, beyond digest.misfire_grace; "
-                    "not run", job, _stamp(event.scheduled_run_time), _duration(late))  # fmt: skip
+                    "not run", job, stamp(event.scheduled_run_time), duration(late))  # fmt: skip
     elif event.code == EVENT_JOB_ERROR:
         error = event.exception
         if isinstance(error, GazetteError):
@@ -202,11 +203,3 @@ def _log_execution(event: JobExecutionEvent) -> None:
     elif isinstance(event.retval, JobResult):
         verb = "skipped" if event.retval.skipped else "finished"
         log.info("job %s %s: %s", job, verb, event.retval.text)
-
-
-def _stamp(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="seconds") if moment else "never"
-
-
-def _duration(delta: timedelta) -> str:
-    return str(timedelta(seconds=round(delta.total_seconds())))
