@@ -166,14 +166,21 @@ def run(folder: Path) -> dict[str, float]:
     return json.loads(out.stdout)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_sizes(doc: str | None) -> list[int]:
+    """The sizes to measure, from --sizes (default 1k, 10k and 100k); ``doc`` is the
+    benchmark's docstring, whose first line describes it in --help."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    args = parser.parse_args()
+    sizes: list[int] = parser.parse_args().sizes
+    return sizes
+
+
+def main() -> None:
+    sizes = parse_sizes(__doc__)
     print(f"catalog benchmark, {datetime.now(UTC):%Y-%m-%d}, python {sys.version.split()[0]}")
     columns = ("posts", "run", "seconds", "posts/s", "peak MB", "rendered", "vs baseline")
     print(" ".join(f"{name:>11}" for name in columns))
-    for size in args.sizes:
+    for size in sizes:
         with tempfile.TemporaryDirectory() as temp:
             folder = Path(temp)
             write_corpus(folder, size)

@@ -22,7 +22,6 @@ recipients per second; peak memory flat in the number of subscribers.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -30,6 +29,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from catalog import parse_sizes
 
 CONFIG = Path(__file__).resolve().parent.parent / "config" / "gazette.toml"
 TOKEN = secrets.token_hex(16)  # the local server checks it as Postmark would
@@ -92,7 +94,9 @@ def finish(start, **figures):
     print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": peak, **figures}))
 """
 
-SETUP = PRELUDE + r"""
+SETUP = (
+    PRELUDE
+    + r"""
 from gazette.catalog import update_catalog
 from gazette.digest.tables import ensure_tables, subscribers
 update_catalog(settings, store, now)
@@ -107,8 +111,11 @@ with store.transaction() as connection:
     connection.execute(subscribers.insert(), rows)
 print(json.dumps({"subscribers": len(rows)}))
 """
+)
 
-SEND = PRELUDE + r"""
+SEND = (
+    PRELUDE
+    + r"""
 from gazette.catalog import update_catalog
 from gazette.digest import Dispatcher, run_digest
 from gazette.digest.tables import ensure_tables
@@ -124,8 +131,11 @@ finally:
 (summary,) = run.summaries
 finish(start, sent=summary.count("sent"), failed=summary.count("failed"))
 """
+)
 
-BARE_HTTPX = PRELUDE + r"""
+BARE_HTTPX = (
+    PRELUDE
+    + r"""
 import httpx
 from gazette.digest import Issue, message_maker, plan_digest
 from gazette.digest.issue import dry_connection
@@ -155,6 +165,7 @@ with httpx.Client(base_url=os.environ["GAZETTE_MAIL_ENDPOINT"], headers=headers)
         client.post("/email/batch", content=body).raise_for_status()
 finish(start, body_kb=len(full) / 1024)
 """
+)
 
 
 def child(script: str, *args: str) -> dict[str, float]:
@@ -214,9 +225,7 @@ def report(recipients: int, bare: dict[str, float], sent: dict[str, float]) -> N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    for recipients in parser.parse_args().sizes:
+    for recipients in parse_sizes(__doc__):
         measure(recipients)
 
 

@@ -20,7 +20,6 @@ tenth of a full build; a new post on 100k posts rewrites a bounded number of fil
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catalog import write_corpus
+from catalog import parse_sizes, write_corpus
 
 PRELUDE = r"""
 import json, resource, sys, time
@@ -45,20 +44,28 @@ def finish(start, **figures):
     print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": peak, **figures}))
 """
 
-SYNC = PRELUDE + r"""
+SYNC = (
+    PRELUDE
+    + r"""
 start = time.perf_counter()
 update_catalog(settings, store, now)
 finish(start)
 """
+)
 
-BUILD = PRELUDE + r"""
+BUILD = (
+    PRELUDE
+    + r"""
 from gazette.feeds import build_feeds
 start = time.perf_counter()
 report = build_feeds(settings, store, now)
 finish(start, written=len(report.written), kept=report.kept)
 """
+)
 
-BARE_FEEDGEN = PRELUDE + r"""
+BARE_FEEDGEN = (
+    PRELUDE
+    + r"""
 from pathlib import Path
 from feedgen.feed import FeedGenerator
 from gazette.catalog import iter_posts
@@ -95,6 +102,7 @@ for number, first in enumerate(range(0, len(posts), size), 1):
     (out / f"{number}.xml").write_bytes(page.atom_str(pretty=True))
 finish(start, written=2 + (len(posts) + size - 1) // size)
 """
+)
 
 
 def child(script: str, *args: str) -> dict[str, float]:
@@ -142,9 +150,7 @@ def measure(posts: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    for posts in parser.parse_args().sizes:
+    for posts in parse_sizes(__doc__):
         measure(posts)
 
 

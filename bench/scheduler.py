@@ -17,30 +17,35 @@ check: a catalog sync plus a feed build that finds every file current (what
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catalog import write_corpus
+from catalog import parse_sizes, write_corpus
 from feeds import BUILD, PRELUDE, SYNC, add_post, child
 
-TICK = PRELUDE + r"""
+TICK = (
+    PRELUDE
+    + r"""
 from gazette.cycle import build_if_changed
 start = time.perf_counter()
 outcome = build_if_changed(settings, store, now)
 report = outcome.report
 finish(start, written=len(report.written) if report else 0, reason=outcome.reason)
 """
+)
 
-SYNC_AND_BUILD = PRELUDE + r"""
+SYNC_AND_BUILD = (
+    PRELUDE
+    + r"""
 from gazette.feeds import build_feeds
 start = time.perf_counter()
 update_catalog(settings, store, now)
 report = build_feeds(settings, store, now)
 finish(start, written=len(report.written))
 """
+)
 
 
 def measure(posts: int) -> None:
@@ -67,9 +72,7 @@ def measure(posts: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    for posts in parser.parse_args().sizes:
+    for posts in parse_sizes(__doc__):
         measure(posts)
 
 
