@@ -26,6 +26,7 @@ from gazette.schedules import cron_trigger, latest_fire_time
 from gazette.store import Store, next_publication, read_meta, write_meta
 
 LAST_BUILD_KEY = "last_build"
+_BUILDING = threading.Lock()
 FEED_SETTINGS = {"site", "sources", "catalog", "feeds", "config_path"}
 
 
@@ -53,7 +54,16 @@ class BuildOutcome:
 def build_if_changed(
     settings: Settings, store: Store, now: datetime, force: bool = False
 ) -> BuildOutcome:
-    """Syncs the catalog and writes the feeds, unless nothing they are made of changed."""
+    """Syncs the catalog and writes the feeds, unless nothing they are made of changed.
+
+    One at a time in a process (the scheduler's two jobs may both want to build), so the
+    second finds the first's build and has nothing left to do.
+    """
+    with _BUILDING:
+        return _build_if_changed(settings, store, now, force)
+
+
+def _build_if_changed(settings: Settings, store: Store, now: datetime, force: bool) -> BuildOutcome:
     fingerprint = source_fingerprint(settings)
     last = last_build(store)
     reason = "asked to" if force else _why_build(settings, last, fingerprint, now)

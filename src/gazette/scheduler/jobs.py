@@ -1,4 +1,5 @@
-"""The scheduler's two jobs, each one call into `gazette.cycle`.
+"""The scheduler's two jobs, each one call into `gazette.cycle`: the digest job is
+`gazette publish` for the fire being run.
 
 APScheduler keeps a job in the state database as a "module:function" reference, so a job
 cannot carry the settings or the store: it finds them in the runtime that the running
@@ -14,9 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from gazette.config import Settings
-from gazette.cycle import BuildOutcome, SendOptions, build_if_changed, due_fire_time, send_digest
+from gazette.cycle import (
+    BuildOutcome,
+    SendOptions,
+    build_if_changed,
+    due_fire_time,
+    publish,
+    send_digest,
+)
 from gazette.digest import Run
-from gazette.digest.ledger import scheduled_period
 from gazette.log import duration, stamp
 from gazette.store import Store
 
@@ -41,17 +48,9 @@ class Runtime:
     store: Store
     environ: Mapping[str, str]
     stop: threading.Event = field(default_factory=threading.Event)
-    # The digest job builds first (its posts must be in the feeds), so the two jobs
-    # may want to build at the same time: one at a time.
-    build_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def build(self) -> BuildOutcome:
-        with self.build_lock:
-            return build_if_changed(self.settings, self.store, datetime.now(UTC))
-
-    def send(self, period: str | None) -> Run:
-        options = SendOptions(stop=self.stop, on_batch=_log_batch)
-        return send_digest(self.settings, self.store, self.environ, period, options)
+    def options(self) -> SendOptions:
+        return SendOptions(stop=self.stop, on_batch=_log_batch)
 
 
 def _log_batch(count: int) -> None:
@@ -78,7 +77,8 @@ def _runtime() -> Runtime:
 def build_job() -> JobResult:
     """Rebuilds the feeds if a source changed."""
     log.debug("job build started")
-    return describe_build(_runtime().build())
+    runtime = _runtime()
+    return describe_build(build_if_changed(runtime.settings, runtime.store, datetime.now(UTC)))
 
 
 def digest_job() -> JobResult:
@@ -97,13 +97,14 @@ def digest_job() -> JobResult:
     late = now - fire
     lateness = f", {duration(late)} late" if late >= timedelta(seconds=1) else ""
     log.info("job digest started (due %s%s)", stamp(fire), lateness)
-    runtime.build()
-    return describe_run(runtime.send(scheduled_period(fire, runtime.settings.site.zone)))
+    done = publish(runtime.settings, runtime.store, runtime.environ, now, fire, runtime.options())
+    return describe_run(done.digest)
 
 
 def resume_unfinished(runtime: Runtime) -> JobResult:
     """Finishes issues a stopped or killed run left unfinished; sends nothing new."""
-    return describe_run(runtime.send(None))
+    run = send_digest(runtime.settings, runtime.store, runtime.environ, None, runtime.options())
+    return describe_run(run)
 
 
 def describe_build(outcome: BuildOutcome) -> JobResult:
