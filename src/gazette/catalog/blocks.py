@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gazette.catalog.draft import Rendering
+from gazette.catalog.text import Placeholders
 from gazette.models import Figure
 
 ITEM = re.compile(r"^\s*(\d{1,3})、\s*")
@@ -129,6 +130,7 @@ def _merge_figures(blocks: list[Block]) -> list[Block]:
 def render_listing(body: str) -> Rendering:
     """A listing entry's body as HTML with formula placeholders."""
     formulas: list[tuple[str, bool]] = []
+    marks = Placeholders()
     figures: list[Figure] = []
     parts: list[str] = []
     items: list[Block] = []
@@ -137,36 +139,35 @@ def render_listing(body: str) -> Rendering:
             items.append(block)
             continue
         if items:
-            parts.append(_render_list(items, formulas))
+            parts.append(_render_list(items, formulas, marks))
             items = []
         if block.kind == "code":
             parts.append(f"<pre><code>{html.escape(block.text, quote=False)}</code></pre>")
         elif block.kind == "figure":
             figures.append(Figure(caption=block.text))
-            parts.append(
-                f"<figure><figcaption>{render_inline(block.text, formulas)}</figcaption></figure>"
-            )
+            caption = render_inline(block.text, formulas, marks)
+            parts.append(f"<figure><figcaption>{caption}</figcaption></figure>")
         else:
-            parts.append(f"<p>{render_inline(block.text, formulas)}</p>")
+            parts.append(f"<p>{render_inline(block.text, formulas, marks)}</p>")
     if items:
-        parts.append(_render_list(items, formulas))
-    return Rendering("\n".join(parts), tuple(formulas), tuple(figures))
+        parts.append(_render_list(items, formulas, marks))
+    return Rendering("\n".join(parts), tuple(formulas), tuple(figures), marks=marks)
 
 
-def _render_list(items: list[Block], formulas: list[tuple[str, bool]]) -> str:
+def _render_list(items: list[Block], formulas: list[tuple[str, bool]], marks: Placeholders) -> str:
     start = f' start="{items[0].number}"' if items[0].number != 1 else ""
-    lis = "".join(f"<li>{render_inline(item.text, formulas)}</li>" for item in items)
+    lis = "".join(f"<li>{render_inline(item.text, formulas, marks)}</li>" for item in items)
     return f"<ol{start}>{lis}</ol>"
 
 
-def render_inline(text: str, formulas: list[tuple[str, bool]]) -> str:
+def render_inline(text: str, formulas: list[tuple[str, bool]], marks: Placeholders) -> str:
     """Escaped text with links for bare URLs and placeholders for formulas."""
     parts: list[str] = []
     position = 0
     for match in _MATH.finditer(text):
         parts.append(_render_text(text[position : match.start()]))
         tex, display = _formula(match)
-        parts.append(f"\ue000{len(formulas)}\ue001")
+        parts.append(marks.mark(len(formulas)))
         formulas.append((tex, display))
         position = match.end()
     parts.append(_render_text(text[position:]))
@@ -174,7 +175,7 @@ def render_inline(text: str, formulas: list[tuple[str, bool]]) -> str:
     if "\n" not in joined:
         return joined
     # A formula on lines of its own sits inside the sentence around it.
-    joined = re.sub("\n*(\ue000\\d+\ue001)\n*", r"\1", joined)
+    joined = re.sub(f"\n*({marks.pattern.pattern})\n*", r"\1", joined)
     return joined.replace("\n", "<br>\n")
 
 

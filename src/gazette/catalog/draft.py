@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from gazette.catalog.text import Placeholders
 from gazette.models import Figure, Finding, Post
 
 Markup = Literal["listing", "markdown", "html"]
@@ -36,12 +37,13 @@ class Draft:
 
 @dataclass(frozen=True, slots=True)
 class Rendering:
-    """A body turned into HTML whose formulas are placeholders ``\\ue000N\\ue001``."""
+    """A body turned into HTML whose formulas are placeholders (``marks``)."""
 
     html: str
     formulas: tuple[tuple[str, bool], ...] = ()  # (TeX, display) for placeholder N
     figures: tuple[Figure, ...] = ()
     summary_html: str = ""  # an explicit summary (same placeholders), when the source has one
+    marks: Placeholders = field(default_factory=Placeholders)
 
 
 @dataclass

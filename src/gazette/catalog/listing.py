@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from gazette.catalog.blocks import ITEM, URL, Block, parse_blocks, render_inline
 from gazette.catalog.draft import Draft, ReadResult
-from gazette.catalog.text import display_width, excerpt_html, html_to_text
+from gazette.catalog.text import Placeholders, display_width, excerpt_html, html_to_text
 from gazette.config import SourceSettings
 from gazette.models import Finding
 
@@ -261,11 +261,15 @@ def looks_like_title(text: str) -> bool:
 def infer_title(text: str) -> str:
     """The first sentence of ``text``, cut at a clause when it is too long for a title."""
     formulas: list[tuple[str, bool]] = []
-    first_line = render_inline(text.strip().split("\n")[0], formulas)
+    marks = Placeholders()
+    first_line = render_inline(text.strip().split("\n")[0], formulas, marks)
     cut, _ = excerpt_html(
-        f"<p>{first_line}</p>", INFERRED_TITLE_WIDTH, lambda n: display_width(formulas[n][0]) + 2
+        f"<p>{first_line}</p>",
+        INFERRED_TITLE_WIDTH,
+        lambda n: display_width(formulas[n][0]) + 2,
+        marks,
     )
-    plain = html_to_text(cut, lambda n: f"${formulas[n][0]}$")
+    plain = html_to_text(cut, lambda n: f"${formulas[n][0]}$", marks)
     sentence = re.match(r"^(.+?[。!?!?])(?=[^”’」』)）》]|$)", plain)
     if sentence:
         plain = sentence.group(1)

@@ -20,6 +20,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.listing import infer_title
 from gazette.catalog.normalize import parse_number
+from gazette.catalog.text import Placeholders
 from gazette.models import Figure, Finding
 
 FRONT_MATTER_KEYS = frozenset(
@@ -258,7 +259,8 @@ def _parser() -> MarkdownIt:
 def _placeholder(env: dict[str, Any], tex: str, display: bool) -> str:
     formulas: list[tuple[str, bool]] = env["formulas"]
     formulas.append((tex.strip(), display))
-    return f"\ue000{len(formulas) - 1}\ue001"
+    marks: Placeholders = env["marks"]
+    return marks.mark(len(formulas) - 1)
 
 
 def _inline_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
@@ -292,8 +294,9 @@ _MARKDOWN = _parser()
 
 def render_markdown(body: str, summary: str) -> Rendering:
     """The body (and the summary, when there is one) as HTML with formula placeholders."""
-    env: dict[str, Any] = {"formulas": [], "figures": []}
+    marks = Placeholders()
+    env: dict[str, Any] = {"formulas": [], "figures": [], "marks": marks}
     content = _MARKDOWN.render(_MORE.sub("", body), env)
     figures = tuple(env["figures"])
     summary_html = _MARKDOWN.render(summary, env) if summary.strip() else ""
-    return Rendering(content, tuple(env["formulas"]), figures, summary_html)
+    return Rendering(content, tuple(env["formulas"]), figures, summary_html, marks)

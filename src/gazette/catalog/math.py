@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from latex2mathml.converter import convert
 from lxml import etree
 
-from gazette.catalog.sanitize import sanitize
+from gazette.catalog.sanitize import has_unsafe_characters, safe_characters, sanitize
+from gazette.catalog.text import RESERVED, strip_reserved
 from gazette.models import Formula, formula_key
 
 # Environments that only number or label an equation: MathML gets their body.
@@ -37,7 +39,7 @@ class MathConverter:
     """Converts formulas, remembering every result (seeded from the state database)."""
 
     def __init__(self, known: Iterable[Formula] = ()) -> None:
-        self._known = {f.key: f for f in known}
+        self._known = {f.key: _sanitized_again(f) for f in known}
         self.fresh: dict[str, Formula] = {}
 
     def convert(self, tex: str, display: bool) -> Formula:
@@ -69,6 +71,15 @@ def _convert(tex: str, display: bool) -> Formula:
         return Formula(tex, display, error="conversion gave malformed MathML")
     # latex2mathml copies \text{...} through unescaped, so its output is sanitized too.
     return Formula(tex, display, mathml=sanitize(mathml))
+
+
+def _sanitized_again(formula: Formula) -> Formula:
+    """A stored conversion, sanitized again when it holds what today's sanitizer removes
+    (a database written by an earlier gazette)."""
+    mathml = formula.mathml
+    if mathml and (has_unsafe_characters(mathml) or RESERVED.search(mathml)):
+        return replace(formula, mathml=sanitize(mathml))
+    return formula
 
 
 def prepare_tex(tex: str) -> str:
@@ -115,5 +126,5 @@ def _with_annotation(mathml: str, tex: str) -> str:
 def fallback_html(formula: Formula) -> str:
     """A formula that did not convert: its TeX, escaped, marked for styling."""
     delimiter = "$$" if formula.display else "$"
-    tex = html.escape(f"{delimiter}{formula.tex}{delimiter}", quote=False)
+    tex = html.escape(f"{delimiter}{strip_reserved(safe_characters(formula.tex))}{delimiter}")
     return f'<code class="math-error">{tex}</code>'

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gazette.catalog.blocks import render_listing
@@ -10,11 +13,14 @@ from gazette.catalog.draft import Draft, Rendering
 from gazette.catalog.markdown import render_markdown
 from gazette.catalog.math import MathConverter, fallback_html
 from gazette.catalog.sanitize import sanitize
-from gazette.catalog.text import PLACEHOLDER, display_width, excerpt_html, html_to_text
+from gazette.catalog.text import Placeholders, display_width, excerpt_html, html_to_text
 from gazette.models import Figure, Formula
 
 # Bump when rendering changes, so stored renderings are redone once.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
+# The sanitizer escapes < and > in attribute values, so in its output every tag is one
+# match of this, and whatever lies between tags is text.
+_TAG = re.compile(r"<[^<>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +51,22 @@ def finish_rendering(
     if draft.rendered is not None:
         return _rendered_again(draft, excerpt_width)
     formulas = [converter.convert(tex, display) for tex, display in rendering.formulas]
-    content = sanitize(rendering.html)
-    summary = sanitize(rendering.summary_html).strip()
+    marks = rendering.marks
+    content = sanitize(rendering.html, marks)
+    summary = sanitize(rendering.summary_html, marks).strip()
     if not summary:
-        summary, _ = excerpt_html(content, excerpt_width, lambda n: _formula_width(formulas[n]))
+        excerpt, _ = excerpt_html(content, excerpt_width, _width_of(formulas), marks)
+        summary = sanitize(excerpt, marks)
     warnings = tuple(
         f"formula ${f.tex}$ was not converted ({f.error}); it is shown as TeX"
         for f in _unique(formulas)
         if f.error
     )
     return Rendered(
-        summary_html=_with_mathml(summary, formulas),
-        summary_text=html_to_text(summary, lambda n: _formula_text(formulas[n])),
-        content_html=_with_mathml(content, formulas),
-        content_text=html_to_text(content, lambda n: _formula_text(formulas[n])),
+        summary_html=with_formulas(summary, formulas, marks),
+        summary_text=html_to_text(summary, _text_of(formulas), marks),
+        content_html=with_formulas(content, formulas, marks),
+        content_text=html_to_text(content, _text_of(formulas), marks),
         figures=rendering.figures,
         warnings=warnings,
     )
@@ -69,7 +77,7 @@ def _rendered_again(draft: Draft, excerpt_width: int) -> Rendered:
     assert draft.rendered is not None
     post = draft.rendered
     content = sanitize(post.content_html)
-    summary = sanitize(post.summary_html) or excerpt_html(content, excerpt_width, lambda n: 2)[0]
+    summary = sanitize(post.summary_html) or sanitize(excerpt_html(content, excerpt_width, _two)[0])
     return Rendered(
         summary_html=summary,
         summary_text=post.summary_text or html_to_text(summary, str),
@@ -95,8 +103,17 @@ def _unique(formulas: list[Formula]) -> list[Formula]:
     return list({f.key: f for f in formulas}.values())
 
 
-def _formula_width(formula: Formula) -> int:
-    return min(display_width(formula.tex), 40) + 2
+def _two(number: int) -> int:
+    return 2
+
+
+def _width_of(formulas: list[Formula]) -> Callable[[int], int]:
+    """Columns a formula takes in an excerpt: its TeX's, up to 40, and two for the $."""
+    return lambda n: min(display_width(formulas[n].tex), 40) + 2 if n < len(formulas) else 0
+
+
+def _text_of(formulas: list[Formula]) -> Callable[[int], str]:
+    return lambda n: _formula_text(formulas[n]) if n < len(formulas) else ""
 
 
 def _formula_text(formula: Formula) -> str:
@@ -104,9 +121,26 @@ def _formula_text(formula: Formula) -> str:
     return f"{delimiter}{formula.tex}{delimiter}"
 
 
-def _with_mathml(markup: str, formulas: list[Formula]) -> str:
-    def replace(match: object) -> str:
-        formula = formulas[int(match.group(1))]  # type: ignore[attr-defined]
-        return formula.mathml or fallback_html(formula)
+def with_formulas(markup: str, formulas: list[Formula], marks: Placeholders) -> str:
+    """Sanitized ``markup`` with each placeholder replaced by its formula: the MathML
+    (sanitized on its own) where the placeholder stands in text, the TeX as text where it
+    stands in an attribute (an image's alt text), nothing for a number with no formula."""
 
-    return PLACEHOLDER.sub(replace, markup)
+    def in_text(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if number >= len(formulas):
+            return ""
+        return formulas[number].mathml or fallback_html(formulas[number])
+
+    def in_tag(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        return html.escape(_formula_text(formulas[number])) if number < len(formulas) else ""
+
+    parts: list[str] = []
+    position = 0
+    for tag in _TAG.finditer(markup):
+        parts.append(marks.pattern.sub(in_text, markup[position : tag.start()]))
+        parts.append(marks.pattern.sub(in_tag, tag.group(0)))
+        position = tag.end()
+    parts.append(marks.pattern.sub(in_text, markup[position:]))
+    return "".join(parts)

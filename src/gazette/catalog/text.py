@@ -1,21 +1,23 @@
 """Plain text and display-width excerpts of rendered HTML.
 
-Both work on the renderer's HTML while formulas are still placeholders
-(``\\ue000N\\ue001``), so a formula is one atom that is never cut.
+Both work on the renderer's HTML while formulas are still placeholders, so a formula
+is one atom that is never cut.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from html.parser import HTMLParser
 
 from wcwidth import wcswidth, wcwidth
 
-PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
-_ATOMS = re.compile("\ue000\\d+\ue001|.", re.S)
+# U+E000 and U+E001 open and close a placeholder; input never carries them (see strip_reserved).
+RESERVED = re.compile("[\ue000\ue001]")
 _BLOCKS = frozenset(
     """p div li ul ol pre figure figcaption blockquote table tr h1 h2 h3 h4 h5 h6 section hr
     dl dt dd""".split()
@@ -26,6 +28,38 @@ _SENTENCE_END = frozenset("。!?!?…")
 _CLOSERS = frozenset("”’」』)）》\"'")
 _CLAUSE_END = frozenset(",,、;;::")
 ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """The formula placeholders of one rendering: ``\\ue000<key>:N\\ue001``.
+
+    The key is random for each rendering, so no post or feed can spell a placeholder:
+    text that looks like one stays text and is never replaced by a formula.
+    """
+
+    key: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    def mark(self, number: int) -> str:
+        return f"\ue000{self.key}:{number}\ue001"
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(f"\ue000{self.key}:(\\d+)\ue001")
+
+    @cached_property
+    def atoms(self) -> re.Pattern[str]:
+        return re.compile(f"\ue000{self.key}:\\d+\ue001|.", re.S)
+
+    @cached_property
+    def kept(self) -> re.Pattern[str]:
+        """This rendering's placeholders (group 1), else a lone placeholder character."""
+        return re.compile(f"(\ue000{self.key}:\\d+\ue001)|[\ue000\ue001]")
+
+
+def strip_reserved(text: str) -> str:
+    """``text`` without the placeholder characters, which no input may bring."""
+    return RESERVED.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +98,19 @@ def _events(markup: str) -> list[_Event]:
     return parser.events
 
 
-def html_to_text(markup: str, formula_text: Callable[[int], str]) -> str:
-    """Readable plain text: one paragraph a block, formulas as their TeX."""
+def html_to_text(
+    markup: str, formula_text: Callable[[int], str], marks: Placeholders | None = None
+) -> str:
+    """Readable plain text: one paragraph a block, formulas (``marks``) as their TeX."""
     blocks: list[str] = []
     current: list[str] = []
     in_pre = 0
     for event in _events(markup):
         if event.kind == "text":
             text = event.raw if in_pre else re.sub(r"[ \t\n]+", " ", event.raw)
-            current.append(PLACEHOLDER.sub(lambda m: formula_text(int(m.group(1))), text))
+            if marks is not None:
+                text = marks.pattern.sub(lambda m: formula_text(int(m.group(1))), text)
+            current.append(text)
         elif event.tag == "pre":
             in_pre += 1 if event.kind == "start" else -1
         elif event.tag == "br":
@@ -106,13 +144,15 @@ class _Cut:
     stack: tuple[str, ...]
 
 
-def excerpt_html(markup: str, width: int, atom_width: Callable[[int], int]) -> tuple[str, bool]:
+def excerpt_html(
+    markup: str, width: int, atom_width: Callable[[int], int], marks: Placeholders | None = None
+) -> tuple[str, bool]:
     """The leading part of ``markup`` within ``width`` columns; True when it was cut.
 
     It ends at a sentence (or block) boundary, never inside a tag, a formula or a
     《》 title; when no sentence ends in time it ends at a clause with an ellipsis.
     """
-    walk = _Walk(_events(markup), width, atom_width)
+    walk = _Walk(_events(markup), width, atom_width, marks or Placeholders())
     cut = walk.run()
     if cut is None:
         return markup, False
@@ -122,8 +162,14 @@ def excerpt_html(markup: str, width: int, atom_width: Callable[[int], int]) -> t
 class _Walk:
     """Walks the events, remembering the last place where the excerpt could end."""
 
-    def __init__(self, events: list[_Event], width: int, atom_width: Callable[[int], int]) -> None:
-        self.events, self.width, self.atom_width = events, width, atom_width
+    def __init__(
+        self,
+        events: list[_Event],
+        width: int,
+        atom_width: Callable[[int], int],
+        marks: Placeholders,
+    ) -> None:
+        self.events, self.width, self.atom_width, self.marks = events, width, atom_width, marks
         self.stack: list[str] = []
         self.used = self.title_depth = self.code_depth = 0
         self.sentence: _Cut | None = None
@@ -137,7 +183,7 @@ class _Walk:
             elif event.kind == "end":
                 self._close(index, event.tag)
             else:
-                over = self._text(index, _ATOMS.findall(event.raw))
+                over = self._text(index, self.marks.atoms.findall(event.raw))
                 if over:
                     return self._cut()
         return None
@@ -159,7 +205,7 @@ class _Walk:
         for position, atom in enumerate(atoms):
             if self.title_depth == 0:
                 self.safe = _Cut(index, position, tuple(self.stack))
-            placeholder = PLACEHOLDER.fullmatch(atom)
+            placeholder = self.marks.pattern.fullmatch(atom)
             self.used += (
                 self.atom_width(int(placeholder.group(1))) if placeholder else display_width(atom)
             )
@@ -184,14 +230,19 @@ class _Walk:
 
     def _cut(self) -> str:
         if self.sentence is not None:
-            return _render_cut(self.events, self.sentence, ellipsis=False)
-        return _render_cut(self.events, self.clause or self.safe, ellipsis=True)
+            return self._render(self.sentence, ellipsis=False)
+        return self._render(self.clause or self.safe, ellipsis=True)
+
+    def _render(self, cut: _Cut, ellipsis: bool) -> str:
+        return _render_cut(self.events, cut, ellipsis, self.marks.atoms)
 
 
-def _render_cut(events: list[_Event], cut: _Cut, ellipsis: bool) -> str:
+def _render_cut(
+    events: list[_Event], cut: _Cut, ellipsis: bool, atoms: re.Pattern[str]
+) -> str:
     parts = [_serialize(event) for event in events[: cut.events]]
     if cut.chars:
-        kept = "".join(_ATOMS.findall(events[cut.events].raw)[: cut.chars])
+        kept = "".join(atoms.findall(events[cut.events].raw)[: cut.chars])
         parts.append(html.escape(kept, quote=False))
     if ellipsis:
         parts.append(ELLIPSIS)

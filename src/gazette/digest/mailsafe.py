@@ -4,18 +4,21 @@ Gmail and most webmail strip MathML, which would leave a formula as a jumble of 
 symbols or nothing at all. Each ``<math>`` becomes its TeX (kept by the catalog in the
 ``application/x-tex`` annotation): a ``<code>`` element in the HTML, ``$…$`` in the
 text, so it stays readable in both. Footnotes lose their targets in an excerpt and are
-dropped; relative links and images are made absolute against the post's URL.
+dropped; relative links and images are made absolute against the post's URL. The HTML
+made here is sanitized again, last (see gazette.catalog.sanitize).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from gazette.catalog.text import PLACEHOLDER, html_to_text
+from gazette.catalog.sanitize import make_links_absolute, sanitize
+from gazette.catalog.text import Placeholders, html_to_text
 
 _DROPPED = (
     "//section[contains(@class, 'footnotes')]",
@@ -35,21 +38,25 @@ class MailText:
 def mail_safe(fragment: str, base_url: str) -> MailText:
     """``fragment`` with formulas as TeX, footnotes dropped and every link absolute."""
     formulas: list[tuple[str, bool]] = []
-    marked = _marked(fragment, base_url, formulas)
+    marks = Placeholders()
+    marked = _marked(fragment, base_url, formulas, marks)
 
-    def as_html(match: object) -> str:
-        tex, display = formulas[int(match.group(1))]  # type: ignore[attr-defined]
+    def as_html(match: re.Match[str]) -> str:
+        tex, display = formulas[int(match.group(1))]
         kind = "tex display" if display else "tex"
-        return f'<code class="{kind}">{html.escape(tex, quote=False)}</code>'
+        return f'<code class="{kind}">{html.escape(tex)}</code>'
 
     def as_text(index: int) -> str:
         tex, display = formulas[index]
         return f"\n$${tex}$$\n" if display else f"${tex}$"
 
-    return MailText(PLACEHOLDER.sub(as_html, marked), html_to_text(marked, as_text))
+    mail_html = sanitize(marks.pattern.sub(as_html, marked))
+    return MailText(mail_html, html_to_text(marked, as_text, marks))
 
 
-def _marked(fragment: str, base_url: str, formulas: list[tuple[str, bool]]) -> str:
+def _marked(
+    fragment: str, base_url: str, formulas: list[tuple[str, bool]], marks: Placeholders
+) -> str:
     """The cleaned fragment with each formula replaced by a numbered placeholder."""
     if not fragment.strip():
         return ""
@@ -59,11 +66,11 @@ def _marked(fragment: str, base_url: str, formulas: list[tuple[str, bool]]) -> s
         return ""
     for math in list(root.iter("math")):
         formulas.append((formula_tex(math), math.get("display") == "block"))
-        _replace(math, f"\ue000{len(formulas) - 1}\ue001")
+        _replace(math, marks.mark(len(formulas) - 1))
     for path in _DROPPED:
         for element in root.xpath(path):
             element.drop_tree()
-    root.make_links_absolute(base_url, resolve_base_href=False)
+    make_links_absolute(root, base_url)
     inner = html.escape(root.text or "", quote=False) + "".join(
         lxml_html.tostring(child, encoding="unicode") for child in root
     )

@@ -157,7 +157,7 @@ def post_view(settings: Settings, post: Post) -> PostView:
         series=post.series,
         series_index=post.series_index,
         tags=post.tags,
-        excerpt_html=Markup(excerpt.html),  # noqa: S704 - sanitized by the catalog, then rebuilt by lxml
+        excerpt_html=Markup(excerpt.html),  # noqa: S704 - mail_safe sanitizes it last
         excerpt_text=wrap(excerpt.text, TEXT_WIDTH),
     )
 

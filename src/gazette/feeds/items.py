@@ -1,7 +1,8 @@
 """A post made ready for feeds: absolute links, XML-safe text, and its content as XHTML.
 
 The catalog's HTML is already sanitized; this module only moves it between syntaxes
-(HTML for RSS and JSON Feed, namespaced XHTML for Atom) and never adds markup.
+(HTML for RSS and JSON Feed, namespaced XHTML for Atom) and never adds markup. HTML
+whose links it made absolute is sanitized again (see gazette.catalog.sanitize).
 """
 
 from __future__ import annotations
@@ -9,17 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import lxml.html
 from lxml import etree
 
+from gazette.catalog.sanitize import (
+    URL_ATTRIBUTES,
+    has_unsafe_characters,
+    make_links_absolute,
+    sanitize,
+)
 from gazette.models import Post
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
-# Attributes that hold a URL, which a feed reader resolves against nothing useful.
-URL_ATTRIBUTES = ("href", "src", "cite", "poster")
 # XML 1.0 forbids these characters outright; lxml raises on them (so feedgen does).
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -69,9 +74,15 @@ def feed_item(post: Post, full_content: bool, series_scheme: str, authority: str
         atom_id=atom_id(post, authority),
         title=xml_text(post.title),
         summary=xml_text(post.summary_text),
-        content_html=absolute_html(xml_text(html), post.url),
+        content_html=absolute_html(_xml_safe_html(html), post.url),
         categories=tuple((xml_text(term), scheme) for term, scheme in categories),
     )
+
+
+def _xml_safe_html(html: str) -> str:
+    """The catalog's HTML carries no character XML forbids; one stored by an earlier
+    gazette might, and is sanitized again without it rather than cut after sanitizing."""
+    return sanitize(html) if has_unsafe_characters(html) else html
 
 
 def _parse_fragment(html: str) -> lxml.html.HtmlElement:
@@ -83,18 +94,10 @@ def absolute_html(html: str, base_url: str) -> str:
     if not any(f'{name}="' in html for name in URL_ATTRIBUTES):
         return html
     root = _parse_fragment(html)
-    changed = False
-    for element in root.iter(etree.Element):
-        for name in URL_ATTRIBUTES:
-            value = element.get(name)
-            if value is not None and not value.startswith("#"):
-                absolute = urljoin(base_url, value.strip())
-                changed |= absolute != value
-                element.set(name, absolute)
-    if not changed:
+    if not make_links_absolute(root, base_url):
         return html
     inner = str(lxml.html.tostring(root, encoding="unicode", method="html"))
-    return inner[len("<div>") : -len("</div>")]
+    return sanitize(inner[len("<div>") : -len("</div>")])
 
 
 def xhtml_inner(html: str) -> str:
