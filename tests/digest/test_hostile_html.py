@@ -13,7 +13,6 @@ from pathlib import Path
 
 import html5lib
 import pytest
-
 from lxml import etree
 
 from gazette.config import Settings
@@ -81,6 +80,12 @@ def preview(settings: Settings, folder: Path) -> tuple[str, str]:
     return page.read_text(encoding="utf-8"), str(part.get_content())
 
 
+def problems(found: dict[str, str]) -> dict[str, list[str]]:
+    """What would run, by where it was found."""
+    judged = {where: unsafe_in_html(markup) for where, markup in found.items()}
+    return {where: found for where, found in judged.items() if found}
+
+
 def hostile_site(site: Callable[..., Settings], write: Write, body: str) -> Settings:
     write_post(write, "plain", "A plain post", 2)
     write_post(write, "hostile", "A hostile post", 1, body=body)
@@ -106,9 +111,7 @@ def test_a_unicode_space_before_a_script_url_stays_a_relative_link_everywhere(
     body = f'<a href="{space}javascript:alert(document.domain)">click</a> and [x]({space}y.html)'
     found = outputs(hostile_site(site, write, body), tmp_path)
     assert any("click" in markup for markup in found.values())
-    assert {where: unsafe_in_html(markup) for where, markup in found.items()} == dict.fromkeys(
-        found, []
-    )
+    assert problems(found) == {}
 
 
 @pytest.mark.parametrize("control", ["&#1;", "&#x1b;", "&#8;", "&#0;", "&#x7f;"])
@@ -119,9 +122,7 @@ def test_a_control_character_inside_a_scheme_does_not_join_it_into_a_script_url(
     body = f'<a href="java{control}script:alert(1)">click</a> <img src="x{control}.png" alt="a">'
     found = outputs(hostile_site(site, write, body), tmp_path)
     assert any("click" in markup for markup in found.values())
-    assert {where: unsafe_in_html(markup) for where, markup in found.items()} == dict.fromkeys(
-        found, []
-    )
+    assert problems(found) == {}
     assert not any(re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", m) for m in found.values())
 
 
@@ -141,9 +142,7 @@ def test_a_placeholder_written_in_a_post_is_text_and_never_a_formula(
     carries the placeholder characters."""
     settings = hostile_site(site, write, body)
     found = outputs(settings, tmp_path)
-    assert {where: unsafe_in_html(markup) for where, markup in found.items()} == dict.fromkeys(
-        found, []
-    )
+    assert problems(found) == {}
     assert [where for where, markup in found.items() if _RESERVED.search(markup)] == []
     written = [f for f in output(settings).rglob("*") if f.is_file() and f.suffix != ".lock"]
     assert [f.name for f in written if _RESERVED.search(f.read_text(encoding="utf-8"))] == []
