@@ -119,8 +119,9 @@ def attribute_problems(
 
 
 def _declarations(style: str) -> set[str]:
-    """A style attribute's declarations, each as ``property: value`` with single spaces."""
-    pieces = (piece.partition(":") for piece in style.split(";") if piece.strip())
+    """A style attribute's declarations, each as ``property: value`` with single spaces
+    and single quotes (css-inline writes a template's "Courier New" as 'Courier New')."""
+    pieces = (piece.replace('"', "'").partition(":") for piece in style.split(";") if piece.strip())
     return {f"{name.strip().lower()}: {' '.join(value.split())}" for name, _, value in pieces}
 
 

@@ -55,6 +55,7 @@ def test_elements_handlers_styles_and_markers_are_flagged() -> None:
 
 def test_styles_pass_only_with_declarations_of_the_template() -> None:
     """A style attribute passes when each declaration is one the given style sheet has."""
-    allowed = css_declarations(".a { margin: 0 0 10px 0; color: #222; }")
+    allowed = css_declarations('.a { margin: 0 0 10px 0; color: #222; font: "A B", serif }')
     assert judge_html('<p style="margin: 0 0 10px 0;color:  #222;">x</p>', allowed) == []
+    assert judge_html("<p style=\"font: 'A B', serif\">x</p>", allowed) == []
     assert judge_html('<p style="margin: 0 0 10px 0;position: fixed">x</p>', allowed)
