@@ -194,7 +194,7 @@ def environment(folder: Path, endpoint: str) -> None:
             "GAZETTE_MAIL_PROVIDER": "postmark",
             "GAZETTE_MAIL_ENDPOINT": endpoint,
             "GAZETTE_POSTMARK_TOKEN": TOKEN,
-            "GAZETTE_SECRET_KEY": "bench-secret-key",
+            "GAZETTE_SECRET_KEY": "bench-secret-key-bench-secret-key",
         }
     )
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from gazette.catalog import check_catalog, iter_posts, update_catalog
+from gazette.catalog.sources import read_sources
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Finding
@@ -337,3 +338,138 @@ def test_draft_post_is_skipped_and_reported(site: Site, write: Write) -> None:
     assert len(drafts) == 1
     assert drafts[0].location == f"{shown(path)}:1"
     assert drafts[0].severity in {"info", "warning"}
+
+
+# --- limits: file size and nesting ---------------------------------------------------
+
+LIMIT = "\n[catalog]\nmax_file_mb = 1\n"
+OVER_ONE_MB = 1024 * 1024 + 1
+DEEP = 100_000  # far past any parser's recursion limit
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    """A file of ``size`` zero bytes, made without writing them (sparse where supported)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:
+        file.truncate(size)
+    return path
+
+
+def read_titles(settings: Settings) -> list[str]:
+    """The titles every source yields now, without touching the stored catalog."""
+    store = Store(settings.database_url)
+    with store.transaction() as connection:
+        read = read_sources(settings, connection, NOW.date())
+    return sorted(draft.title for draft in read.drafts)
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("posts/big.md", MARKDOWN),
+        ("posts.txt", LISTING),
+        ("posts.jsonl", '[[sources]]\npath = "posts.jsonl"\nformat = "jsonl"\n'),
+        ("feed.xml", '[[sources]]\npath = "feed.xml"\nformat = "feed"\n'),
+    ],
+    ids=["markdown", "listing", "jsonl", "feed"],
+)
+def test_file_over_max_file_mb_is_an_error_naming_file_size_and_setting(
+    site: Site, tmp_path: Path, name: str, source: str
+) -> None:
+    """A source file over catalog.max_file_mb is skipped: an error with its size and the fix."""
+    path = sparse_file(tmp_path / name, OVER_ONE_MB)
+    settings = site(source, LIMIT)
+    findings = check_catalog(settings, Store(settings.database_url), NOW)
+    [error] = findings_at(findings, "error")
+    assert error.location == shown(path)
+    assert "1.00 MB (1,048,577 bytes)" in error.message
+    assert "catalog.max_file_mb = 1" in error.message
+    assert f"[catalog] table of {settings.config_path}" in error.message
+
+
+def test_file_over_max_file_mb_leaves_the_catalog_and_other_files_alone(
+    site: Site, write: Write, tmp_path: Path
+) -> None:
+    """With one file too large, the others are still read and the stored catalog is kept."""
+    write("posts/a.md", "---\ntitle: Alpha\ndate: 2024-05-01\n---\n\nBody a.\n")
+    settings = site(MARKDOWN, LIMIT)
+    store = sync(settings)
+    before = _rows(store)
+    write("posts/b.md", "---\ntitle: Beta\ndate: 2024-05-02\n---\n\nBody b.\n")
+    big = sparse_file(tmp_path / "posts" / "big.md", OVER_ONE_MB)
+    with pytest.raises(SourceError, match=r"big\.md: the file is 1\.00 MB"):
+        update_catalog(settings, store, NOW + timedelta(days=1))
+    assert _rows(store) == before
+    assert read_titles(settings) == ["Alpha", "Beta"]
+    big.unlink()
+    assert titles(settings, sync(settings)) == ["Beta", "Alpha"]
+
+
+def test_jsonl_record_nested_past_the_limit_is_an_error_at_its_line(
+    site: Site, write: Write
+) -> None:
+    """A JSON Lines record nested 100,000 deep is an error at path:line naming the limit."""
+    good = '{"title": "Kept", "published": "2024-05-01T00:00:00+08:00", "content_html": ""}'
+    deep = '{"title": "Deep", "tags": ' + "[" * DEEP + "]" * DEEP + "}"
+    path = write("posts.jsonl", f"{good}\n{deep}\n")
+    settings = site('[[sources]]\npath = "posts.jsonl"\nformat = "jsonl"\n')
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert error.location == f"{shown(path)}:2"
+    assert "nested more than 100 levels deep" in error.message
+    assert read_titles(settings) == ["Kept"]
+
+
+@pytest.mark.parametrize(
+    "front_matter",
+    [
+        "---\ntitle: Deep\ndate: 2024-05-01\ntags: " + "[" * DEEP + "]" * DEEP + "\n---\n",
+        '+++\ntitle = "Deep"\ndate = 2024-05-01\ntags = ' + "[" * DEEP + "]" * DEEP + "\n+++\n",
+        "---\ntitle: Deep\ndate: 2024-05-01\ntags: " + "[" * 101 + "]" * 101 + "\n---\n",
+    ],
+    ids=["yaml", "toml", "yaml-just-past"],
+)
+def test_front_matter_nested_past_the_limit_is_an_error(
+    site: Site, write: Write, front_matter: str
+) -> None:
+    """YAML or TOML front matter nested past 100 levels is an error naming the file, not a crash."""
+    write("posts/a.md", "---\ntitle: Alpha\ndate: 2024-05-01\n---\n\nBody a.\n")
+    path = write("posts/deep.md", (front_matter + "\nBody.\n").encode())
+    settings = site(MARKDOWN)
+    [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
+    assert error.location == f"{shown(path)}:2"
+    assert "front matter is nested more than 100 levels deep" in error.message
+    assert read_titles(settings) == ["Alpha"]
+
+
+DEEP_QUOTE = (
+    "---\ntitle: Quoted\ndate: 2024-05-01\n---\n\nOpening.\n\n"
+    + ">" * 30
+    + " deep words\n\nClosing words.\n"
+)
+DEEP_LIST = (
+    "---\ntitle: Listed\ndate: 2024-05-01\n---\n\nOpening.\n\n"
+    + "".join("  " * level + f"- level{level}\n" for level in range(14))
+    + "\nClosing words.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "kept"),
+    [(DEEP_QUOTE, 8, "deep words"), (DEEP_LIST, 17, "level13")],
+    ids=["blockquotes", "lists"],
+)
+def test_markdown_nested_past_max_nesting_warns_and_keeps_the_text(
+    site: Site, write: Write, text: str, line: int, kept: str
+) -> None:
+    """Blocks nested past markdown-it's 20 levels warn at path:line; no text is lost."""
+    path = write("posts/deep.md", text.encode())
+    settings = site(MARKDOWN)
+    store = sync(settings)
+    [warning] = [f for f in check_catalog(settings, store, NOW) if "levels deep" in f.message]
+    assert warning.severity == "warning"
+    assert warning.location == f"{shown(path)}:{line}"
+    assert "more than 20 levels deep" in warning.message
+    with store.transaction() as connection:
+        [post] = iter_posts(settings, connection)
+    assert kept in post.content_html
+    assert "Closing words." in post.content_html

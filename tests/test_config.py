@@ -246,3 +246,24 @@ def test_relative_sqlite_path_resolves_next_to_the_config(
     sync(settings)
     assert expected.is_file()
     assert not (elsewhere / "state").exists()
+
+
+# --- catalog limits ------------------------------------------------------------------
+
+
+def test_max_file_mb_defaults_to_10_and_reads_a_fraction(tmp_path: Path) -> None:
+    """`catalog.max_file_mb` is 10 unless set, and may be set below one megabyte."""
+    assert load_settings(write_config(tmp_path, GOOD)).catalog.max_file_mb == 10
+    text = GOOD + "\n[catalog]\nmax_file_mb = 0.5\n"
+    assert load_settings(write_config(tmp_path, text)).catalog.max_file_mb == 0.5
+
+
+def test_max_file_mb_of_zero_names_the_key_and_its_line(tmp_path: Path) -> None:
+    """`max_file_mb = 0` is refused with file:line and the key, since no file would be read."""
+    text = GOOD + "\n[catalog]\nmax_file_mb = 0\n"
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}:{line_of(text, 'max_file_mb')}: [catalog] max_file_mb")
+    assert "greater than 0" in message

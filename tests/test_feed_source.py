@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from gazette.catalog import check_catalog, iter_posts, update_catalog
+from gazette.catalog.sources import read_sources
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Post
@@ -389,3 +391,82 @@ def test_served_external_entity_feed_is_refused(site: Site, httpserver: HTTPServ
     )
     settings = site(feed_source(httpserver.url_for("/xxe.xml")))
     _assert_refused(settings, Store(settings.database_url))
+
+
+# --- limits: size and nesting --------------------------------------------------------
+
+DEEP = 100_000  # far past any parser's recursion limit
+LIMIT = "\n[catalog]\nmax_file_mb = 1\n"
+OVER_ONE_MB = 1024 * 1024 + 1
+DEEP_RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Deep</title>'
+    + "<x>" * DEEP
+    + "</x>" * DEEP
+    + "</channel></rss>"
+)
+DEEP_ATOM = ATOM.replace(
+    '<content type="html">&lt;p&gt;Atom &lt;b&gt;body&lt;/b&gt;&lt;/p&gt;</content>',
+    '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+    + "<div>" * DEEP
+    + "</div>" * DEEP
+    + "</div></content>",
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "kind"),
+    [
+        ("deep.json", '{"items": ' + "[" * DEEP + "]" * DEEP + "}", "JSON"),
+        ("deep.xml", DEEP_RSS, "XML"),
+        ("deep-atom.xml", DEEP_ATOM, "XML"),
+    ],
+    ids=["json-feed", "rss", "atom-xhtml"],
+)
+def test_feed_nested_past_the_limit_is_an_error_and_other_feeds_still_read(
+    site: Site, write: Write, name: str, document: str, kind: str
+) -> None:
+    """A feed nested 100,000 deep is an error naming the file and the limit, not a crash."""
+    path = write(f"feeds/{name}", document)
+    write("feeds/atom.xml", ATOM)
+    settings = site(feed_source(f"feeds/{name}") + feed_source("feeds/atom.xml"))
+    findings = check_catalog(settings, Store(settings.database_url), NOW)
+    [error] = [f for f in findings if f.severity == "error"]
+    assert error.location == f"{path.resolve()}:1"
+    assert f"its {kind} is nested more than 100 levels deep" in error.message
+    with Store(settings.database_url).transaction() as connection:
+        read = read_sources(settings, connection, NOW.date())
+    assert [draft.title for draft in read.drafts] == ["Atom entry"]
+    with pytest.raises(SourceError, match="100 levels"):
+        update_catalog(settings, Store(settings.database_url), NOW)
+
+
+def _chunked(size: int) -> Response:
+    """A 200 answer of ``size`` bytes sent in chunks, without a Content-Length."""
+    chunk = b" " * 65536
+    return Response((chunk for _ in range(size // len(chunk) + 1)), mimetype="application/xml")
+
+
+@pytest.mark.parametrize(
+    ("respond", "said"),
+    [
+        (lambda server: server.respond_with_data(b" " * OVER_ONE_MB), "is 1.00 MB (1,048,577"),
+        (lambda server: server.respond_with_handler(lambda _: _chunked(4 * OVER_ONE_MB)),
+         "sends more than 1.00 MB (1,048,576"),
+    ],
+    ids=["content-length", "chunked"],
+)  # fmt: skip
+def test_feed_url_over_max_file_mb_is_an_error_naming_size_and_setting(
+    site: Site, httpserver: HTTPServer, respond: Callable[[Any], None], said: str
+) -> None:
+    """A feed URL sending more than catalog.max_file_mb is an error; reading stops at the limit."""
+    respond(httpserver.expect_request("/big.xml"))
+    url = httpserver.url_for("/big.xml")
+    settings = site(feed_source(url), LIMIT)
+    store = Store(settings.database_url)
+    findings = check_catalog(settings, store, NOW)
+    [error] = [f for f in findings if f.severity == "error"]
+    assert error.location == url
+    assert f"the feed {said} bytes), over catalog.max_file_mb = 1" in error.message
+    assert "[catalog] table" in error.message
+    with pytest.raises(SourceError, match="max_file_mb"):
+        update_catalog(settings, store, NOW)

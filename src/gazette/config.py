@@ -118,6 +118,7 @@ class SourceSettings(_Section):
 
 class CatalogSettings(_Section):
     excerpt_width: int = Field(default=240, ge=20, le=5000)
+    max_file_mb: float = Field(default=10, gt=0)  # a larger source file is skipped, an error
 
 
 class FeedsSettings(_Section):

@@ -20,6 +20,7 @@ from gazette.config import Settings
 from gazette.digest import Dispatcher, Issue, Run, run_digest
 from gazette.digest.ledger import scheduled_period
 from gazette.digest.tables import ensure_tables
+from gazette.digest.tokens import check_secret_key
 from gazette.feeds import BuildReport, build_feeds
 from gazette.mail import make_provider
 from gazette.schedules import cron_trigger, latest_fire_time
@@ -150,6 +151,7 @@ def send_digest(
 
     The catalog must be current: the caller syncs it, or builds.
     """
+    check_secret_key(environ)  # before anything is recorded, as the provider's secrets are
     ensure_tables(store)
     provider = make_provider(settings, environ)
     dispatcher = Dispatcher(settings, store, provider, on_batch=options.on_batch)

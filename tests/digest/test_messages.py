@@ -21,6 +21,7 @@ from gazette.store import Store
 from .conftest import run_cli, subscribe
 
 POSTS = [("one", "First post", 1.0), ("two", "Second post", 2.0)]
+ENV_KEY = "x4Jq2vR9sT1uW8yZ0aB3cD6eF7gH5iKlMnOpQr"  # 38 characters, as a key must be long
 
 
 def sent_message(settings: Settings, tmp_path: Path, reader: str) -> EmailMessage:
@@ -88,7 +89,37 @@ def test_secret_key_is_made_once_and_kept(digest_site: Callable[..., Settings]) 
     assert len(first) == 32
     store = Store(settings.database_url)
     with store.transaction() as connection:
-        assert secret_key(connection, {"GAZETTE_SECRET_KEY": "from-env"}) == b"from-env"
+        given = {"GAZETTE_SECRET_KEY": ENV_KEY}
+        assert secret_key(connection, given) == ENV_KEY.encode()
+
+
+def test_short_secret_key_is_refused_with_how_to_make_one(
+    digest_site: Callable[..., Settings],
+) -> None:
+    """A GAZETTE_SECRET_KEY under 32 characters is a ConfigError that shows how to make one."""
+    settings = digest_site(POSTS)
+    store = Store(settings.database_url)
+    with store.transaction() as connection, pytest.raises(ConfigError) as refused:
+        secret_key(connection, {"GAZETTE_SECRET_KEY": "anything"})
+    message = str(refused.value)
+    assert "GAZETTE_SECRET_KEY is 8 characters" in message
+    assert "at least 32" in message
+    assert 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"' in message
+    assert "anything" not in message
+
+
+def test_send_with_a_short_secret_key_exits_2_with_one_line_and_sends_nothing(
+    digest_site: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """`digest --send` with a short key stops before sending: one line on stderr, exit 2."""
+    settings = digest_site(POSTS)
+    subscribe(settings, "reader@example.org")
+    result = run_cli(settings.config_path, "digest", "--send", env={"GAZETTE_SECRET_KEY": "a" * 31})
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "GAZETTE_SECRET_KEY is 31 characters" in line
+    assert "secrets.token_urlsafe(32)" in line
+    assert not list((tmp_path / "outbox").rglob("*.eml"))
 
 
 def test_line_breaks_in_header_values_are_refused(digest_site: Callable[..., Settings]) -> None:

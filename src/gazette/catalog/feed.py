@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import html
+import io
 import json
 import re
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from defusedxml import DefusedXmlException
 
 from gazette import __version__
 from gazette.catalog.draft import Draft, ReadResult
+from gazette.catalog.limits import MAX_NESTING, TooDeep, load_json, megabytes
 from gazette.catalog.normalize import normalize_text
 from gazette.models import Finding
 from gazette.store import CachedFetch
@@ -34,27 +36,50 @@ def fetch_feed(
     url: str,
     timeout: float,
     cached: CachedFetch | None,
+    max_bytes: int,
     transport: httpx.BaseTransport | None = None,
 ) -> tuple[CachedFetch, str]:
-    """The feed's bytes (conditional GET); the second value is a warning, or empty."""
+    """The feed's bytes (conditional GET); the second value is a warning, or empty.
+
+    A body over ``max_bytes`` (after decompression) raises FeedTooLarge; reading stops there.
+    """
     headers = {"User-Agent": USER_AGENT}
     if cached and cached.etag:
         headers["If-None-Match"] = cached.etag
     if cached and cached.last_modified:
         headers["If-Modified-Since"] = cached.last_modified
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True, transport=transport) as client:
-            response = client.get(url, headers=headers)
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True, transport=transport) as client,
+            client.stream("GET", url, headers=headers) as response,
+        ):
+            body = _capped_body(response, max_bytes)
     except httpx.HTTPError as error:
         return _fallback(url, cached, f"cannot fetch: {type(error).__name__}: {error}")
     if response.status_code == 304 and cached is not None:
         return cached, ""
     if response.status_code != 200:
         return _fallback(url, cached, f"the server answered {response.status_code}")
-    fresh = CachedFetch(
-        response.headers.get("ETag"), response.headers.get("Last-Modified"), response.content
-    )
+    fresh = CachedFetch(response.headers.get("ETag"), response.headers.get("Last-Modified"), body)
     return fresh, ""
+
+
+def _capped_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body of a 200 answer, read no further than ``max_bytes``; b"" for any other."""
+    if response.status_code != 200:
+        return b""
+    declared = response.headers.get("Content-Length", "")
+    # Content-Length counts the compressed bytes; only a plain body can be judged by it.
+    plain = not response.headers.get("Content-Encoding")
+    if plain and declared.isdigit() and int(declared) > max_bytes:
+        raise FeedTooLarge(f"is {megabytes(int(declared))}")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise FeedTooLarge(f"sends more than {megabytes(max_bytes)}")
+    return b"".join(chunks)
 
 
 def _fallback(url: str, cached: CachedFetch | None, problem: str) -> tuple[CachedFetch, str]:
@@ -65,6 +90,10 @@ def _fallback(url: str, cached: CachedFetch | None, problem: str) -> tuple[Cache
 
 class FeedUnavailable(Exception):
     """A feed URL could not be fetched and there is no earlier copy."""
+
+
+class FeedTooLarge(Exception):
+    """A feed URL sends more than ``catalog.max_file_mb``; the message says how much."""
 
 
 def read_feed(data: bytes, path: str, lang: str) -> ReadResult:
@@ -97,13 +126,15 @@ class FeedFormatError(ValueError):
 
 def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> None:
     try:
-        safe_xml.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        _check_xml(data)
     except DefusedXmlException as error:
         raise FeedFormatError(
             f"refused: the feed declares entities ({type(error).__name__})"
         ) from None
     except safe_xml.ParseError as error:
         raise FeedFormatError(f"not well-formed XML: {error}") from None
+    except TooDeep as error:
+        raise FeedFormatError(f"refused: its XML is {error}") from None
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.entries and parsed.get("bozo"):
         raise FeedFormatError(f"not a feed: {parsed.get('bozo_exception')}")
@@ -119,6 +150,22 @@ def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> Non
             )
         else:
             result.drafts.append(draft)
+
+
+def _check_xml(data: bytes) -> None:
+    """Well-formed, declares no entities, and nests no deeper than MAX_NESTING elements."""
+    depth = 0
+    events = safe_xml.iterparse(
+        io.BytesIO(data),
+        events=("start", "end"),
+        forbid_dtd=False,
+        forbid_entities=True,
+        forbid_external=True,
+    )
+    for event, _ in events:
+        depth += 1 if event == "start" else -1
+        if depth > MAX_NESTING:
+            raise TooDeep
 
 
 def _entry_lines(text: str) -> list[int]:
@@ -160,9 +207,11 @@ def _struct_time(value: Any) -> datetime | None:
 
 def _read_json_feed(data: bytes, path: str, lang: str, result: ReadResult) -> None:
     try:
-        feed = json.loads(data)
+        feed = load_json(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise FeedFormatError(f"not a JSON Feed: {error}") from None
+    except TooDeep as error:
+        raise FeedFormatError(f"refused: its JSON is {error}") from None
     if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
         raise FeedFormatError("not a JSON Feed: no items list")
     feed_lang = str(feed.get("language") or lang)

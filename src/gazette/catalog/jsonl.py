@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from gazette.catalog.draft import Draft, ReadResult
+from gazette.catalog.limits import TooDeep, load_json
 from gazette.models import Figure, Finding, Post
 
 REQUIRED = ("title", "published", "content_html")  # content_html may be empty, not absent
@@ -19,7 +20,7 @@ def read_jsonl(text: str, path: str) -> ReadResult:
             continue
         location = f"{path}:{number}"
         try:
-            result.drafts.append(_draft(json.loads(line), location))
+            result.drafts.append(_draft(load_json(line), location))
         except json.JSONDecodeError as error:
             result.findings.append(
                 Finding(
@@ -28,6 +29,8 @@ def read_jsonl(text: str, path: str) -> ReadResult:
                     location,
                 )
             )
+        except TooDeep as error:
+            result.findings.append(Finding("error", f"the record is {error}", location))
         except (KeyError, TypeError, ValueError) as error:
             result.findings.append(Finding("error", f"{error}; fix the record", location))
     return result

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.listing import infer_title
 from gazette.catalog.normalize import parse_number
 from gazette.catalog.text import Placeholders
@@ -41,6 +43,11 @@ HTML_ELEMENTS = frozenset(
     track tt u ul var video wbr""".split()
 )
 _TAG_NAME = re.compile(r"^\s*</?([A-Za-z][\w-]*)")
+# Markdown nests blocks only through what starts a line (> quote, list markers, footnote
+# labels, indentation): reaching the parser's 20 levels takes 18 columns of them or more.
+_CONTAINER_PREFIX = re.compile(r"^(?:[ \t>*+\-.)0-9]|\[\^[^\]\s]*\]:){5,}", re.M)
+_DEEP_COLUMNS = 18
+_CUT = "nesting_cut"  # env key: body lines where blocks nested past maxNesting
 
 
 class FrontMatterError(ValueError):
@@ -61,14 +68,34 @@ def read_markdown(text: str, path: str, zone: ZoneInfo, default_lang: str) -> Re
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
         return result
     try:
-        meta, body, _ = split_front_matter(text)
+        meta, body, body_line = split_front_matter(text)
         draft = _draft(meta, body, path, zone, default_lang, result)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
         return result
     if draft is not None:
         result.drafts.append(draft)
+        result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
+
+
+def _flattened(body: str, path: str, body_line: int) -> list[Finding]:
+    """Where blocks nest past the parser's limit (their text is kept as plain paragraphs)."""
+    if not any(
+        len(m.group().expandtabs(4)) >= _DEEP_COLUMNS for m in _CONTAINER_PREFIX.finditer(body)
+    ):
+        return []
+    env: dict[str, Any] = {}
+    _MARKDOWN.parse(body, env)
+    cuts: list[int] = env.get(_CUT, [])
+    if not cuts:
+        return []
+    more = f" (and in {len(cuts) - 1} more places)" if len(cuts) > 1 else ""
+    message = (
+        f"blockquotes and lists nest more than {_MARKDOWN.options.maxNesting} levels deep"
+        f"{more}: the deeper text is shown as plain paragraphs; nest less"
+    )
+    return [Finding("warning", message, f"{path}{body_line + cuts[0]}")]
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
@@ -83,7 +110,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
             f"front matter opened with {fence} is never closed; add a {fence} line", 1
         )
     raw = "\n".join(lines[1:end])
-    meta = _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
+    try:
+        meta = _parse_yaml(raw) if fence == "---" else _parse_toml(raw)
+        check_nesting(meta)
+    except (RecursionError, TooDeep):
+        raise FrontMatterError(f"front matter is {TooDeep()}", 2) from None
     return meta, "\n".join(lines[end + 1 :]), end + 2
 
 
@@ -253,7 +284,42 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("html_inline", _raw_html)
     md.add_render_rule("html_block", _raw_html)
     md.add_render_rule("image", _image)
+    _keep_deep_blocks(md)
     return md
+
+
+def _keep_deep_blocks(md: MarkdownIt) -> None:
+    """Blocks nested past maxNesting become plain paragraphs; markdown-it drops them, and
+    everything after them in the file."""
+    tokenize = md.block.tokenize
+
+    def tokenize_keeping(state: StateBlock, start: int, end: int) -> None:
+        line = state.skipEmptyLines(start)
+        too_deep = state.level >= md.options.maxNesting
+        if too_deep and line < end and state.sCount[line] >= state.blkIndent:
+            _paragraphs(state, line, end)
+        else:
+            tokenize(state, start, end)
+
+    md.block.tokenize = tokenize_keeping  # type: ignore[method-assign, assignment]
+
+
+def _paragraphs(state: StateBlock, line: int, end: int) -> None:
+    """The lines from ``line`` to the end of their block, as paragraphs of inline text."""
+    if isinstance(state.env, dict):
+        state.env.setdefault(_CUT, []).append(line)
+    while line < end and (state.isEmpty(line) or state.sCount[line] >= state.blkIndent):
+        stop = line
+        while stop < end and not state.isEmpty(stop) and state.sCount[stop] >= state.blkIndent:
+            stop += 1
+        if stop > line:
+            state.push("paragraph_open", "p", 1).map = [line, stop]
+            inline = state.push("inline", "", 0)
+            inline.content = state.getLines(line, stop, state.blkIndent, False).strip()
+            inline.map, inline.children = [line, stop], []
+            state.push("paragraph_close", "p", -1)
+        line = stop + 1 if stop == line else stop
+    state.line = line
 
 
 def _placeholder(env: dict[str, Any], tex: str, display: bool) -> str:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import glob
+import os
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
-from gazette.catalog.feed import FeedUnavailable, fetch_feed, read_feed
+from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
 from gazette.catalog.jsonl import read_jsonl
+from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
 from gazette.catalog.normalize import normalize_drafts, normalize_text
@@ -26,7 +28,7 @@ def read_sources(settings: Settings, connection: Connection, today: date) -> Rea
         lang = configured.lang or settings.site.language
         source = configured.model_copy(update={"lang": lang})
         if source.format == "feed" and source.is_url:
-            part = _read_url(source, connection)
+            part = _read_url(settings, source, connection)
         else:
             part = _read_files(settings, source, number, today)
         total.drafts.extend(part.drafts)
@@ -34,11 +36,14 @@ def read_sources(settings: Settings, connection: Connection, today: date) -> Rea
     return normalize_drafts(total)
 
 
-def _read_url(source: SourceSettings, connection: Connection) -> ReadResult:
+def _read_url(settings: Settings, source: SourceSettings, connection: Connection) -> ReadResult:
+    max_file_mb = settings.catalog.max_file_mb
     try:
-        fetched, problem = fetch_feed(
-            source.path, source.timeout, cached_fetch(connection, source.path)
-        )
+        cached = cached_fetch(connection, source.path)
+        fetched, problem = fetch_feed(source.path, source.timeout, cached, size_limit(max_file_mb))
+    except FeedTooLarge as error:
+        message = too_large(f"the feed {error}", max_file_mb, settings.config_path)
+        return ReadResult(findings=[Finding("error", message, source.path)])
     except FeedUnavailable as error:
         return ReadResult(findings=[Finding("error", str(error), source.path)])
     save_fetch(connection, source.path, fetched)
@@ -71,10 +76,9 @@ def _read_files(settings: Settings, source: SourceSettings, number: int, today: 
 
 def _read_file(settings: Settings, source: SourceSettings, path: str, today: date) -> ReadResult:
     shown = _shown_path(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return ReadResult(findings=[Finding("error", f"cannot read: {error.strerror}", shown)])
+    data = _file_bytes(settings, path, shown)
+    if isinstance(data, Finding):
+        return ReadResult(findings=[data])
     if source.format == "feed":
         return read_feed(data, shown, source.lang)
     try:
@@ -90,6 +94,22 @@ def _read_file(settings: Settings, source: SourceSettings, path: str, today: dat
     if source.format == "markdown":
         return read_markdown(text, shown, settings.site.zone, source.lang)
     return read_jsonl(text, shown)
+
+
+def _file_bytes(settings: Settings, path: str, shown: str) -> bytes | Finding:
+    """The file's bytes, or the error when it cannot be read or is over catalog.max_file_mb."""
+    max_file_mb = settings.catalog.max_file_mb
+    limit = size_limit(max_file_mb)
+    try:
+        with open(path, "rb") as file:
+            data = file.read(limit + 1)  # a larger file is not read any further
+            size = os.fstat(file.fileno()).st_size
+    except OSError as error:
+        return Finding("error", f"cannot read: {error.strerror}", shown)
+    if len(data) > limit:
+        what = f"the file is {megabytes(max(size, len(data)))}"
+        return Finding("error", too_large(what, max_file_mb, settings.config_path), shown)
+    return data
 
 
 def _shown_path(path: str) -> str:

@@ -2,8 +2,8 @@
 
 ``<address>.<signature>``: the unsubscribe endpoint needs no lookup to know whose link
 was followed, and a changed address or signature fails verification. The key comes from
-``GAZETTE_SECRET_KEY``; without it, a random key is made once and kept in the state
-database, so links in mail already sent stay valid.
+``GAZETTE_SECRET_KEY`` (at least 32 characters); without it, a random key is made once
+and kept in the state database, so links in mail already sent stay valid.
 """
 
 from __future__ import annotations
@@ -18,16 +18,19 @@ from collections.abc import Mapping
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from gazette.errors import ConfigError
 from gazette.store import read_meta, settings_table
 
 SECRET_VARIABLE = "GAZETTE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
 _STORED_KEY = "secret_key"
+# A short key falls to a dictionary search against a single token: the token is public.
+MIN_KEY_LENGTH = 32
 _PURPOSE = b"gazette-unsubscribe\0"
 
 
 def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
     """The signing key: the environment's, else the stored one, made on first use."""
-    given = environ.get(SECRET_VARIABLE, "")
+    given = check_secret_key(environ)
     if given:
         return given.encode("utf-8")
     stored = read_meta(connection, _STORED_KEY)
@@ -42,6 +45,19 @@ def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
         stored = read_meta(connection, _STORED_KEY)
     assert stored is not None
     return bytes.fromhex(stored)
+
+
+def check_secret_key(environ: Mapping[str, str]) -> str:
+    """The key in GAZETTE_SECRET_KEY ("" when unset); a ConfigError when it is too short."""
+    given = environ.get(SECRET_VARIABLE, "")
+    if given and len(given) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"{SECRET_VARIABLE} is {len(given)} characters; a signing key needs at least "
+            f"{MIN_KEY_LENGTH}, or it can be guessed from one unsubscribe link. Make one with "
+            '`python3 -c "import secrets; print(secrets.token_urlsafe(32))"`, or unset the '
+            "variable to use the key kept in the state database"
+        )
+    return given
 
 
 def make_token(key: bytes, address: str) -> str:

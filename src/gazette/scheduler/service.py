@@ -35,6 +35,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from gazette.config import Settings
 from gazette.digest.tables import ensure_tables
+from gazette.digest.tokens import check_secret_key
 from gazette.errors import GazetteError
 from gazette.lease import describe_process, held_lease
 from gazette.log import duration, stamp
@@ -87,6 +88,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
 
 def run_scheduler(settings: Settings, environ: Mapping[str, str]) -> int:
     """Runs until SIGTERM or SIGINT; returns the exit code."""
+    check_secret_key(environ)  # at start, not when the first digest is due
     store = Store(settings.database_url)
     ensure_tables(store)
     runtime = Runtime(settings, store, environ)
