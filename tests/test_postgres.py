@@ -201,6 +201,7 @@ def test_nul_in_a_subscriber_name_is_reported_by_line(
         listed = [s.address for s in list_subscribers(connection)]
     store.close()
     assert report.problems == [
-        f"{csv_path}:1: the name of ann@example.org contains a NUL character; remove it"
+        f"{csv_path}:1: the name of ann@example.org contains the control character U+0000; "
+        "write the name on one line, without control characters"
     ]
     assert (report.added, listed) == (1, ["bob@example.com"])

@@ -426,13 +426,15 @@ def subscribers_remove(state: _State, address: str) -> None:
 @click.option("--status", type=click.Choice(subscriber_list.STATUSES), help="Only this status.")
 @click.pass_obj
 def subscribers_list(state: _State, status: str | None) -> None:
-    """Every subscriber: address, status, since when, name.
+    """Every subscriber: address, status, since when, name (control characters escaped).
 
     Example: gazette subscribers list --status active
     """
+    escape = subscriber_list.escape_controls
     with _list_store(state).transaction() as connection:
         for row in subscriber_list.list_subscribers(connection, status):
-            click.echo(f"{row.address}\t{row.status}\t{row.changed[:10]}\t{row.name}".rstrip())
+            fields = (row.address, row.status, row.changed[:10], row.name)
+            click.echo("\t".join(escape(field) for field in fields).rstrip())
 
 
 def main() -> None:

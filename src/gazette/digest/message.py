@@ -1,21 +1,30 @@
 """One recipient's message: headers (RFC 8058 one-click unsubscribe), MIME and Envelope.
 
-A header value with CR or LF is refused: it would let text from a config or a post
-add headers of its own (header injection).
+A header value with CR, LF or another control character is refused: it would let text
+from a config or a post add headers of its own (header injection). Every message is
+also read back as a receiver reads it (encoded words decoded, lines unfolded) and
+refused unless it has exactly its own headers, none decoding to a control character,
+and the subject as rendered.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html as html_escaping
 import re
 import secrets
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import quoprimime
+from email.errors import MessageError
+from email.header import Header
 from email.message import EmailMessage
-from email.policy import EmailPolicy
+from email.parser import BytesHeaderParser
+from email.policy import EmailPolicy, Policy
+from email.policy import default as receiving_policy
 from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,11 +33,42 @@ from email_validator import EmailNotValidError, validate_email
 
 from gazette.config import Settings
 from gazette.digest.render import UNSUBSCRIBE_PLACEHOLDER, Rendered
+from gazette.digest.subscribers import control_character, mailbox_problem
 from gazette.digest.tokens import make_token
 from gazette.errors import ConfigError, DeliveryError
 from gazette.mail.base import Envelope
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
+# Whom the check of issue-wide headers writes to, before any recipient's message.
+SAMPLE_RECIPIENT = "reader@example.org"
+_SAMPLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+_HEAD_PARSER = BytesHeaderParser(policy=receiving_policy)
+_FIELD_START = re.compile(rb"\r\n(?![ \t])")  # RFC 5322: a line not folded starts a field
+_FOLD = re.compile(rb"\r\n(?=[ \t])")
+# Printable ASCII with neither an encoded word (RFC 2047) nor an encoded parameter
+# (RFC 2231, name*=): a receiver only unfolds it, so it reads as written.
+_AS_WRITTEN = re.compile(rb"[!-9;-~]+:(?:(?!=\?|\*=)[ -~])*")
+
+
+class _LiteralText(str):
+    """A Subject holding "=?", sent as encoded words of its own from end to end.
+
+    RFC 2047: a mail program decodes "=?charset?encoding?text?=" wherever it meets one,
+    and the email package decodes it when given the value, then writes what it decoded
+    back raw, line breaks included. A post's title is text: encoded whole, it reads as
+    written, "=?…?=" and all.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, text: str) -> _LiteralText:
+        made = super().__new__(cls, text)
+        made.name = name
+        return made
+
+    def fold(self, *, policy: Policy) -> str:
+        words = Header(str(self), "utf-8", policy.max_line_length, header_name=self.name)
+        return f"{self.name}: {words.encode(linesep=policy.linesep)}{policy.linesep}"
 
 
 class _MailPolicy(EmailPolicy):
@@ -37,6 +77,11 @@ class _MailPolicy(EmailPolicy):
     The email package would turn a long URL into RFC 2047 encoded words, which no mail
     client decodes in this header, and the link would break.
     """
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if name.lower() == "subject" and isinstance(value, str) and "=?" in value:
+            return (name, _LiteralText(name, value))
+        return super().header_store_parse(name, value)
 
     def fold(self, name: str, value: Any) -> str:
         if name.lower() == "list-unsubscribe" and str(value).isascii():
@@ -69,15 +114,18 @@ def check_sender(settings: Settings) -> Sender:
             f'{where} from: required to send; e.g. from = "Notes <digest@example.org>"'
         )
     address = _config_address(settings, "[mail] from", parseaddr(header)[1])
+    _config_header(settings, "[mail] from", "From", header)
     reply_to = _config_value(settings, "[mail] reply_to", settings.mail.reply_to)
     if reply_to:
         _config_address(settings, "[mail] reply_to", parseaddr(reply_to)[1])
+        _config_header(settings, "[mail] reply_to", "Reply-To", reply_to)
     _check_unsubscribe_settings(settings)
     domain = address.rpartition("@")[2]
     host = urlsplit(settings.site.url).hostname or domain
     title = _config_value(settings, "[site] title", settings.site.title)
     phrase = " ".join(title.translate(str.maketrans("", "", '"<>()\\')).split())
-    return Sender(header, domain, reply_to, f"{phrase} <digest.{host}>")
+    list_id = _config_header(settings, "[site] title", "List-Id", f"{phrase} <digest.{host}>")
+    return Sender(header, domain, reply_to, list_id)
 
 
 def _check_unsubscribe_settings(settings: Settings) -> None:
@@ -110,6 +158,15 @@ def _config_address(settings: Settings, key: str, address: str) -> str:
         ) from None
 
 
+def _config_header(settings: Settings, key: str, name: str, value: str) -> str:
+    """``value`` when its header reads as itself once received, else a ConfigError."""
+    try:
+        checked_message(fold_header(name, value) + b"\r\n", [name])
+    except DeliveryError as error:
+        raise ConfigError(f"{settings.config_path}: {key}: {error}") from None
+    return value
+
+
 def unsubscribe_url(settings: Settings, token: str) -> str:
     base = settings.digest.unsubscribe_url
     return f"{base}{'&' if '?' in base else '?'}token={quote(token, safe='.')}"
@@ -125,13 +182,78 @@ def list_unsubscribe(settings: Settings, url: str) -> str:
 
 
 def checked_header(name: str, value: str) -> str:
-    """``value`` unless it holds CR or LF (a DeliveryError naming the header)."""
-    if "\r" in value or "\n" in value:
+    """``value`` unless it holds CR, LF or another control character (a DeliveryError
+    naming the header)."""
+    control = control_character(value)
+    if control:
         raise DeliveryError(
-            f"{name} header: {value[:60]!r} contains a line break; header injection is "
-            "refused: remove the CR/LF where that value comes from"
+            f"{name} header: {value[:60]!r} contains the control character {control}; "
+            "header injection is refused: remove it where that value comes from"
         )
     return value
+
+
+def checked_recipient(address: str) -> str:
+    """``address`` unless no mail may go to it (a row stored before the checks of today)."""
+    if _PLAIN_ADDRESS.fullmatch(address):  # nothing in it a header or SMTP reads otherwise
+        return address
+    problem = mailbox_problem(address)
+    if problem:
+        raise DeliveryError(
+            f"not sent: {problem} (`gazette subscribers remove` takes it off the list)"
+        )
+    return address
+
+
+def checked_message(mime: bytes, names: Sequence[str], subject: str | None = None) -> None:
+    """A DeliveryError unless ``mime``, read as a receiver reads it, has exactly the
+    headers ``names`` in that order, none decoding to a control character, and the
+    Subject ``subject``."""
+    head = mime.partition(b"\r\n\r\n")[0]
+    fields = [received_header(field) for field in _FIELD_START.split(head)]
+    if [name for name, _ in fields] != list(names):
+        raise DeliveryError(
+            f"the message has the headers {', '.join(name for name, _ in fields)} instead "
+            f"of {', '.join(names)}: a value added headers of its own; header injection is "
+            "refused: remove the line breaks where that value comes from"
+        )
+    for name, value in fields:
+        control = control_character(value)
+        if control:
+            raise DeliveryError(
+                f"{name} header: reads {value[:60]!r} once received, with the control "
+                f"character {control}; header injection is refused: remove it where that "
+                "value comes from"
+            )
+    read = dict(fields).get("Subject")
+    if subject is not None and read != subject:
+        raise DeliveryError(
+            f"Subject header reads {read!r:.60} once received, not {subject[:60]!r}; "
+            "write the subject template or the title differently"
+        )
+
+
+@functools.lru_cache(maxsize=256)  # an issue's constant headers are read once
+def received_header(field: bytes) -> tuple[str, str]:
+    """One header field as a receiver reads it: its name and its value, unfolded and
+    decoded (a DeliveryError when it holds a bare CR or LF, or is no header at all)."""
+    unfolded = _FOLD.sub(b"", field)
+    if b"\r" in unfolded or b"\n" in unfolded:
+        raise DeliveryError(
+            f"header {field[:60]!r}: holds a bare CR or LF, which some receivers take for "
+            "a line end; header injection is refused"
+        )
+    if _AS_WRITTEN.fullmatch(unfolded):
+        name, _, value = unfolded.decode("ascii").partition(":")
+        return name, value.lstrip(" \t")
+    message = _HEAD_PARSER.parsebytes(field + b"\r\n\r\n")
+    if len(message) != 1:
+        raise DeliveryError(
+            f"header {field[:60]!r}: reads as {len(message)} headers once received; "
+            "header injection is refused"
+        )
+    name, value = message.items()[0]
+    return name, str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +269,13 @@ class MessageMaker:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layout", MimeLayout.of(self.sender, self.rendered))
+        # A header wrong for every recipient stops the issue here, each delivery pending,
+        # instead of failing them one by one.
+        self.envelope(SAMPLE_RECIPIENT, _SAMPLE_DATE)
 
     def envelope(self, recipient: str, now: datetime) -> Envelope:
+        """This recipient's message; a DeliveryError when it cannot be sent as meant."""
+        checked_recipient(recipient)
         token = make_token(self.key, recipient)
         url = unsubscribe_url(self.settings, token)
         html, text = self.rendered.for_recipient(url)
@@ -162,6 +289,8 @@ class MessageMaker:
         if self.sender.reply_to:
             headers.append(("Reply-To", self.sender.reply_to))
         mime = self.layout.mime(recipient, now, headers, url)
+        names = ["From", "To", "Subject", "Date", *(name for name, _ in headers)]
+        checked_message(mime, [*names, "MIME-Version", "Content-Type"], self.rendered.subject)
         return Envelope(
             recipient=recipient,
             sender=self.sender.header,
@@ -204,11 +333,18 @@ def fold_header(name: str, value: str) -> bytes:
     """The header line as ``build_mime`` writes it; short plain values skip the parser."""
     line = f"{name}: {checked_header(name, value)}"
     pattern = _PLAIN_ADDRESS if name == "To" else _PLAIN
-    if len(line) <= _QP_LINE_LENGTH and pattern.fullmatch(value):
+    if len(line) <= _QP_LINE_LENGTH and pattern.fullmatch(value) and "=?" not in value:
         return line.encode("ascii") + b"\r\n"
     message = EmailMessage(policy=POLICY)
-    message[name] = value
-    return POLICY.fold_binary(name, message[name])
+    try:
+        message[name] = value
+        return POLICY.fold_binary(name, message[name])
+    except (ValueError, MessageError) as error:  # what it decoded holds a line break
+        raise DeliveryError(
+            f"{name} header: {value[:60]!r} cannot be written: once decoded, it holds a "
+            f"control character ({error}); header injection is refused: remove it where "
+            "that value comes from"
+        ) from None
 
 
 def _qp(lines: list[bytes]) -> bytes:

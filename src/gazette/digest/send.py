@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
 from gazette.config import Settings
 from gazette.digest import ledger
 from gazette.digest.ledger import Claimed, Issue
@@ -88,11 +90,38 @@ class Dispatcher:
             claimed = ledger.claim_batch(
                 connection, issue.number, self.provider.batch_size, self.now()
             )
-            maker = self.maker
-            assert maker is not None, "set Dispatcher.maker before deliver"
-            envelopes = [maker.envelope(c.recipient, self.now()) for c in claimed]
+            sendable, envelopes = self._envelopes(connection, claimed)
         if not claimed:
             return False
+        if envelopes:
+            self._send(issue, sendable, envelopes)
+        self.on_batch(len(claimed))
+        return True
+
+    def _envelopes(
+        self, connection: Connection, claimed: list[Claimed]
+    ) -> tuple[list[Claimed], list[Envelope]]:
+        """The claimed deliveries that have a message, and their messages; any other is
+        recorded failed with the reason, so one bad address cannot hold up the issue."""
+        maker = self.maker
+        assert maker is not None, "set Dispatcher.maker before deliver"
+        sendable: list[Claimed] = []
+        envelopes: list[Envelope] = []
+        refused: list[tuple[Claimed, SendResult]] = []
+        for delivery in claimed:
+            try:
+                envelopes.append(maker.envelope(delivery.recipient, self.now()))
+            except DeliveryError as error:
+                failed = SendResult(delivery.recipient, "failed", error=str(error))
+                refused.append((delivery, failed))
+            else:
+                sendable.append(delivery)
+        ledger.record_results(
+            connection, [d for d, _ in refused], [r for _, r in refused], self.now()
+        )
+        return sendable, envelopes
+
+    def _send(self, issue: Issue, claimed: list[Claimed], envelopes: list[Envelope]) -> None:
         try:
             results = _checked(envelopes, self.provider.send(envelopes))
         except (ProviderRejected, ProviderUnavailable) as error:
@@ -102,8 +131,6 @@ class Dispatcher:
         else:
             with self.store.transaction() as connection:
                 ledger.record_results(connection, claimed, results, self.now())
-        self.on_batch(len(claimed))
-        return True
 
     def _stopped(
         self, issue: Issue, claimed: list[Claimed], error: ProviderRejected | ProviderUnavailable

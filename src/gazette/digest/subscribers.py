@@ -7,6 +7,8 @@ address keeps its row so that no later add or import can mail it again.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,11 @@ from gazette.errors import SubscriberError
 Status = Literal["pending", "active", "unsubscribed", "bounced"]
 STATUSES: tuple[str, ...] = get_args(Status)
 _HEADER_NAMES = frozenset({"email", "e-mail", "address", "mail"})
+# C0 and C1 controls, DEL, and the line and paragraph separators (str.splitlines breaks there).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# RFC 2047: mail programs decode "=?charset?encoding?text?=" wherever they meet it, so
+# an address holding one reads as other text, even as line breaks that add headers.
+_ENCODED_WORD = re.compile(r"=\?.*\?=", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +54,38 @@ class ImportReport:
 
 def normalize_address(text: str) -> str:
     """The address as it will be stored; a SubscriberError saying why when it is not one."""
+    stripped = text.strip()
     try:
-        return validate_email(text.strip(), check_deliverability=False).normalized
+        normalized = validate_email(stripped, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise SubscriberError(f"{text.strip()!r} is not an email address: {error}") from None
+        raise SubscriberError(f"{stripped!r} is not an email address: {error}") from None
+    if _ENCODED_WORD.search(normalized):
+        raise SubscriberError(
+            f"{stripped!r} is not an email address: it holds an RFC 2047 encoded word "
+            "(=?…?=), which mail programs decode into other text; give the address "
+            "without it"
+        )
+    return normalized
+
+
+def mailbox_problem(address: str) -> str:
+    """Why mail cannot be sent to ``address`` (as ``normalize_address`` says); empty if it can."""
+    try:
+        normalize_address(address)
+    except SubscriberError as error:
+        return str(error)
+    return ""
+
+
+def control_character(text: str) -> str:
+    """The first control character in ``text`` as U+XXXX; empty when there is none."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found[0]):04X}" if found else ""
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with each control character written as an escape (\\n, \\x1b)."""
+    return _CONTROL.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def find_subscriber(connection: Connection, address: str) -> Subscriber | None:
@@ -72,8 +107,14 @@ def add_subscriber(
     An unsubscribed or bounced address is refused: it must never be mailed again.
     """
     normalized = normalize_address(address)
-    if "\0" in name:  # PostgreSQL cannot store it; the list must not depend on the database
-        raise SubscriberError(f"the name of {normalized} contains a NUL character; remove it")
+    # A control character would forge a line of `subscribers list` (a NUL, PostgreSQL
+    # cannot even store), or a header wherever the name is written into a mail.
+    control = control_character(name.strip())
+    if control:
+        raise SubscriberError(
+            f"the name of {normalized} contains the control character {control}; "
+            "write the name on one line, without control characters"
+        )
     found = find_subscriber(connection, normalized)
     if found is None:
         stamp = now.isoformat()
@@ -124,17 +165,28 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise SubscriberError(
             f"{path}: not UTF-8 (byte {error.start}); save the file as UTF-8"
         ) from None
-    reader = csv.reader(text.splitlines())
+    # Read as the file has it: a quoted name keeps its line break, so it is refused.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
     try:
         for cells in reader:
-            yield reader.line_num, cells
+            yield start, cells
+            start = reader.line_num + 1
     except csv.Error as error:
         raise SubscriberError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
 
 
 def set_status(connection: Connection, address: str, status: Status, now: datetime) -> Subscriber:
-    """Changes the status of a subscriber (``remove`` sets unsubscribed)."""
-    found = find_subscriber(connection, normalize_address(address))
+    """Changes the status of a subscriber (``remove`` sets unsubscribed).
+
+    An address no longer accepted (stored by an older version) is found as it was stored.
+    """
+    try:
+        found = find_subscriber(connection, normalize_address(address))
+    except SubscriberError:
+        found = find_subscriber(connection, address.strip())
+        if found is None:
+            raise
     if found is None:
         raise SubscriberError(f"{address.strip()} is not a subscriber; see `subscribers list`")
     connection.execute(
