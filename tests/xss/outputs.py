@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import json
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
@@ -96,7 +97,7 @@ def atom_text_problems(element: etree._Element) -> Iterator[str]:
         for problem in tree_problems(div):
             if problem.element is not div:
                 yield f"as XML: {problem.what}"
-        inner = (div.text or "") + "".join(
+        inner = html.escape(div.text or "", quote=False) + "".join(
             etree.tostring(child, encoding="unicode") for child in div
         )
         for what in _html(inner):

@@ -234,6 +234,9 @@ def as_xhtml(vector: str) -> str:
     return serialized[serialized.index(">") + 1 : -len("</div>")]
 
 
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
+
+
 def _clean(text: str | None) -> str | None:
     return _XML_ILLEGAL.sub("", text) if text else text
 
@@ -243,12 +246,14 @@ def _copy(source: ET.Element, target: etree._Element) -> None:
     for child in source:
         if not isinstance(child.tag, str):
             continue
-        copy = etree.SubElement(target, child.tag)
+        try:
+            copy = etree.SubElement(target, child.tag)
+        except ValueError:  # an element name XML cannot spell (x:script): left out
+            continue
         for name, value in child.attrib.items():
-            try:
-                copy.set(name, _clean(value) or "")
-            except ValueError:
-                continue  # an attribute name XML cannot spell
+            if not _ATTRIBUTE_NAME.match(name):
+                continue  # an attribute name XML cannot spell (on\ufffderror)
+            copy.set(name, _clean(value) or "")
         _copy(child, copy)
         copy.tail = _clean(child.tail)
 

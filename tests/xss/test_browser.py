@@ -2,13 +2,15 @@
 feed's content, is pointed, focused and clicked at, and nothing runs.
 
 A hook installed before any page script (CDP ``Page.addScriptToEvaluateOnNewDocument``)
-records alert, confirm, prompt and print, every ``javascript:`` link followed, every form
-submitted and any navigation away; clicks on other links are kept from navigating.
+records alert, confirm, prompt and print, every ``javascript:`` link followed and every
+form submitted; clicks on other links are kept from navigating, and a page that navigates
+all the same (a refresh, a script) is caught by its URL afterwards.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import json
 import os
@@ -57,7 +59,6 @@ HOOK = """
     event.preventDefault();
     record('form submitted', event.target.getAttribute('action'));
   }, true);
-  addEventListener('beforeunload', () => record('navigation away from', location.href));
 })();
 """
 # Every element gets these events (inline handlers run on them); then the elements a
@@ -152,7 +153,7 @@ def feed_page(run: ChannelRun, folder: Path) -> Path:
             for entry in root.iter(f"{ATOM}entry"):
                 for div in entry.iterfind(f"{ATOM}content/{{http://www.w3.org/1999/xhtml}}div"):
                     inner = "".join(etree.tostring(c, encoding="unicode") for c in div)
-                    items.append(f"<article>{div.text or ''}{inner}</article>")
+                    items.append(f"<article>{html.escape(div.text or '')}{inner}</article>")
     page = folder / f"feed-content-{run.channel}.html"
     page.write_text(
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>feed content</title></head>'
@@ -165,6 +166,7 @@ def feed_page(run: ChannelRun, folder: Path) -> Path:
 def exercise(browser: WebDriver, url: str) -> list[str]:
     """Opens ``url``, fires events at every element, points at and clicks the ones that
     matter, and returns what the hook recorded."""
+    browser.get_log("browser")  # what the previous page logged is read already
     browser.get(url)
     elements = browser.execute_script(SWEEP, ORDINARY_TOUCHED, MOST_TOUCHED)
     for element in elements:

@@ -32,7 +32,7 @@ MATHML_TAGS = frozenset(
     mphantom merror mfenced mmultiscripts mprescripts none""".split()
 )
 MATHML_ATTRIBUTES = frozenset(
-    """display xmlns mathvariant stretchy fence form separator lspace rspace minsize maxsize
+    """display mathvariant stretchy fence form separator lspace rspace minsize maxsize
     largeop movablelimits accent accentunder columnalign columnspacing rowspacing columnlines
     rowlines frame displaystyle scriptlevel mathcolor mathbackground mathsize linethickness
     width height depth linebreak notation encoding open close separators align rowalign
@@ -40,6 +40,7 @@ MATHML_ATTRIBUTES = frozenset(
 )
 HTML_TAGS = frozenset(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "section", "sup", "sub"}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _CLASSED = ("code", "pre", "span", "div", "section", "li", "sup", "a", "hr", "ol", "figure", "p")
 # Characters XML 1.0 forbids: C0 controls but tab and line ends, surrogates, U+FFFE/U+FFFF.
 _UNSAFE_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -70,6 +71,9 @@ _CLEANER = nh3.Cleaner(
     tags=set(HTML_TAGS | MATHML_TAGS),
     attributes=_attributes(),
     url_schemes=set(URL_SCHEMES),
+    # A namespace declaration is kept only where it is MathML's own, on <math>: any other
+    # would move elements into another namespace when a reader parses the feed as XML.
+    tag_attribute_values={"math": {"xmlns": {MATHML_NS}}},
     link_rel=None,
     strip_comments=True,
 )

@@ -16,6 +16,8 @@ import lxml.html
 from lxml import etree
 
 from gazette.catalog.sanitize import (
+    MATHML_NS,
+    MATHML_TAGS,
     URL_ATTRIBUTES,
     has_unsafe_characters,
     make_links_absolute,
@@ -24,7 +26,6 @@ from gazette.catalog.sanitize import (
 from gazette.models import Post
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 # XML 1.0 forbids these characters outright; lxml raises on them (so feedgen does).
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -103,11 +104,18 @@ def absolute_html(html: str, base_url: str) -> str:
 def xhtml_inner(html: str) -> str:
     """HTML as the inside of an Atom ``<div xmlns="…xhtml">``: well-formed and namespaced,
     with MathML in its own namespace, so XML-aware readers render the formulas."""
+    if html.count("<math") != html.count(f'<math xmlns="{MATHML_NS}"'):
+        return _rebuilt_xhtml(html)  # a <math> that XML would put in XHTML's namespace
     as_xml = _VOID_ELEMENT.sub(r"<\1\2/>", html).replace("&nbsp;", "&#160;")
     try:
-        etree.fromstring(f'<div xmlns="{XHTML_NS}">{as_xml}</div>', _STRICT_XML)
+        tree = etree.fromstring(f'<div xmlns="{XHTML_NS}">{as_xml}</div>', _STRICT_XML)
     except etree.XMLSyntaxError:
         return _rebuilt_xhtml(html)
+    if "<math" in html and any(
+        etree.QName(element).localname not in MATHML_TAGS
+        for element in tree.iter(f"{{{MATHML_NS}}}*")
+    ):
+        return _rebuilt_xhtml(html)  # HTML inside MathML, which XML would make MathML
     return as_xml
 
 
@@ -130,14 +138,22 @@ def _copy_children(source: etree._Element, target: etree._Element, namespace: st
             _append_text(target, child.tail)
             continue
         tag = child.tag.lower()
-        child_ns = MATHML_NS if tag == "math" else namespace
-        nsmap = {None: MATHML_NS} if child_ns != namespace else None
+        child_ns = _namespace(tag, namespace)
+        nsmap = {None: child_ns} if child_ns != namespace else None
         copy = etree.SubElement(target, f"{{{child_ns}}}{tag}", nsmap=nsmap)
         for name, value in child.attrib.items():
             if name != "xmlns" and _XML_NAME.match(name):
                 copy.set(name, value)
         _copy_children(child, copy, child_ns)
         copy.tail = child.tail
+
+
+def _namespace(tag: str, parent: str) -> str:
+    """An element's namespace as an HTML parser gives it: MathML from <math> on, except
+    that HTML inside a token element (<mi><table>) is HTML again."""
+    if tag == "math" or (parent == MATHML_NS and tag in MATHML_TAGS):
+        return MATHML_NS
+    return XHTML_NS
 
 
 def _append_text(target: etree._Element, text: str | None) -> None:
