@@ -34,17 +34,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from gazette.config import Settings
-from gazette.digest.tables import ensure_tables
 from gazette.errors import GazetteError
 from gazette.lease import describe_process, held_lease
 from gazette.log import duration, stamp
 from gazette.scheduler import jobs
 from gazette.scheduler.jobs import BUILD_JOB, DIGEST_JOB, JobResult, Runtime
+from gazette.scheduler.tables import JOBS_TABLE
 from gazette.schedules import build_trigger, cron_trigger
 from gazette.stopping import stop_on_signals
 from gazette.store import Store
 
-JOBS_TABLE = "gazette_jobs"
 log = logging.getLogger("gazette.scheduler")
 
 
@@ -88,7 +87,6 @@ def job_specs(settings: Settings) -> list[JobSpec]:
 def run_scheduler(settings: Settings, environ: Mapping[str, str]) -> int:
     """Runs until SIGTERM or SIGINT; returns the exit code."""
     store = Store(settings.database_url)
-    ensure_tables(store)
     runtime = Runtime(settings, store, environ)
     lost = threading.Event()
 
