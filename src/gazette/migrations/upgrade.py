@@ -77,7 +77,8 @@ def _check_known(found: str | None, script: ScriptDirectory, shown_url: str) -> 
 
 
 def _describe(connection: Connection, found: str | None, shown_url: str) -> str:
-    """What the database was, for the log line; refuses a schema older than the baseline.
+    """What the database was, for the log line; refuses a schema from before migrations
+    other than the baseline's.
 
     A database from before migrations is at the baseline: the baseline revision makes
     only the tables it lacks (those its gazette had not needed yet).
