@@ -98,9 +98,8 @@ SETUP = (
     PRELUDE
     + r"""
 from gazette.catalog import update_catalog
-from gazette.digest.tables import ensure_tables, subscribers
+from gazette.digest.tables import subscribers
 update_catalog(settings, store, now)
-ensure_tables(store)
 stamp = now.isoformat()
 rows = [
     {"address": f"reader{i}@example.org", "address_key": f"reader{i}@example.org",
@@ -118,11 +117,9 @@ SEND = (
     + r"""
 from gazette.catalog import update_catalog
 from gazette.digest import Dispatcher, run_digest
-from gazette.digest.tables import ensure_tables
 from gazette.mail import make_provider
 update_catalog(settings, store, now)  # as `digest --send` does; nothing new to sync
 start = time.perf_counter()
-ensure_tables(store)
 provider = make_provider(settings, os.environ)
 try:
     run = run_digest(settings, Dispatcher(settings, store, provider), os.environ, period)

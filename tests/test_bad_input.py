@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from gazette.catalog import check_catalog, iter_posts, update_catalog
 from gazette.catalog.sources import read_sources
+from gazette.catalog.tables import posts
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Finding
-from gazette.store import Store, posts
+from gazette.store import Store
 
 from .conftest import NOW, sync
 

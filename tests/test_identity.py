@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from gazette.catalog import iter_posts, update_catalog
+from gazette.catalog.tables import posts
 from gazette.config import Settings
 from gazette.models import Post
-from gazette.store import Store, posts
+from gazette.store import Store
 
 from .conftest import NOW, sync
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gazette.config import Settings, load_settings
 from gazette.digest import ledger
 from gazette.digest.subscribers import add_subscriber, import_csv, list_subscribers
-from gazette.digest.tables import deliveries, ensure_tables
+from gazette.digest.tables import deliveries
 from gazette.errors import StateError
 from gazette.store import Store
 
@@ -108,7 +108,6 @@ def test_digest_reaches_every_subscriber_once(
 def test_concurrent_claims_never_share_a_delivery(postgres_url: str) -> None:
     """Two senders claiming from one issue at once get disjoint rows, and neither waits."""
     store = Store(postgres_url)
-    ensure_tables(store)
     with store.transaction() as connection:
         for number in range(6):
             add_subscriber(connection, f"reader{number}@example.org", "", NOW)
@@ -165,7 +164,6 @@ def test_ties_sort_in_byte_order(
 def test_subscribers_sort_in_byte_order(state_url: str) -> None:
     """The subscriber list is in address order by bytes, whatever the server's locale."""
     store = Store(state_url)
-    ensure_tables(store)
     with store.transaction() as connection:
         for address in ["zed@example.org", "a_b@example.org", "ab@example.org", "a-b@example.org"]:
             add_subscriber(connection, address, "", NOW)
@@ -195,7 +193,6 @@ def test_nul_in_a_subscriber_name_is_reported_by_line(
     """A name with a NUL (PostgreSQL cannot store one) leaves out its row, not the import."""
     csv_path = write("list.csv", "ann@example.org,Ann\0Lee\nbob@example.com,Bob\n")
     store = Store(state_url)
-    ensure_tables(store)
     with store.transaction() as connection:
         report = import_csv(connection, csv_path, NOW)
         listed = [s.address for s in list_subscribers(connection)]

@@ -28,7 +28,6 @@ from gazette.cycle import (
 )
 from gazette.digest import Issue, Plan, Run, period_for, plan_digest, write_preview
 from gazette.digest import subscribers as subscriber_list
-from gazette.digest.tables import ensure_tables
 from gazette.errors import GazetteError
 from gazette.feeds import BuildReport
 from gazette.lease import describe_process, held_lease
@@ -370,9 +369,7 @@ def subscribers() -> None:
 
 
 def _list_store(state: _State) -> Store:
-    store = state.store(state.settings())
-    ensure_tables(store)
-    return store
+    return state.store(state.settings())
 
 
 @subscribers.command("add")

@@ -16,15 +16,15 @@ from datetime import datetime
 from gazette import __version__
 from gazette.catalog import update_catalog
 from gazette.catalog.sources import source_paths
+from gazette.catalog.tables import next_publication
 from gazette.config import Settings
 from gazette.digest import Dispatcher, Issue, Run, run_digest
 from gazette.digest.ledger import scheduled_period
-from gazette.digest.tables import ensure_tables
 from gazette.digest.tokens import check_secret_key
 from gazette.feeds import BuildReport, build_feeds
 from gazette.mail import make_provider
 from gazette.schedules import cron_trigger, latest_fire_time
-from gazette.store import Store, next_publication, read_meta, write_meta
+from gazette.store import Store, read_meta, write_meta
 
 LAST_BUILD_KEY = "last_build"
 _BUILDING = threading.Lock()
@@ -152,7 +152,6 @@ def send_digest(
     The catalog must be current: the caller syncs it, or builds.
     """
     check_secret_key(environ)  # before anything is recorded, as the provider's secrets are
-    ensure_tables(store)
     provider = make_provider(settings, environ)
     dispatcher = Dispatcher(settings, store, provider, on_batch=options.on_batch)
     if options.stop is not None:

@@ -80,7 +80,6 @@ def describe_process(command: str) -> str:
 
 def current_holder(store: Store, clock: Callable[[], float] = time.time) -> Holder | None:
     """The live holder, or None when the lease is free or has expired."""
-    _ensure_table(store)
     with store.transaction() as connection:
         row = _row(connection)
     if row is None or row.expires <= clock():
@@ -100,7 +99,6 @@ class Lease:
 
     def acquire(self) -> None:
         """Takes the lease, or raises LeaseHeld naming the live holder."""
-        _ensure_table(store=self.store)
         try:
             with self.store.transaction() as connection:
                 taken = self._take(connection)
@@ -208,11 +206,6 @@ def _holder_is_gone(row: Row[Any]) -> bool:
     if not here or row.process_space != here or row.pid == os.getpid():
         return False
     return not pid_runs(row.pid)
-
-
-def _ensure_table(store: Store) -> None:
-    with store.transaction() as connection:
-        metadata.create_all(connection, tables=[leases])
 
 
 def _row(connection: Connection) -> Row[Any] | None:

@@ -28,7 +28,6 @@ from cryptography.x509.oid import NameOID
 
 from gazette.config import Settings
 from gazette.digest.subscribers import add_subscriber
-from gazette.digest.tables import ensure_tables
 from gazette.store import Store
 
 from ..conftest import NOW, ROOT, sync
@@ -68,7 +67,6 @@ def write_post(write: Callable[[str, str], Path], slug: str, title: str, days_ag
 def subscribe(settings: Settings, *addresses: str) -> Store:
     """Adds active subscribers; returns the store."""
     store = Store(settings.database_url)
-    ensure_tables(store)
     with store.transaction() as connection:
         for address in addresses:
             add_subscriber(connection, address, "", NOW)

@@ -16,7 +16,6 @@ import pytest
 
 from gazette.config import Settings, load_settings
 from gazette.digest.subscribers import add_subscriber
-from gazette.digest.tables import ensure_tables
 from gazette.store import Store
 
 SUBSCRIBERS = tuple(f"reader{n}@example.org" for n in range(1, 7))
@@ -74,7 +73,6 @@ def make_site(folder: Path, config: str, posts: int = 2) -> Settings:
         write_post(folder, f"post-{number}", f"Post number {number}", number, tag="older")
     settings = load_settings(folder / "gazette.toml", environ={})
     store = Store(settings.database_url)
-    ensure_tables(store)
     with store.transaction() as connection:
         for address in SUBSCRIBERS:
             add_subscriber(connection, address, "", datetime.now(UTC))

@@ -24,7 +24,6 @@ from lxml import etree
 
 from gazette.cli import cli
 from gazette.digest.subscribers import add_subscriber
-from gazette.digest.tables import ensure_tables
 from gazette.store import Store
 
 from ..conftest import NOW
@@ -294,7 +293,6 @@ def make_site(folder: Path, channel: str, vectors: Sequence[Vector]) -> Site:
     _run(site, config, "build")
     store = Store(f"sqlite:///{folder / 'state' / 'gazette.db'}")
     try:
-        ensure_tables(store)
         with store.transaction() as connection:
             add_subscriber(connection, SUBSCRIBER, "", NOW)
     finally:

@@ -10,10 +10,11 @@ from sqlalchemy import Connection
 
 from gazette.catalog.identity import post_url
 from gazette.catalog.sync import SyncReport, sync_catalog
+from gazette.catalog.tables import iter_post_rows, post_rows_by_id, removed_posts
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Figure, Finding, Post
-from gazette.store import Store, iter_post_rows, post_rows_by_id, removed_posts
+from gazette.store import Store
 
 __all__ = [
     "SyncReport",

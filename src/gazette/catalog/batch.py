@@ -20,8 +20,8 @@ from sqlalchemy import Connection
 from gazette.catalog.draft import Draft, Rendering
 from gazette.catalog.math import MathConverter
 from gazette.catalog.render import Rendered, finish_rendering, render_markup
+from gazette.catalog.tables import load_formulas, save_formulas
 from gazette.models import Formula, formula_key
-from gazette.store import load_formulas, save_formulas
 
 CHUNK = 500
 PARALLEL_MINIMUM = 1000  # fewer posts render faster than worker processes start

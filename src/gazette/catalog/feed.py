@@ -26,8 +26,8 @@ from gazette import __version__
 from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.limits import MAX_NESTING, TooDeep, load_json, megabytes
 from gazette.catalog.normalize import normalize_text
+from gazette.catalog.tables import CachedFetch
 from gazette.models import Finding
-from gazette.store import CachedFetch
 
 USER_AGENT = f"gazette/{__version__} (+feed reader)"
 

@@ -18,8 +18,8 @@ from urllib.parse import quote
 from slugify import slugify
 
 from gazette.catalog.draft import Draft
+from gazette.catalog.tables import PostKey
 from gazette.config import SiteSettings
-from gazette.store import PostKey
 
 SLUG_MAX_LENGTH = 60
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")

@@ -16,9 +16,9 @@ from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
 from gazette.catalog.normalize import normalize_drafts, normalize_text
+from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
-from gazette.store import cached_fetch, save_fetch
 
 
 def read_sources(settings: Settings, connection: Connection, today: date) -> ReadResult:

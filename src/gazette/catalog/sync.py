@@ -21,9 +21,7 @@ from gazette.catalog.identity import RecordIndex, SlugRegistry, body_hash, make_
 from gazette.catalog.normalize import detect_series
 from gazette.catalog.render import Rendered, render_key
 from gazette.catalog.sources import read_sources
-from gazette.config import Settings
-from gazette.models import Finding
-from gazette.store import (
+from gazette.catalog.tables import (
     PostKey,
     insert_posts,
     load_post_keys,
@@ -31,6 +29,8 @@ from gazette.store import (
     mark_seen,
     update_posts,
 )
+from gazette.config import Settings
+from gazette.models import Finding
 
 
 @dataclass

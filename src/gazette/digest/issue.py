@@ -24,7 +24,6 @@ from gazette.digest.render import render_issue, render_subject
 from gazette.digest.selection import select_posts
 from gazette.digest.send import Dispatcher, Summary
 from gazette.digest.subscribers import count_active, list_subscribers
-from gazette.digest.tables import ensure_tables
 from gazette.digest.tokens import secret_key
 from gazette.errors import DuplicateError, SourceError
 from gazette.mail.base import Envelope
@@ -55,7 +54,6 @@ def create_or_resume_issue(
 
     Two processes may race to make it; the loser finds the winner's issue and resumes it.
     """
-    ensure_tables(store)
     try:
         with store.transaction() as connection:
             return _create_or_find(settings, connection, period, now)
@@ -82,7 +80,6 @@ def _create_or_find(
 
 
 def unfinished_issues(store: Store) -> list[Issue]:
-    ensure_tables(store)
     with store.transaction() as connection:
         return ledger.unfinished_issues(connection)
 
@@ -94,7 +91,6 @@ class _RollBack(Exception):
 @contextmanager
 def dry_connection(settings: Settings, store: Store, now: datetime) -> Iterator[Connection]:
     """A connection on the freshly synced catalog whose every change is rolled back."""
-    ensure_tables(store)
     try:
         with store.transaction() as connection:
             report = sync_catalog(settings, connection, now)

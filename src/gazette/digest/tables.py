@@ -1,8 +1,6 @@
 """The digest's tables in the state database: subscribers, issues and deliveries.
 
-They join ``gazette.store.metadata``, so a database made before the digest existed
-gets them added (new tables only: no existing table changes, so the schema version
-stays as it is).
+A change to them is a migration (`gazette.migrations`), never an edit alone.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from gazette.store import Store, metadata, sorted_text
+from gazette.store import metadata, sorted_text
 
 subscribers = Table(
     "subscribers",
@@ -70,11 +68,3 @@ deliveries = Table(
     UniqueConstraint("issue", "subscriber", name="uq_digest_deliveries_recipient"),
     Index("ix_digest_deliveries_issue_status", "issue", "status"),
 )
-
-DIGEST_TABLES = (subscribers, issues, issue_posts, deliveries)
-
-
-def ensure_tables(store: Store) -> None:
-    """Adds the digest's tables to a database opened before this module was imported."""
-    with store.transaction() as connection:
-        metadata.create_all(connection, tables=list(DIGEST_TABLES))

@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 from sqlalchemy import Connection
 
 from gazette.catalog import load_posts
+from gazette.catalog.tables import iter_post_heads
 from gazette.config import Settings
 from gazette.feeds.atom import ATOM_TYPE, render_atom
 from gazette.feeds.document import FeedDocument, Link
@@ -30,9 +31,10 @@ from gazette.feeds.plan import (
     visible,
 )
 from gazette.feeds.rss import render_rss
+from gazette.feeds.tables import load_feed_files, save_feed_files
 from gazette.feeds.websub import ping_hub
 from gazette.models import Post
-from gazette.store import Store, iter_post_heads, load_feed_files, save_feed_files
+from gazette.store import Store
 
 RENDERERS: dict[str, Callable[[FeedDocument], bytes]] = {
     "feed.xml": render_rss,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gazette.errors import FeedError
-from gazette.store import FeedFileRecord
+from gazette.feeds.tables import FeedFileRecord
 
 LOCK_NAME = ".gazette-build.lock"
 TEMP_SUFFIX = ".gazette-tmp"

@@ -34,18 +34,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from gazette.config import Settings
-from gazette.digest.tables import ensure_tables
 from gazette.digest.tokens import check_secret_key
 from gazette.errors import GazetteError
 from gazette.lease import describe_process, held_lease
 from gazette.log import duration, stamp
 from gazette.scheduler import jobs
 from gazette.scheduler.jobs import BUILD_JOB, DIGEST_JOB, JobResult, Runtime
+from gazette.scheduler.tables import JOBS_TABLE
 from gazette.schedules import build_trigger, cron_trigger
 from gazette.stopping import stop_on_signals
 from gazette.store import Store
 
-JOBS_TABLE = "gazette_jobs"
 log = logging.getLogger("gazette.scheduler")
 
 
@@ -90,7 +89,6 @@ def run_scheduler(settings: Settings, environ: Mapping[str, str]) -> int:
     """Runs until SIGTERM or SIGINT; returns the exit code."""
     check_secret_key(environ)  # at start, not when the first digest is due
     store = Store(settings.database_url)
-    ensure_tables(store)
     runtime = Runtime(settings, store, environ)
     lost = threading.Event()
 

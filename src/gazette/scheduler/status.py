@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import select
 
 from gazette.config import Settings
 from gazette.cycle import LastBuild, last_build
 from gazette.digest import ledger
-from gazette.digest.tables import ensure_tables
 from gazette.lease import Holder, current_holder
-from gazette.scheduler.service import JOBS_TABLE, job_specs
+from gazette.scheduler.service import job_specs
+from gazette.scheduler.tables import jobs
 from gazette.store import Store
 
 SCHEDULER_HOLDER = "gazette run ("  # how gazette.lease.describe_process names `run`
@@ -53,7 +53,6 @@ class Status:
 
 
 def read_status(settings: Settings, store: Store, now: datetime) -> Status:
-    ensure_tables(store)
     return Status(
         current_holder(store), _jobs(settings, store, now), last_build(store), _last_issue(store)
     )
@@ -73,11 +72,8 @@ def _jobs(settings: Settings, store: Store, now: datetime) -> tuple[JobStatus, .
 
 def _stored_next_runs(store: Store) -> dict[str, datetime | None]:
     """Each stored job's next run (None when paused), straight from APScheduler's table."""
-    if not inspect(store.engine).has_table(JOBS_TABLE):
-        return {}
-    table = Table(JOBS_TABLE, MetaData(), autoload_with=store.engine)
     with store.transaction() as connection:
-        rows = connection.execute(select(table.c.id, table.c.next_run_time)).all()
+        rows = connection.execute(select(jobs.c.id, jobs.c.next_run_time)).all()
     return {
         row.id: datetime.fromtimestamp(row.next_run_time, UTC) if row.next_run_time else None
         for row in rows

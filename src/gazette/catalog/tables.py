@@ -1,0 +1,269 @@
+"""The catalog's tables in the state database (posts, converted formulas, fetched feeds)
+and the queries on them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
+
+from gazette.models import Formula
+from gazette.store import metadata, sorted_text
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", sorted_text(), primary_key=True),
+    Column("slug", String, nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("title_inferred", Boolean, nullable=False, default=False),
+    Column("published", String(40), nullable=False),  # RFC 3339 with its offset
+    # The same instant in UTC: texts with different offsets do not sort by time.
+    Column("published_utc", sorted_text(40), nullable=False, index=True),
+    Column("updated", String(40), nullable=False),
+    Column("summary_html", Text, nullable=False),
+    Column("summary_text", Text, nullable=False),
+    Column("content_html", Text, nullable=False),
+    Column("content_text", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list
+    Column("series", Text, nullable=False),
+    Column("series_index", Integer),
+    Column("figures", Text, nullable=False),  # JSON list of {caption, src}
+    Column("lang", String, nullable=False),  # as the source wrote it: no length limit
+    Column("sources", Text, nullable=False),  # JSON list of path:line
+    Column("warnings", Text, nullable=False),  # JSON list: the reader's and the renderer's
+    Column("render_warnings", Text, nullable=False),
+    Column("render_key", String(64), nullable=False),
+    Column("body_hash", String(64), nullable=False, index=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("record_hash", String(64), nullable=False),
+    Column("first_seen", sorted_text(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),
+    Column("removed_at", String(40), index=True),
+)
+
+formulas = Table(
+    "formulas",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("tex", Text, nullable=False),
+    Column("display", Boolean, nullable=False),
+    Column("mathml", Text, nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("url", String, primary_key=True),
+    Column("etag", String),
+    Column("last_modified", String),
+    Column("body", LargeBinary, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostKey:
+    """What matching needs of a stored post, without its (large) rendered text."""
+
+    id: str
+    slug: str
+    title: str
+    published: str
+    updated: str
+    body_hash: str
+    render_key: str
+    content_hash: str
+    record_hash: str
+    last_source: str
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFetch:
+    etag: str | None
+    last_modified: str | None
+    body: bytes
+
+
+# --- posts ---------------------------------------------------------------------------
+
+
+def load_post_keys(connection: Connection) -> list[PostKey]:
+    """Oldest record first: of two that share a date and title, an edit continues the older
+    (in a fixed order on every database; PostgreSQL returns unordered rows as they lie)."""
+    names = [name for name in PostKey.__slots__ if name not in ("removed", "last_source")]
+    columns = (posts.c[name] for name in names)
+    query = select(*columns, posts.c.sources, posts.c.removed_at).order_by(
+        posts.c.first_seen, posts.c.id
+    )
+    rows = connection.execute(query)
+    return [
+        PostKey(
+            **dict(zip(names, row[:-2], strict=True)),
+            last_source=(json.loads(row[-2]) or [""])[-1],
+            removed=row[-1] is not None,
+        )
+        for row in rows
+    ]
+
+
+def insert_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(posts.insert(), [_encoded(row) for row in rows])
+
+
+def update_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    for row in rows:
+        values = _encoded(row)
+        connection.execute(update(posts).where(posts.c.id == values.pop("id")).values(**values))
+
+
+def mark_seen(connection: Connection, ids: Iterable[str], now: str) -> None:
+    """Every present post was seen now; a returning post is no longer removed."""
+    chunk: list[str] = []
+    for post_id in ids:
+        chunk.append(post_id)
+        if len(chunk) == 500:
+            _mark_seen_chunk(connection, chunk, now)
+            chunk = []
+    _mark_seen_chunk(connection, chunk, now)
+
+
+def _mark_seen_chunk(connection: Connection, ids: list[str], now: str) -> None:
+    if ids:
+        connection.execute(
+            update(posts).where(posts.c.id.in_(ids)).values(last_seen=now, removed_at=None)
+        )
+
+
+def mark_removed(connection: Connection, ids: Sequence[str], now: str) -> None:
+    for start in range(0, len(ids), 500):
+        connection.execute(
+            update(posts).where(posts.c.id.in_(ids[start : start + 500])).values(removed_at=now)
+        )
+
+
+def iter_post_rows(connection: Connection, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Present posts, newest first, decoded; streamed so memory stays flat."""
+    for row in connection.execute(_present_posts(posts.c, batch)):
+        yield _decoded(dict(row._mapping))
+
+
+def _present_posts(columns: Iterable[Any], batch: int) -> Any:
+    """Posts not removed, newest first (ties by id), streamed ``batch`` rows at a time."""
+    return (
+        select(*columns)
+        .where(posts.c.removed_at.is_(None))
+        .order_by(posts.c.published_utc.desc(), posts.c.id)
+        .execution_options(yield_per=batch)
+    )
+
+
+def iter_post_heads(connection: Connection, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """What feeds need to plan a build, newest first: no rendered text."""
+    columns = [posts.c[n] for n in _HEAD_COLUMNS]
+    for row in connection.execute(_present_posts(columns, batch)):
+        yield _decoded(dict(row._mapping))
+
+
+_HEAD_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "published",
+    "published_utc",
+    "tags",
+    "series",
+    "record_hash",
+)
+
+
+def post_rows_by_id(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        query = select(posts).where(posts.c.id.in_(ids[start : start + 500]))
+        for row in connection.execute(query):
+            found[row.id] = _decoded(dict(row._mapping))
+    return found
+
+
+def removed_posts(connection: Connection) -> list[dict[str, Any]]:
+    query = select(posts.c.id, posts.c.title, posts.c.sources, posts.c.removed_at).where(
+        posts.c.removed_at.is_not(None)
+    )
+    return [_decoded(dict(row._mapping)) for row in connection.execute(query)]
+
+
+_JSON_COLUMNS = ("tags", "figures", "sources", "warnings", "render_warnings")
+
+
+def _encoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS else v for k, v in row.items()
+    }
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: json.loads(v) if k in _JSON_COLUMNS else v for k, v in row.items()}
+
+
+# --- formulas, fetches ----------------------------------------------------------------
+
+
+def load_formulas(connection: Connection, keys: Iterable[str]) -> list[Formula]:
+    found: list[Formula] = []
+    wanted = list(set(keys))
+    for start in range(0, len(wanted), 500):
+        query = select(formulas).where(formulas.c.key.in_(wanted[start : start + 500]))
+        for row in connection.execute(query):
+            found.append(Formula(row.tex, row.display, row.mathml, row.error))
+    return found
+
+
+def save_formulas(connection: Connection, converted: Iterable[Formula]) -> None:
+    rows = [
+        {"key": f.key, "tex": f.tex, "display": f.display, "mathml": f.mathml, "error": f.error}
+        for f in converted
+    ]
+    if rows:
+        connection.execute(formulas.insert(), rows)
+
+
+def cached_fetch(connection: Connection, url: str) -> CachedFetch | None:
+    row = connection.execute(select(fetches).where(fetches.c.url == url)).first()
+    return CachedFetch(row.etag, row.last_modified, row.body) if row else None
+
+
+def save_fetch(connection: Connection, url: str, fetch: CachedFetch) -> None:
+    connection.execute(fetches.delete().where(fetches.c.url == url))
+    connection.execute(
+        fetches.insert().values(
+            url=url, etag=fetch.etag, last_modified=fetch.last_modified, body=fetch.body
+        )
+    )
+
+
+def next_publication(connection: Connection, after: datetime) -> datetime | None:
+    """When the first post dated after ``after`` (one not shown yet) comes due."""
+    query = select(func.min(posts.c.published_utc)).where(
+        posts.c.removed_at.is_(None), posts.c.published_utc > after.astimezone(UTC).isoformat()
+    )
+    found = connection.execute(query).scalar()
+    return datetime.fromisoformat(found) if found else None
