@@ -18,9 +18,6 @@ from gazette.models import Figure, Formula
 
 # Bump when rendering changes, so stored renderings are redone once.
 RENDER_VERSION = "2"
-# The sanitizer escapes < and > in attribute values, so in its output every tag is one
-# match of this, and whatever lies between tags is text.
-_TAG = re.compile(r"<[^<>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,21 +123,15 @@ def with_formulas(markup: str, formulas: list[Formula], marks: Placeholders) -> 
     (sanitized on its own) where the placeholder stands in text, the TeX as text where it
     stands in an attribute (an image's alt text), nothing for a number with no formula."""
 
-    def in_text(match: re.Match[str]) -> str:
+    def replace(match: re.Match[str]) -> str:
         number = int(match.group(1))
         if number >= len(formulas):
             return ""
-        return formulas[number].mathml or fallback_html(formulas[number])
+        formula = formulas[number]
+        # The sanitizer escapes < and > in attribute values: a placeholder after a "<"
+        # with no ">" since stands inside a tag.
+        if markup.rfind("<", 0, match.start()) > markup.rfind(">", 0, match.start()):
+            return html.escape(_formula_text(formula))
+        return formula.mathml or fallback_html(formula)
 
-    def in_tag(match: re.Match[str]) -> str:
-        number = int(match.group(1))
-        return html.escape(_formula_text(formulas[number])) if number < len(formulas) else ""
-
-    parts: list[str] = []
-    position = 0
-    for tag in _TAG.finditer(markup):
-        parts.append(marks.pattern.sub(in_text, markup[position : tag.start()]))
-        parts.append(marks.pattern.sub(in_tag, tag.group(0)))
-        position = tag.end()
-    parts.append(marks.pattern.sub(in_text, markup[position:]))
-    return "".join(parts)
+    return marks.pattern.sub(replace, markup)

@@ -44,6 +44,7 @@ MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _CLASSED = ("code", "pre", "span", "div", "section", "li", "sup", "a", "hr", "ol", "figure", "p")
 # Characters XML 1.0 forbids: C0 controls but tab and line ends, surrogates, U+FFFE/U+FFFF.
 _UNSAFE_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_FORBIDDEN = (*(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"), "\ufffe", "\uffff")
 # How a browser reads a URL before it looks for a scheme (the WHATWG URL parser): leading
 # and trailing C0 controls and spaces are stripped, tabs and line ends removed anywhere.
 _URL_EDGES = "".join(chr(c) for c in range(0x21))
@@ -85,11 +86,14 @@ def sanitize(markup: str, marks: Placeholders | None = None) -> str:
     The placeholder characters U+E000/U+E001 are removed too, but for the placeholders
     ``marks`` made (the renderer's own, which no input can spell).
     """
-    cleaned = str(_CLEANER.clean(safe_characters(markup)))
-    # A character reference such as &#1; is decoded by the cleaner: its output is cleaned
-    # again without the character, so a scheme it split is judged whole. The cleaner
-    # writes no character references but &amp; &lt; &gt; &quot; &nbsp;, so one more
-    # pass finds nothing to decode.
+    try:
+        cleaned = str(_CLEANER.clean(markup))
+    except UnicodeEncodeError:  # a lone surrogate, which the cleaner cannot read
+        cleaned = str(_CLEANER.clean(safe_characters(markup)))
+    # A character the input held, or a reference such as &#1; that the cleaner decoded:
+    # the output is cleaned again without it, so a scheme it split is judged whole. The
+    # cleaner writes no references but &amp; &lt; &gt; &quot; &nbsp;, so that pass
+    # decodes nothing new.
     if has_unsafe_characters(cleaned):
         cleaned = str(_CLEANER.clean(safe_characters(cleaned)))
     return without_forged_placeholders(cleaned, marks)
@@ -97,10 +101,13 @@ def sanitize(markup: str, marks: Placeholders | None = None) -> str:
 
 def without_forged_placeholders(text: str, marks: Placeholders | None) -> str:
     """``text`` without U+E000/U+E001, except in the placeholders of ``marks``."""
-    if not RESERVED.search(text):
+    reserved = text.count("\ue000") + text.count("\ue001")
+    if not reserved:
         return text
     if marks is None:
         return RESERVED.sub("", text)
+    if reserved == 2 * len(marks.pattern.findall(text)):
+        return text  # each one opens or closes a placeholder of this rendering
     return marks.kept.sub(lambda match: match.group(1) or "", text)
 
 
@@ -110,7 +117,9 @@ def safe_characters(text: str) -> str:
 
 
 def has_unsafe_characters(text: str) -> bool:
-    return _UNSAFE_CHARACTERS.search(text) is not None
+    """Whether ``text`` (with no lone surrogate, as the cleaner's output never has) holds
+    a character XML forbids; looked for one by one, which beats a pattern many times."""
+    return any(character in text for character in _FORBIDDEN)
 
 
 def browser_url(value: str) -> str:
