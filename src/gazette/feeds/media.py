@@ -35,8 +35,4 @@ def media_type(path: str) -> str:
 def is_textual(media: str) -> bool:
     """Whether a media type is text (and worth compressing)."""
     media = media.partition(";")[0]
-    return (
-        media.startswith("text/")
-        or media in _TEXTUAL
-        or media.endswith(("+xml", "+json"))
-    )
+    return media.startswith("text/") or media in _TEXTUAL or media.endswith(("+xml", "+json"))

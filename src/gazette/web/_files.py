@@ -212,24 +212,39 @@ class OutputFiles:
         without its slash, the relative URL to redirect to; None when there is none."""
         folder = relative == "" or relative.endswith("/")
         name = relative + INDEX if folder else relative
-        path = os.path.realpath(os.path.join(self.root, name))
-        if not self._inside(path):
+        found = self._resolve(name)
+        if found is None:
             return None
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
+        path, st = found
         if stat.S_ISDIR(st.st_mode) and not folder:
-            found = self.locate(relative + "/")
-            return f"./{quote(relative.rpartition('/')[2])}/" if found is not None else None
+            inside = self.locate(relative + "/")
+            return f"./{quote(relative.rpartition('/')[2])}/" if inside is not None else None
         return (path, name, st) if stat.S_ISREG(st.st_mode) else None
 
-    def _inside(self, path: str) -> bool:
-        """Inside the folder, symlinks resolved, and no part of it hidden (the build's lock
-        file and temporary files are dotfiles)."""
-        if not path.startswith(self._prefix):
-            return False
-        return not any(part.startswith(".") for part in path[len(self._prefix) :].split(os.sep))
+    def _resolve(self, name: str) -> tuple[str, os.stat_result] | None:
+        """The path and stat of ``name`` under the folder: one lstat per segment, and a
+        symlink only when it resolves inside the folder to nothing hidden."""
+        path = self.root
+        try:
+            for part in name.split("/"):
+                path = os.path.join(path, part)
+                st = os.lstat(path)
+                if stat.S_ISLNK(st.st_mode):
+                    return self._resolve_link(os.path.join(self.root, name))
+        except OSError:
+            return None
+        return path, st
+
+    def _resolve_link(self, path: str) -> tuple[str, os.stat_result] | None:
+        real = os.path.realpath(path)
+        if not real.startswith(self._prefix):
+            return None
+        if any(part.startswith(".") for part in real[len(self._prefix) :].split(os.sep)):
+            return None  # the build's lock file and temporary files are dotfiles
+        try:
+            return real, os.stat(real)
+        except OSError:
+            return None
 
     async def _send_file(
         self, send: Send, found: tuple[str, str, os.stat_result], asked: Conditions, head: bool
