@@ -45,6 +45,9 @@ def serve(settings: Settings) -> int:
         settings.resolve(settings.feeds.output), settings.serve.listen,
         settings.serve.url or settings.feeds_url, workers, "" if workers == 1 else "s",
     )  # fmt: skip
+    output = settings.resolve(settings.feeds.output)
+    if not output.is_dir():
+        log.warning("feeds.output %s does not exist yet: all is 404 until a build", output)
     if workers > 1:
         os.environ["GAZETTE_CONFIG"] = str(settings.config_path)
         Multiprocess(config, sockets=[listening]).run()
