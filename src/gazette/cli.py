@@ -357,6 +357,20 @@ def status(state: _State, as_json: bool) -> None:
             click.echo(line)
 
 
+@cli.command()
+@click.pass_obj
+def serve(state: _State) -> None:
+    """The feeds (and the subscriber web) over HTTP on serve.listen, until SIGTERM or
+    Ctrl-C; one log line per request on stderr, query values masked.
+
+    Example: gazette --config /srv/blog/gazette.toml serve
+    """
+    from gazette.web import serve as serve_web  # noqa: PLC0415 - keeps --help fast
+
+    configure_logging(False)
+    sys.exit(serve_web(state.settings()))
+
+
 # --- subscribers -----------------------------------------------------------------------
 
 

@@ -7,15 +7,24 @@ names the file, the key (and its line when it can be found) and the fix.
 from __future__ import annotations
 
 import codecs
+import ipaddress
 import os
 import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gazette.errors import ConfigError
 from gazette.schedules import build_trigger, cron_trigger, parse_duration
@@ -227,6 +236,101 @@ class StateSettings(_Section):
         return parse_duration(self.lease_timeout).total_seconds()
 
 
+_LISTEN = re.compile(r"^(?:\[(?P<v6>[^\]]*)\]|(?P<host>[^:\[\]\s]+)):(?P<port>\d{1,5})$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+class ServeSettings(_Section):
+    listen: str = "127.0.0.1:8080"  # host:port, IPv6 in brackets: "[::1]:8080"
+    url: str = ""  # the public base URL readers see; digest links derive from it
+    workers: int = Field(default=1, ge=1, le=64)
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses or CIDR networks
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value:
+            check_public_url(value)
+        return value.rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """A GAZETTE_SERVE_TRUSTED_PROXIES variable lists them separated by commas."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError as error:
+                raise ValueError(
+                    f"{item!r} is not an address or network ({error}); use an address such "
+                    "as 10.0.0.1 or a network such as 10.0.0.0/8"
+                ) from None
+        return value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) to bind; an IPv6 host without its brackets."""
+        return parse_listen(self.listen)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``) as (host, port); a ValueError saying the fix."""
+    example = 'use host:port such as "127.0.0.1:8080", or "[::1]:8080" for IPv6'
+    found = _LISTEN.match(value)
+    if found is None:
+        hint = " (an IPv6 address goes in brackets)" if value.count(":") > 1 else ""
+        raise ValueError(f"not host:port{hint}; {example}")
+    host = found["v6"] if found["v6"] is not None else found["host"]
+    if found["v6"] is not None:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"[{host}] is not an IPv6 address; {example}") from None
+    elif not _HOSTNAME.match(host):
+        raise ValueError(f"{host!r} is not a host name or address; {example}")
+    port = int(found["port"])
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is not between 1 and 65535; {example}")
+    return host, port
+
+
+def check_public_url(value: str) -> None:
+    """https, or http on a loopback address (local trials); no query or fragment."""
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        pass
+    elif not (parts.scheme == "http" and _is_loopback(host)):
+        raise ValueError(
+            "must be an https URL such as https://news.example.org (http only on a loopback "
+            "address, e.g. http://127.0.0.1:8080, for local trials)"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment; e.g. https://news.example.org")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Settings(_Section):
     site: SiteSettings
     sources: list[SourceSettings] = Field(min_length=1)
@@ -235,7 +339,22 @@ class Settings(_Section):
     digest: DigestSettings = DigestSettings()
     mail: MailSettings = MailSettings()
     state: StateSettings = StateSettings()
+    serve: ServeSettings = ServeSettings()
     config_path: Path = Path()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _links_under_serve_url(cls, data: Any) -> Any:
+        """With serve.url set, digest.unsubscribe_url and digest.view_url default to the
+        pages `gazette serve` answers there; a value given for them still wins."""
+        serve = data.get("serve") if isinstance(data, dict) else None
+        url = serve.get("url") if isinstance(serve, dict) else None
+        digest = data.setdefault("digest", {}) if isinstance(url, str) and url else None
+        if isinstance(digest, dict) and isinstance(url, str):
+            base = url.rstrip("/")
+            digest.setdefault("unsubscribe_url", f"{base}/unsubscribe")
+            digest.setdefault("view_url", f"{base}/issues/{{number}}/")
+        return data
 
     @property
     def feeds_url(self) -> str:

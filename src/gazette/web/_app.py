@@ -1,0 +1,54 @@
+"""The routes, in one list read top to bottom, and the app made of them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
+
+from gazette.config import Settings
+from gazette.web._edge import Edge
+from gazette.web._files import OutputFiles
+from gazette.web._state import StateHandle
+
+log = logging.getLogger("gazette.web")
+NO_STORE = {"cache-control": "no-store"}
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    """The whole web: security headers and the access log around the routes."""
+    state = StateHandle(settings.database_url)
+    output = OutputFiles(settings.resolve(settings.feeds.output))
+    routes: list[BaseRoute] = [
+        Route("/healthz", partial(healthz, state), methods=["GET"]),
+        # The subscriber pages and provider webhooks go here, before the output folder,
+        # which takes every other path: GET and POST /subscribe, /confirm, /unsubscribe;
+        # POST /webhooks/{provider}.
+        Route("/{path:path}", output, methods=["GET", "HEAD"]),
+    ]
+    return Edge(Starlette(routes=routes, lifespan=partial(_lifespan, state)))
+
+
+def healthz(state: StateHandle, _request: Request) -> Response:
+    """200 while the state database answers, 503 otherwise (the feeds are served anyway)."""
+    if state.answers():
+        return PlainTextResponse("ok\n", headers=NO_STORE)
+    return PlainTextResponse("the state database does not answer\n", 503, headers=NO_STORE)
+
+
+@asynccontextmanager
+async def _lifespan(state: StateHandle, _app: Starlette) -> AsyncIterator[None]:
+    await anyio.to_thread.run_sync(state.answers)
+    try:
+        yield
+    finally:
+        state.close()
+        log.info("state database closed")
