@@ -474,3 +474,25 @@ def test_markdown_nested_past_max_nesting_warns_and_keeps_the_text(
         [post] = iter_posts(settings, connection)
     assert kept in post.content_html
     assert "Closing words." in post.content_html
+
+
+@pytest.mark.parametrize("depth", [101, 50_000])
+def test_html_nested_past_the_limit_is_shown_as_source_with_a_warning(
+    site: Site, write: Write, depth: int
+) -> None:
+    """Raw HTML nested past 100 elements costs no quadratic parse: the post keeps its text,
+    shown as source, and check warns naming the file; a post nested 100 deep is HTML."""
+    deep = "<div>" * depth + "kept text" + "</div>" * depth
+    path = write("posts/deep.md", f"---\ntitle: Deep\ndate: 2024-05-01\n---\n\n{deep}\n")
+    write("posts/fine.md", "---\ntitle: Fine\ndate: 2024-05-02\n---\n\n" + "<div>" * 100 + "ok"
+          + "</div>" * 100 + "\n")  # fmt: skip
+    settings = site(MARKDOWN)
+    warnings = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "warning")
+    assert [w.location.split(":")[0] for w in warnings if "nests" in w.message] == [shown(path)]
+    store = sync(settings)
+    with store.transaction() as connection:
+        by_title = {post.title: post for post in iter_posts(settings, connection)}
+    store.close()
+    assert "kept text" in by_title["Deep"].content_text
+    assert "<div>" not in by_title["Deep"].content_html
+    assert by_title["Fine"].content_html.count("<div>") == 100

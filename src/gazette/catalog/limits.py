@@ -8,11 +8,19 @@ document is refused with a finding, never a RecursionError.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 MAX_NESTING = 100  # JSON arrays and objects, XML elements, front matter values
 MEGABYTE = 1024 * 1024
+# HTML elements that nest no content, or that the parser closes by itself when the next
+# one starts: they do not count towards a post's depth.
+_FLAT_ELEMENTS = frozenset(
+    """area base br col embed hr img input link meta param source track wbr p li dt dd
+    option optgroup tr td th tbody thead tfoot rt rp""".split()
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
 
 
 class TooDeep(ValueError):
@@ -68,3 +76,18 @@ def too_large(what: str, max_file_mb: float, config: Path) -> str:
 def megabytes(size: int) -> str:
     """A size as people read it: 52.43 MB (54,976,512 bytes)."""
     return f"{size / MEGABYTE:.2f} MB ({size:,} bytes)"
+
+
+def html_nests_too_deep(markup: str) -> bool:
+    """Whether ``markup`` nests elements more than MAX_NESTING deep (HTML parsers, and
+    the sanitizer's, slow down with the square of the depth)."""
+    if markup.count("<") <= MAX_NESTING:
+        return False
+    depth = 0
+    for tag in _TAG.finditer(markup):
+        if tag.group(2).lower() in _FLAT_ELEMENTS:
+            continue
+        depth += -1 if tag.group(1) else 1
+        if depth > MAX_NESTING:
+            return True
+    return False

@@ -6,10 +6,11 @@ import hashlib
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gazette.catalog.blocks import render_listing
 from gazette.catalog.draft import Draft, Rendering
+from gazette.catalog.limits import MAX_NESTING, html_nests_too_deep
 from gazette.catalog.markdown import render_markdown
 from gazette.catalog.math import MathConverter, fallback_html
 from gazette.catalog.sanitize import sanitize
@@ -18,6 +19,10 @@ from gazette.models import Figure, Formula
 
 # Bump when rendering changes, so stored renderings are redone once.
 RENDER_VERSION = "2"
+_TOO_DEEP = (
+    f"the HTML nests elements more than {MAX_NESTING} deep, which no post needs: it is "
+    "shown as source text; flatten it"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +53,14 @@ def finish_rendering(
     if draft.rendered is not None:
         return _rendered_again(draft, excerpt_width)
     formulas = [converter.convert(tex, display) for tex, display in rendering.formulas]
+    rendering, too_deep = _flattened(rendering)
     marks = rendering.marks
     content = sanitize(rendering.html, marks)
     summary = sanitize(rendering.summary_html, marks).strip()
     if not summary:
         excerpt, _ = excerpt_html(content, excerpt_width, _width_of(formulas), marks)
         summary = sanitize(excerpt, marks)
-    warnings = tuple(
+    warnings = too_deep + tuple(
         f"formula ${f.tex}$ was not converted ({f.error}); it is shown as TeX"
         for f in _unique(formulas)
         if f.error
@@ -69,10 +75,30 @@ def finish_rendering(
     )
 
 
+def _flattened(rendering: Rendering) -> tuple[Rendering, tuple[str, ...]]:
+    """The rendering, with HTML nested past the limit shown as its source text instead."""
+    if not (html_nests_too_deep(rendering.html) or html_nests_too_deep(rendering.summary_html)):
+        return rendering, ()
+    shown = replace(
+        rendering,
+        html=_as_source(rendering.html),
+        summary_html=_as_source(rendering.summary_html) if rendering.summary_html else "",
+    )
+    return shown, (_TOO_DEEP,)
+
+
+def _as_source(markup: str) -> str:
+    return f"<pre>{html.escape(markup, quote=False)}</pre>"
+
+
 def _rendered_again(draft: Draft, excerpt_width: int) -> Rendered:
     """A post that arrives rendered (JSON Lines) is only sanitized again."""
     assert draft.rendered is not None
     post = draft.rendered
+    warnings: tuple[str, ...] = ()
+    if html_nests_too_deep(post.content_html) or html_nests_too_deep(post.summary_html):
+        post = replace(post, content_html=_as_source(post.content_html), summary_html="")
+        warnings = (_TOO_DEEP,)
     content = sanitize(post.content_html)
     summary = sanitize(post.summary_html) or sanitize(excerpt_html(content, excerpt_width, _two)[0])
     return Rendered(
@@ -81,7 +107,7 @@ def _rendered_again(draft: Draft, excerpt_width: int) -> Rendered:
         content_html=content,
         content_text=post.content_text or html_to_text(content, str),
         figures=post.figures,
-        warnings=(),
+        warnings=warnings,
     )
 
 
