@@ -270,3 +270,17 @@ def test_a_hub_that_fails_is_retried_then_only_a_warning(
     assert len(report.warnings) == 2  # the first feed got through on its second try
     assert "HTTP 500 after 3 attempts" in report.warnings[0]
     assert (output(settings) / "atom.xml").exists()
+
+
+def test_the_output_folder_holds_only_what_is_published(tmp_path: Path) -> None:
+    """The build's lock file sits beside the output folder, so a second build that changes
+    nothing leaves the folder exactly as it was, hidden files included."""
+    settings = example_settings(tmp_path)
+    build(settings)
+    folder = output(settings)
+    hidden = [p.name for p in folder.rglob(".*")]
+    first = {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
+    build(settings)
+    assert hidden == []
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == first
+    assert (folder.parent / f".{folder.name}.gazette-build.lock").exists()

@@ -175,40 +175,56 @@ def _fit(text: str, width: int) -> str:
 
 
 @cli.command()
-@click.option(
-    "--dry-run", "mode", flag_value="dry-run", help="Say what would go out; write nothing."
-)
+@click.option("--dry-run", is_flag=True, help="Say what would go out; write nothing.")
 @click.option(
     "--preview",
     metavar="DIR",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the next issue's HTML, text and .eml to DIR.",
 )
-@click.option("--send", "mode", flag_value="send", help="Send: unfinished issues, then a new one.")
-@click.option("--resume", "mode", flag_value="resume", help="Finish unfinished issues only.")
+@click.option("--send", is_flag=True, help="Send: unfinished issues, then a new one.")
+@click.option("--resume", is_flag=True, help="Finish unfinished issues only.")
 @click.option(
     "--resend-uncertain",
     is_flag=True,
     help="Also send again to recipients whose provider call never answered.",
 )
 @click.pass_obj
-def digest(state: _State, mode: str | None, preview: Path | None, resend_uncertain: bool) -> None:
+def digest(
+    state: _State,
+    dry_run: bool,
+    preview: Path | None,
+    send: bool,
+    resume: bool,
+    resend_uncertain: bool,
+) -> None:
     """Mail subscribers the posts that are new since the last issue.
 
     Example: gazette digest --dry-run && gazette digest --send
     """
-    if (mode is None) == (preview is None):
-        raise click.UsageError("give one of --dry-run, --preview DIR, --send or --resume")
+    mode = _digest_mode(dry_run=dry_run, preview=preview is not None, send=send, resume=resume)
     settings = state.settings()
     store = state.store(settings)
     now = _now()
     period = period_for(now, settings.site.zone)
-    if mode == "dry-run":
+    if mode == "dry_run":
         _print_plan(plan_digest(settings, store, period, now))
     elif preview is not None:
         _preview(settings, store, period, preview, now)
     else:
         _send(settings, store, period, new_issue=mode == "send", resend=resend_uncertain)
+
+
+def _digest_mode(**given: bool) -> str:
+    """The one mode asked for; two are a usage error, since each would do another thing."""
+    chosen = [name for name, on in given.items() if on]
+    if len(chosen) != 1:
+        flags = " and ".join(f"--{name.replace('_', '-')}" for name in chosen)
+        raise click.UsageError(
+            (f"{flags} conflict: " if chosen else "")
+            + "give one of --dry-run, --preview DIR, --send or --resume"
+        )
+    return chosen[0]
 
 
 def _print_plan(plan: Plan) -> None:

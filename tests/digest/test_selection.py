@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from gazette.config import Settings
 from gazette.digest import create_or_resume_issue, period_for
 from gazette.digest.issue import issue_posts
@@ -93,3 +95,29 @@ def test_dry_run_and_preview_write_nothing_to_the_ledger(
     assert sorted(p.suffix for p in (tmp_path / "look").iterdir()) == [".eml", ".html", ".txt"]
     assert create_or_resume_issue(settings, Store(settings.database_url), "P", NOW) is not None
     assert not (tmp_path / "outbox").exists()
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--dry-run", "--send"],
+        ["--send", "--dry-run"],
+        ["--resume", "--send"],
+        ["--preview", "LOOK", "--send"],
+        [],
+    ],
+)
+def test_conflicting_digest_flags_are_an_error_and_send_nothing(
+    digest_site: Callable[..., Settings], tmp_path: Path, flags: list[str]
+) -> None:
+    """Two modes (in either order), or none, exit 2 naming them; no mail, no issue."""
+    settings = digest_site(POSTS)
+    subscribe(settings, "reader@example.org")
+    look = str(tmp_path / "look")
+    result = run_cli(settings.config_path, "digest", *(look if f == "LOOK" else f for f in flags))
+    assert result.returncode == 2, result.stdout
+    assert "give one of --dry-run, --preview DIR, --send or --resume" in result.stderr
+    if flags:
+        assert "conflict" in result.stderr
+    assert not (tmp_path / "outbox").exists()
+    assert not (tmp_path / "look").exists()

@@ -11,7 +11,6 @@ from sqlalchemy import MetaData, Table, select, update
 
 from gazette.config import Settings
 from gazette.digest.tables import deliveries, issues
-from gazette.feeds.output import LOCK_NAME
 from gazette.scheduler.service import JOBS_TABLE
 from gazette.store import Store
 
@@ -22,7 +21,7 @@ YEARLY = 'schedule = "0 0 1 1 *"'
 
 def output_mtimes(settings: Settings) -> dict[str, int]:
     root = settings.resolve(settings.feeds.output)
-    files = [p for p in root.rglob("*") if p.is_file() and p.name != LOCK_NAME]
+    files = [p for p in root.rglob("*") if p.is_file()]
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in files}
 
 

@@ -136,6 +136,7 @@ def add_extra_files(site: Path) -> None:
     (public / "leak.txt").symlink_to(site / "secret.txt")
     (public / "outside").symlink_to(site)
     (public / "latest.xml").symlink_to(public / "atom.xml")
+    (public / ".hidden.txt").write_text("hidden", encoding="utf-8")
     (public / ".private").mkdir()
     (public / ".private" / "notes.txt").write_text("hidden", encoding="utf-8")
     line = b"gazette streams files larger than it holds in memory.\n"

@@ -178,8 +178,8 @@ TRAVERSALS = [
     b"/%c0%ae%c0%ae/secret.txt",
     b"//secret.txt",
     b"/./atom.xml",
-    b"/.gazette-build.lock",
-    b"/%2egazette-build.lock",
+    b"/.hidden.txt",
+    b"/%2ehidden.txt",
     b"/.private/notes.txt",
     b"/.private/",
     b"/leak.txt",
@@ -191,8 +191,8 @@ TRAVERSALS = [
 @pytest.mark.parametrize("target", TRAVERSALS, ids=lambda t: t.decode("latin-1"))
 def test_nothing_outside_the_folder_or_hidden_is_served(served: Served, target: bytes) -> None:
     """Dot segments (raw or percent-encoded), encoded slashes, backslashes, NUL, dotfiles
-    and dot-folders (the build's lock file), symlinks out of the folder: all 404."""
-    assert (served.output / ".gazette-build.lock").exists()
+    and dot-folders, symlinks out of the folder: all 404."""
+    assert (served.output / ".private" / "notes.txt").exists()
     status, answer = raw_get(served, target)
     assert status == 404, answer[:200]
     assert b"not for readers" not in answer

@@ -18,7 +18,7 @@ from pathlib import Path
 from gazette.errors import FeedError
 from gazette.feeds.tables import FeedFileRecord
 
-LOCK_NAME = ".gazette-build.lock"
+LOCK_SUFFIX = ".gazette-build.lock"
 TEMP_SUFFIX = ".gazette-tmp"
 
 
@@ -105,12 +105,19 @@ def _remove_empty_parents(root: Path, path: Path) -> None:
         parent = parent.parent
 
 
+def lock_path(root: Path) -> Path:
+    """The build's lock file: beside the output folder, not in it, so a deploy by rsync
+    or to a bucket sees no change when nothing changed."""
+    resolved = root.resolve()
+    return resolved.parent / f".{resolved.name}{LOCK_SUFFIX}"
+
+
 @contextlib.contextmanager
 def locked_output(root: Path) -> Iterator[Path]:
     """One build at a time per output folder; leftovers of a killed build are cleared."""
     try:
         root.mkdir(parents=True, exist_ok=True)
-        lock = (root / LOCK_NAME).open("w")
+        lock = lock_path(root).open("w")
     except OSError as error:
         raise FeedError(f"{root}: cannot write the output folder: {error.strerror}") from None
     with lock:
