@@ -213,9 +213,8 @@ def test_gazette_config_variable_selects_the_file(tmp_path: Path) -> None:
     workdir.mkdir()
     env = {**os.environ, "GAZETTE_CONFIG": str(path)}
     result = run_cli("check", cwd=workdir, env=env)
-    assert result.returncode == 0, result.stderr
-    assert f"{path}: [[sources]] #1: warning: path 'posts/*.md' matches no file" in result.stdout
-    assert "0 errors" in result.stdout
+    assert result.returncode == 1, result.stderr
+    assert f"{path}: [[sources]] #1: error: path 'posts/*.md' matches no file" in result.stdout
 
     broken = write_config(
         tmp_path, GOOD.replace("[site]\n", "[site]\nbogus = 1\n"), name="broken.toml"
@@ -237,6 +236,8 @@ def test_relative_sqlite_path_resolves_next_to_the_config(
     site_dir = tmp_path / "site"
     site_dir.mkdir()
     path = write_config(site_dir, GOOD)
+    (site_dir / "posts").mkdir()
+    (site_dir / "posts" / "a.md").write_text("---\ntitle: A\ndate: 2024-05-01\n---\n\nA.\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

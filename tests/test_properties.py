@@ -309,6 +309,7 @@ def test_jsonl_export_round_trips(
                 [[sources]]
                 path = "posts/*.md"
                 format = "markdown"
+                optional = true
                 """,
             )
         )

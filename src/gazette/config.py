@@ -110,6 +110,7 @@ class SourceSettings(_Section):
     more_marker: str = Field(default="点击阅读全文...", min_length=1)
     lang: str = ""
     timeout: float = Field(default=10.0, gt=0)
+    optional: bool = False  # a glob that may match nothing (a folder of drafts to come)
 
     @field_validator("encoding")
     @classmethod

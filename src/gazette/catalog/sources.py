@@ -62,16 +62,27 @@ def _read_files(settings: Settings, source: SourceSettings, number: int, today: 
     paths = source_paths(settings, source)
     result = ReadResult()
     if not paths:
-        where = f"{settings.config_path}: [[sources]] #{number}"
-        result.findings.append(
-            Finding("warning", f"path {source.path!r} matches no file; check the glob", where)
-        )
+        result.findings.append(_no_file(settings, source, number))
     for path in paths:
         if Path(path).is_file():
             part = _read_file(settings, source, path, today)
             result.drafts.extend(part.drafts)
             result.findings.extend(part.findings)
     return result
+
+
+def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding:
+    """A glob that matches nothing: a typo would empty every feed, so it stops the build,
+    unless the source says it may be empty."""
+    where = f"{settings.config_path}: [[sources]] #{number}"
+    if source.optional:
+        return Finding("info", f"path {source.path!r} matches no file (optional)", where)
+    return Finding(
+        "error",
+        f"path {source.path!r} matches no file, so the feeds would lose its posts: fix the "
+        "glob, or set optional = true in this [[sources]] table when it may be empty",
+        where,
+    )
 
 
 def _read_file(settings: Settings, source: SourceSettings, path: str, today: date) -> ReadResult:
