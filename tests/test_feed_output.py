@@ -284,3 +284,26 @@ def test_the_output_folder_holds_only_what_is_published(tmp_path: Path) -> None:
     assert hidden == []
     assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == first
     assert (folder.parent / f".{folder.name}.gazette-build.lock").exists()
+
+
+def test_a_glob_that_matches_nothing_fails_the_build_and_keeps_the_feeds(tmp_path: Path) -> None:
+    """A typo in a source's glob is an error naming it; every feed stays as it was, byte
+    for byte, instead of being emptied."""
+    original = (ROOT / "config" / "gazette.toml").read_text(encoding="utf-8")
+    settings = example_settings(tmp_path)
+    build(settings)
+    before = snapshot(output(settings))
+    typo = original.replace('"../example/posts/*.md"', '"../example/post/*.md"')
+    assert typo != original
+    broken = tmp_path / "typo.toml"
+    broken.write_text(typo.replace("../example/", f"{ROOT}/example/"), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "gazette", "--config", str(broken), "build"],
+        capture_output=True, text=True, check=False, timeout=120,
+        env={**os.environ, "GAZETTE_STATE_DATABASE": f"sqlite:///{tmp_path}/state.db",
+             "GAZETTE_FEEDS_OUTPUT": str(output(settings))},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout
+    assert "example/post/*.md' matches no file" in result.stderr
+    assert "optional = true" in result.stderr
+    assert snapshot(output(settings)) == before
