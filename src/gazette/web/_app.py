@@ -15,8 +15,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from gazette.config import Settings
+from gazette.web import _subscribers as subscriber
 from gazette.web._edge import Edge
 from gazette.web._files import OutputFiles
+from gazette.web._pages import Pages
 from gazette.web._state import StateHandle
 
 log = logging.getLogger("gazette.web")
@@ -27,11 +29,13 @@ def create_app(settings: Settings) -> ASGIApp:
     """The whole web: security headers and the access log around the routes."""
     state = StateHandle(settings.database_url)
     output = OutputFiles(settings.resolve(settings.feeds.output))
+    pages = Pages(settings, state)
     routes: list[BaseRoute] = [
         Route("/healthz", partial(healthz, state), methods=["GET"]),
-        # The subscriber pages and provider webhooks go here, before the output folder,
-        # which takes every other path: GET and POST /subscribe, /confirm, /unsubscribe;
-        # POST /webhooks/{provider}.
+        Route("/unsubscribe", partial(subscriber.unsubscribe_page, pages), methods=["GET"]),
+        Route("/unsubscribe", partial(subscriber.unsubscribe, pages), methods=["POST"]),
+        # Provider webhooks go here too, before the output folder, which takes every
+        # other path: POST /webhooks/{provider}.
         Route("/{path:path}", output, methods=["GET", "HEAD"]),
     ]
     return Edge(Starlette(routes=routes, lifespan=partial(_lifespan, state)))
