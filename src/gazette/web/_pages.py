@@ -3,6 +3,7 @@ database in a worker thread, and form bodies read within a limit (never logged).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -16,8 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gazette.config import BUNDLED_TEMPLATES, Settings
+from gazette.digest.confirmation_mail import send_queued
 from gazette.digest.tokens import check_secret_key, secret_key
+from gazette.errors import GazetteError
 from gazette.web._state import StateHandle
+
+log = logging.getLogger("gazette.web")
 
 T = TypeVar("T")
 FORM_LIMIT = 8 * 1024  # bytes: a subscribe form is a few hundred
@@ -41,7 +46,7 @@ class Pages:
             folders.insert(0, settings.resolve(settings.digest.templates))
         self.env = Environment(
             loader=FileSystemLoader(folders),
-            autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=True),
+            autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
             undefined=StrictUndefined,
         )
         self._key: bytes | None = None
@@ -63,10 +68,22 @@ class Pages:
 
         return await anyio.to_thread.run_sync(in_transaction)
 
+    def send_confirmations(self) -> None:
+        """Sends the queued confirmation mails (in a worker thread); a problem is logged,
+        the rows stay queued for the next try."""
+        try:
+            store = self.state.store()
+            with store.transaction() as connection:
+                key = self.key(connection)
+            send_queued(store, self.settings, self.env, key, os.environ)
+        except GazetteError as error:
+            log.warning("confirmation mails not sent: %s", error)
+
     def page(
-        self, name: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
-    ) -> Response:
-        html = self.env.get_template(name).render(site=self.settings.site, **context)
+        self, template: str, status: int = 200, headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> Response:  # fmt: skip
+        html = self.env.get_template(template).render(site=self.settings.site, **context)
         return HTMLResponse(html, status, headers={**NO_STORE, **(headers or {})})
 
     def notice(
