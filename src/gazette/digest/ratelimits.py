@@ -19,11 +19,13 @@ _LOCK_KEY = 0x677A73756273
 
 def serialize(connection: Connection) -> None:
     """Makes the rest of the transaction run one at a time across processes. Call it
-    first: on SQLite it takes the write lock (BEGIN IMMEDIATE) before anything is read;
-    on PostgreSQL, a transaction-level advisory lock."""
+    before any read: on SQLite it takes the write lock (BEGIN IMMEDIATE) unless the
+    transaction holds it already; on PostgreSQL, a transaction-level advisory lock."""
     dialect = connection.dialect.name
     if dialect == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that already wrote holds the write lock: nothing to take then.
+        if not getattr(connection.connection.dbapi_connection, "in_transaction", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif dialect == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
