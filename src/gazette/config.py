@@ -246,6 +246,23 @@ class ServeSettings(_Section):
     url: str = ""  # the public base URL readers see; digest links derive from it
     workers: int = Field(default=1, ge=1, le=64)
     trusted_proxies: list[str] = Field(default_factory=list)  # addresses or CIDR networks
+    confirm_ttl: str = "7d"  # how long a confirmation link holds
+    confirm_interval: str = "1h"  # one confirmation request per address this often
+    subscribe_per_minute: int = Field(default=10, ge=1, le=100000)  # per client address
+
+    @field_validator("confirm_ttl", "confirm_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def confirm_seconds(self) -> float:
+        return parse_duration(self.confirm_ttl).total_seconds()
+
+    @property
+    def interval_seconds(self) -> float:
+        return parse_duration(self.confirm_interval).total_seconds()
 
     @field_validator("listen")
     @classmethod

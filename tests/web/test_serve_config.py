@@ -135,3 +135,28 @@ def test_serve_keys_come_from_the_environment(tmp_path: Path) -> None:
     assert settings.digest.unsubscribe_url == "https://env.example.org/unsubscribe"
     with pytest.raises(ConfigError, match=r"^GAZETTE_SERVE_URL \(overrides \[serve\] url"):
         load(tmp_path, "", {"GAZETTE_SERVE_URL": "http://env.example.org"})
+
+
+def test_subscribe_settings_have_defaults_and_take_durations(tmp_path: Path) -> None:
+    """confirm_ttl 7d, confirm_interval 1h, 10 subscribes a minute by default; durations
+    are read as the schedules' ("2d12h")."""
+    serve = load(tmp_path, "").serve
+    assert (serve.confirm_seconds, serve.interval_seconds) == (7 * 86400, 3600)
+    assert serve.subscribe_per_minute == 10
+    given = load(tmp_path, '[serve]\nconfirm_ttl = "2d12h"\nconfirm_interval = "90s"\n').serve
+    assert (given.confirm_seconds, given.interval_seconds) == (216000, 90)
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [('confirm_ttl = "soon"', "confirm_ttl"), ('confirm_interval = "0s"', "confirm_interval"),
+     ("subscribe_per_minute = 0", "subscribe_per_minute")],
+)  # fmt: skip
+def test_a_bad_subscribe_setting_names_file_line_and_key(
+    tmp_path: Path, line: str, key: str
+) -> None:
+    """A bad duration or cap stops with gazette.toml:<line>: [serve] <key>:."""
+    extra = f"\n[serve]\n{line}\n"
+    number = len((BASE + extra).splitlines())
+    message = error_for(tmp_path, extra)
+    assert message.startswith(f"{tmp_path / 'gazette.toml'}:{number}: [serve] {key}: "), message

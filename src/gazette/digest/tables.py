@@ -1,12 +1,14 @@
 """The digest's tables in the state database: subscribers, issues and deliveries.
 
-A change to them is a migration (`gazette.migrations`), never an edit alone.
+Confirmation mails and rate limits serve the subscriber pages. A change to them is a
+migration (`gazette.migrations`), never an edit alone.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -67,4 +69,33 @@ deliveries = Table(
     Column("changed", String(40), nullable=False),
     UniqueConstraint("issue", "subscriber", name="uq_digest_deliveries_recipient"),
     Index("ix_digest_deliveries_issue_status", "issue", "status"),
+)
+
+# Confirmation mails, written in the transaction that records a subscribe request and
+# sent right after it: queued -> sending -> sent | failed | uncertain. A row is claimed
+# (queued -> sending) before it goes to the provider, so it is never sent twice; one left
+# at sending by a process that died is not retried.
+confirmation_mails = Table(
+    "confirmation_mails",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber", Integer, ForeignKey("subscribers.id"), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("issued", Float, nullable=False),  # seconds since the epoch, as in the token
+    Column("expires", Float, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("provider_id", Text, nullable=False, default=""),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("changed", String(40), nullable=False),
+)
+
+# Rate limits shared by every serve process: one row per limited thing ("client:<ip>",
+# "address:<address_key>"), the start of its current window and what it counted there.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", sorted_text(400), primary_key=True),
+    Column("window_start", Float, nullable=False),
+    Column("hits", Integer, nullable=False),
 )

@@ -1,4 +1,6 @@
-"""Unsubscribe tokens: the address and an HMAC-SHA256 of it, both base64url.
+"""Signed tokens: unsubscribe tokens (the address and an HMAC-SHA256 of it, both
+base64url) and confirmation tokens (the address, when it was asked and until when the
+link holds, signed with the same key for another purpose).
 
 ``<address>.<signature>``: the unsubscribe endpoint needs no lookup to know whose link
 was followed, and a changed address or signature fails verification. The key comes from
@@ -14,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +29,7 @@ _STORED_KEY = "secret_key"
 # A short key falls to a dictionary search against a single token: the token is public.
 MIN_KEY_LENGTH = 32
 _PURPOSE = b"gazette-unsubscribe\0"
+_CONFIRM_PURPOSE = b"gazette-confirm\0"
 
 
 def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
@@ -80,8 +84,40 @@ def verify_token(key: bytes, token: str) -> str | None:
     return address if hmac.compare_digest(given, _signature(key, payload)) else None
 
 
-def _signature(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, _PURPOSE + payload, hashlib.sha256).digest()
+@dataclass(frozen=True, slots=True)
+class ConfirmationClaim:
+    """What a verified confirmation token says: whose, asked when, valid until when
+    (seconds since the epoch)."""
+
+    address: str
+    issued: float
+    expires: float
+
+
+def make_confirm_token(key: bytes, address: str, issued: float, expires: float) -> str:
+    """The confirmation token of ``address``, asked at ``issued``, valid until ``expires``."""
+    payload = f"{address}\0{issued:.3f}\0{expires:.3f}".encode()
+    return f"{_b64(payload)}.{_b64(_signature(key, payload, _CONFIRM_PURPOSE))}"
+
+
+def verify_confirm_token(key: bytes, token: str) -> ConfirmationClaim | None:
+    """What a confirmation token made with ``key`` says (expired or not); None otherwise."""
+    encoded, dot, signature = token.strip().partition(".")
+    if not dot:
+        return None
+    try:
+        payload = _unb64(encoded)
+        given = _unb64(signature)
+        address, issued, expires = payload.decode("utf-8").split("\0")
+        claim = ConfirmationClaim(address, float(issued), float(expires))
+    except (binascii.Error, ValueError):
+        return None
+    expected = _signature(key, payload, _CONFIRM_PURPOSE)
+    return claim if hmac.compare_digest(given, expected) else None
+
+
+def _signature(key: bytes, payload: bytes, purpose: bytes = _PURPOSE) -> bytes:
+    return hmac.new(key, purpose + payload, hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:

@@ -1,5 +1,6 @@
 """The web edge of gazette (Starlette on uvicorn): the output folder's files with
-conditional GET and gzip, /healthz, and later the subscriber pages and webhooks.
+conditional GET and gzip, /healthz, and the subscribe, confirm and unsubscribe pages
+(webhooks later).
 
 Imported only by `gazette serve`, so the other commands start without Starlette."""
 

@@ -15,26 +15,36 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from gazette.config import Settings
+from gazette.web import _subscribers as subscriber
 from gazette.web._edge import Edge
 from gazette.web._files import OutputFiles
+from gazette.web._pages import Pages
 from gazette.web._state import StateHandle
 
 log = logging.getLogger("gazette.web")
 NO_STORE = {"cache-control": "no-store"}
+RETRY_SECONDS = 60
 
 
 def create_app(settings: Settings) -> ASGIApp:
     """The whole web: security headers and the access log around the routes."""
     state = StateHandle(settings.database_url)
     output = OutputFiles(settings.resolve(settings.feeds.output))
+    pages = Pages(settings, state)
     routes: list[BaseRoute] = [
         Route("/healthz", partial(healthz, state), methods=["GET"]),
-        # The subscriber pages and provider webhooks go here, before the output folder,
-        # which takes every other path: GET and POST /subscribe, /confirm, /unsubscribe;
-        # POST /webhooks/{provider}.
+        Route("/subscribe", partial(subscriber.subscribe_page, pages), methods=["GET"]),
+        Route("/subscribe", partial(subscriber.subscribe, pages), methods=["POST"]),
+        Route("/subscribe/thanks", partial(subscriber.thanks_page, pages), methods=["GET"]),
+        Route("/confirm", partial(subscriber.confirm_page, pages), methods=["GET"]),
+        Route("/confirm", partial(subscriber.confirm, pages), methods=["POST"]),
+        Route("/unsubscribe", partial(subscriber.unsubscribe_page, pages), methods=["GET"]),
+        Route("/unsubscribe", partial(subscriber.unsubscribe, pages), methods=["POST"]),
+        # Provider webhooks go here too, before the output folder, which takes every
+        # other path: POST /webhooks/{provider}.
         Route("/{path:path}", output, methods=["GET", "HEAD"]),
     ]
-    return Edge(Starlette(routes=routes, lifespan=partial(_lifespan, state)))
+    return Edge(Starlette(routes=routes, lifespan=partial(_lifespan, state, pages)))
 
 
 def healthz(state: StateHandle, _request: Request) -> Response:
@@ -45,10 +55,21 @@ def healthz(state: StateHandle, _request: Request) -> Response:
 
 
 @asynccontextmanager
-async def _lifespan(state: StateHandle, _app: Starlette) -> AsyncIterator[None]:
+async def _lifespan(state: StateHandle, pages: Pages, _app: Starlette) -> AsyncIterator[None]:
     await anyio.to_thread.run_sync(state.answers)
     try:
-        yield
+        async with anyio.create_task_group() as group:
+            group.start_soon(_retry_confirmations, pages)
+            yield
+            group.cancel_scope.cancel()
     finally:
         state.close()
         log.info("state database closed")
+
+
+async def _retry_confirmations(pages: Pages) -> None:
+    """Confirmation mails left queued (a provider that failed, a process stopped before
+    sending) go out from here: at start, then every RETRY_SECONDS."""
+    while True:
+        await anyio.to_thread.run_sync(pages.send_confirmations)
+        await anyio.sleep(RETRY_SECONDS)

@@ -1,0 +1,220 @@
+"""The subscriber pages' handlers: each parses the request, calls one function of
+`gazette.digest.confirmations` and renders a template. No rule lives here."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+import anyio.to_thread
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from gazette.digest.confirmation_mail import base_url
+from gazette.digest.confirmations import (
+    ExpiredToken,
+    Limits,
+    TokenError,
+    claim_of_token,
+    confirm_by_token,
+    mask_address,
+    request_subscription,
+    subscriber_of_token,
+    unsubscribe_by_token,
+)
+from gazette.errors import StateError, SubscriberError
+from gazette.web._pages import (
+    FORM_TYPE,
+    NO_STORE,
+    BodyTooLarge,
+    Pages,
+    form_fields,
+    json_answer,
+    read_body,
+    wants_json,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _bad_token(pages: Pages, error: TokenError) -> Response:
+    return pages.notice("This link does not work", str(error), 400, problem=True,
+                        offer_subscribe=True)  # fmt: skip
+
+
+def _unavailable(pages: Pages) -> Response:
+    text = "The list cannot be reached just now; nothing was changed."
+    return pages.notice("Try again in a moment", text, 503, {"retry-after": "30"}, problem=True)
+
+
+async def unsubscribe_page(pages: Pages, request: Request) -> Response:
+    """GET /unsubscribe?token=…: the page with one button; nothing changes."""
+    token = request.query_params.get("token", "")
+    try:
+        found = await pages.run(lambda c: subscriber_of_token(c, pages.key(c), token))
+    except TokenError as error:
+        return _bad_token(pages, error)
+    except StateError:
+        return _unavailable(pages)
+    return pages.page("unsubscribe.html.j2", done=False, masked=mask_address(found.address),
+                      action=f"?token={quote(token, safe='.')}")  # fmt: skip
+
+
+async def unsubscribe(pages: Pages, request: Request) -> Response:
+    """POST /unsubscribe?token=…: the page's button and RFC 8058 one-click (whatever the
+    body says, form-encoded or multipart: the token in the URL is what counts)."""
+    try:
+        await read_body(request)  # read and dropped: one-click's body is a constant
+    except BodyTooLarge:
+        return pages.notice("Too large", "That request was too large.", 413, problem=True)
+    token = request.query_params.get("token", "")
+    try:
+        done = await pages.run(lambda c: unsubscribe_by_token(c, pages.key(c), token, _now()))
+    except TokenError as error:
+        return _bad_token(pages, error)
+    except StateError:
+        return _unavailable(pages)
+    address = done.subscriber.address
+    return pages.page("unsubscribe.html.j2", done=True, masked=mask_address(address),
+                      address=address, subscribe_action="/subscribe")  # fmt: skip
+
+
+# --- subscribing ------------------------------------------------------------------------
+
+SENT = "If that address can be subscribed, a confirmation link is on its way to it."
+THANKS = "/subscribe/thanks"
+
+
+def _limits(pages: Pages) -> Limits:
+    serve = pages.settings.serve
+    return Limits(serve.confirm_seconds, serve.interval_seconds, serve.subscribe_per_minute)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def _from_the_blog(pages: Pages, request: Request) -> bool:
+    """Posted by a form on the blog's own pages (site.url), not on serve's."""
+    origin = _origin(request.headers.get("origin", "") or request.headers.get("referer", ""))
+    own = _origin(base_url(pages.settings))
+    return bool(origin) and origin == _origin(pages.settings.site.url) and origin != own
+
+
+async def subscribe_page(pages: Pages, _request: Request) -> Response:
+    """GET /subscribe: the form."""
+    return pages.page("subscribe.html.j2", sent=False, problem="", email="", name="")
+
+
+async def thanks_page(pages: Pages, _request: Request) -> Response:
+    """GET /subscribe/thanks: where a form on the blog's pages lands (303)."""
+    return pages.page("subscribe.html.j2", sent=True)
+
+
+def _refused(pages: Pages, json: bool, status: int, problem: str, email: str = "",
+             name: str = "", headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+    if json:
+        return json_answer({"status": "refused", "problem": problem}, status, **(headers or {}))
+    return pages.page("subscribe.html.j2", status, headers, sent=False, problem=problem,
+                      email=email, name=name)  # fmt: skip
+
+
+async def subscribe(pages: Pages, request: Request) -> Response:
+    """POST /subscribe: records the request, answers the same whatever the address's
+    state, then sends the confirmation mail (after the answer)."""
+    json = wants_json(request)
+    fields = await _subscribe_fields(pages, request, json)
+    if isinstance(fields, Response):
+        return fields
+    email, name = fields.get("email", ""), fields.get("name", "")
+    if fields.get("website", ""):  # the honeypot: a person never sees it
+        return _accepted(pages, request, json, None)
+    client = request.client.host if request.client else "-"
+    try:
+        done = await pages.run(
+            lambda c: request_subscription(c, email, name, client, _limits(pages), _now())
+        )
+    except SubscriberError as error:
+        return _refused(pages, json, 400, str(error), email, name)
+    except StateError:
+        return _unavailable(pages)
+    if done.retry_after:
+        wait = str(math.ceil(done.retry_after))
+        return _refused(pages, json, 429, "Too many requests: try again later.", email, name,
+                        {"retry-after": wait})  # fmt: skip
+    return _accepted(pages, request, json, BackgroundTask(_send_later, pages))
+
+
+async def _subscribe_fields(
+    pages: Pages, request: Request, json: bool
+) -> dict[str, str] | Response:
+    try:
+        fields = form_fields(request, await read_body(request))
+    except BodyTooLarge:
+        return _refused(pages, json, 413, "That request was too large.")
+    if fields is None:
+        return _refused(pages, json, 415, f"Send the form as {FORM_TYPE}.")
+    return fields
+
+
+async def _send_later(pages: Pages) -> None:
+    await anyio.to_thread.run_sync(pages.send_confirmations)
+
+
+def _accepted(pages: Pages, request: Request, json: bool,
+              task: BackgroundTask | None) -> Response:  # fmt: skip
+    if json:
+        answer = json_answer({"status": "accepted", "message": SENT}, 202)
+    elif _from_the_blog(pages, request):
+        answer = RedirectResponse(THANKS, 303, headers=NO_STORE)
+    else:
+        answer = pages.page("subscribe.html.j2", sent=True)
+    answer.background = task
+    return answer
+
+
+async def confirm_page(pages: Pages, request: Request) -> Response:
+    """GET /confirm?token=…: a page with the Confirm button; nothing changes (link
+    scanners follow links)."""
+    token = request.query_params.get("token", "")
+    try:
+        key = await pages.run(pages.key)
+        claim = claim_of_token(key, token, _now())
+    except ExpiredToken as error:
+        return _expired(pages, error)
+    except TokenError as error:
+        return _bad_token(pages, error)
+    except StateError:
+        return _unavailable(pages)
+    return pages.page("confirm.html.j2", done=False, expired=False, token=token,
+                      masked=mask_address(claim.address))  # fmt: skip
+
+
+def _expired(pages: Pages, error: ExpiredToken) -> Response:
+    problem = str(error)[:1].upper() + str(error)[1:]
+    return pages.page("confirm.html.j2", 410, done=False, expired=True, problem=problem,
+                      masked=mask_address(error.address), address=error.address)  # fmt: skip
+
+
+async def confirm(pages: Pages, request: Request) -> Response:
+    """POST /confirm (the token in the form): the address becomes active."""
+    try:
+        fields = form_fields(request, await read_body(request))
+    except BodyTooLarge:
+        return pages.notice("Too large", "That request was too large.", 413, problem=True)
+    token = (fields or {}).get("token", "")
+    try:
+        found = await pages.run(lambda c: confirm_by_token(c, pages.key(c), token, _now()))
+    except ExpiredToken as error:
+        return _expired(pages, error)
+    except TokenError as error:
+        return _bad_token(pages, error)
+    except StateError:
+        return _unavailable(pages)
+    return pages.page("confirm.html.j2", done=True, expired=False,
+                      masked=mask_address(found.address))  # fmt: skip
