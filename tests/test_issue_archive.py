@@ -7,6 +7,7 @@ import email
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import html5lib
+import httpx
 import lxml.html
 import pytest
 from sqlalchemy import delete, update
@@ -27,7 +29,16 @@ from gazette.feeds.tables import load_feed_files
 from gazette.store import Store
 
 from .conftest import NOW
-from .digest.conftest import DIGEST, MARKDOWN, run_cli, subscribe, write_post
+from .digest.conftest import (
+    DIGEST,
+    MARKDOWN,
+    cli_env,
+    free_port,
+    run_cli,
+    subscribe,
+    wait_for,
+    write_post,
+)
 from .digest.test_hostile_html import unsafe_in_html
 from .test_index_browser import CHROMIUM, QUIET_FLAGS
 
@@ -189,6 +200,23 @@ def test_second_issue_adds_a_page_and_updates_the_index(
     assert index.xpath("//main/ol/li/a/@href") == ["2/", "1/"]
 
 
+def test_publish_leaves_the_pages_written(
+    site: Callable[..., Settings], write: Callable[[str, str], Path]
+) -> None:
+    """`gazette publish` with a digest due builds, sends and writes both archive pages."""
+    for slug, title, days_ago in POSTS:
+        write_post(write, slug, title, days_ago)
+    every_minute = DIGEST.replace("[digest]\n", '[digest]\nschedule = "* * * * *"\n')
+    settings = site(MARKDOWN, every_minute + SERVE)
+    subscribe(settings, READER).close()
+    result = run_cli(settings.config_path, "publish")
+    assert result.returncode == 0, result.stderr
+    assert "1 sent" in result.stdout
+    assert "First post" in page(settings, "issues/1/index.html")
+    assert 'href="1/"' in page(settings, "issues/index.html")
+    assert (output(settings) / "feed.xml").is_file()
+
+
 def test_build_writes_the_archive_from_the_state(archive_site: Callable[..., Settings]) -> None:
     """`gazette build` writes the pages of the issues sent, even into an empty folder."""
     settings = archive_site(POSTS)
@@ -292,6 +320,38 @@ def test_archive_on_postgresql(
     text = page(settings, "issues/1/index.html")
     assert str(message["Subject"]) in text
     assert token_of(message) not in text
+
+
+def test_serve_answers_the_archive_paths(archive_site: Callable[..., Settings]) -> None:
+    """`gazette serve` answers /issues/ and /issues/1/ with the pages the send wrote, at
+    the path the mail's view link names."""
+    settings = archive_site(POSTS)
+    message = send(settings)
+    port = free_port()
+    env = cli_env({"GAZETTE_SERVE_LISTEN": f"127.0.0.1:{port}"})
+    command = [sys.executable, "-m", "gazette", "--config", str(settings.config_path), "serve"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(base + "/healthz"))
+        index = httpx.get(base + "/issues/")
+        issue = httpx.get(base + "/issues/1/")
+    finally:
+        process.terminate()
+        process.wait(20)
+    assert index.status_code == issue.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    assert str(message["Subject"]) in issue.text
+    assert issue.content == (output(settings) / "issues/1/index.html").read_bytes()
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+    except httpx.TransportError:
+        return False
+    return True
 
 
 chromium = pytest.mark.skipif(
