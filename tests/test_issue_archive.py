@@ -130,6 +130,7 @@ def test_send_writes_the_archive_without_anything_of_the_recipient(
     assert 'href="1/"' in index
     assert "2 posts" in index
     assert "https://news.test.example.org/subscribe" in issue
+    assert '<link rel="canonical" href="https://news.test.example.org/issues/1/">' in issue
 
 
 def test_issue_page_has_the_digest_posts_and_words(

@@ -33,7 +33,13 @@ from gazette.catalog.tables import present_hashes
 from gazette.config import Settings
 from gazette.digest import ledger
 from gazette.digest.ledger import Issue
-from gazette.digest.render import IssueView, environment, post_view, render_template
+from gazette.digest.render import (
+    IssueView,
+    environment,
+    post_view,
+    render_template,
+    view_url,
+)
 
 # Bump when the bytes written for the same input change.
 FORMAT_VERSION = "1"
@@ -114,6 +120,7 @@ def _render_issue(
         "issue": view,
         "posts": [post_view(settings, post) for post in posts],
         "archive_url": "../",
+        "canonical_url": view_url(settings, issue.number, issue.period),
     }
     return _page(env, ISSUE_TEMPLATE, context)
 
@@ -150,6 +157,7 @@ def _common_input(settings: Settings, env: Environment) -> list[Any]:
         settings.site.model_dump(mode="json"),
         settings.feeds_url,
         settings.serve.url,
+        settings.digest.view_url,
         sources,
     ]
 
