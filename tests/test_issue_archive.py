@@ -192,6 +192,7 @@ def test_second_issue_adds_a_page_and_updates_the_index(
     update_catalog(settings, store, NOW)
     run = send_digest(settings, store, {}, "2026-11-22T08", SendOptions())
     assert [s.count("sent") for s in run.summaries] == [1]
+    assert run.note == ""
     assert (output(settings) / "issues/1/index.html").stat().st_mtime_ns == first
     second = page(settings, "issues/2/index.html")
     strictly_parsed(second)
