@@ -21,7 +21,8 @@ from gazette.config import Settings
 from gazette.digest import Dispatcher, Issue, Run, run_digest
 from gazette.digest.ledger import scheduled_period
 from gazette.digest.tokens import check_secret_key
-from gazette.feeds import BuildReport, build_feeds
+from gazette.errors import DeliveryError, GazetteError
+from gazette.feeds import BuildReport, build_feeds, write_issue_archive
 from gazette.mail import make_provider
 from gazette.schedules import cron_trigger, latest_fire_time
 from gazette.store import Store, read_meta, write_meta
@@ -157,10 +158,29 @@ def send_digest(
     if options.stop is not None:
         dispatcher.stop = options.stop
     try:
-        return run_digest(settings, dispatcher, environ, period or "", period is not None,
-                          options.resend_uncertain, options.on_start)  # fmt: skip
+        run = run_digest(settings, dispatcher, environ, period or "", period is not None,
+                         options.resend_uncertain, options.on_start)  # fmt: skip
+    except DeliveryError:
+        # Whoever was mailed before the provider stopped holds a "view in browser" link.
+        _publish_archive(settings, store)
+        raise
     finally:
         provider.close()
+    if run.summaries:
+        problem = _publish_archive(settings, store)
+        run.note = "\n".join(filter(None, [run.note, problem]))
+    return run
+
+
+def _publish_archive(settings: Settings, store: Store) -> str:
+    """Writes the archive of sent issues; what went wrong, if anything (the mail went out
+    all the same, so a problem here is reported, not raised)."""
+    try:
+        with _BUILDING:
+            write_issue_archive(settings, store)
+    except GazetteError as error:
+        return f"the archive of issues was not written: {error}; `gazette build` writes it"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)

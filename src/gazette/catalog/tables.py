@@ -204,6 +204,17 @@ def post_rows_by_id(connection: Connection, ids: Sequence[str]) -> dict[str, dic
     return found
 
 
+def present_hashes(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """The record hash of each of ``ids`` still in the catalog (removed ones are left out)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        query = select(posts.c.id, posts.c.record_hash).where(
+            posts.c.id.in_(ids[start : start + 500]), posts.c.removed_at.is_(None)
+        )
+        found.update({row.id: row.record_hash for row in connection.execute(query)})
+    return found
+
+
 def removed_posts(connection: Connection) -> list[dict[str, Any]]:
     query = select(posts.c.id, posts.c.title, posts.c.sources, posts.c.removed_at).where(
         posts.c.removed_at.is_not(None)

@@ -68,6 +68,17 @@ def unfinished_issues(connection: Connection) -> list[Issue]:
     return [_issue(connection, row) for row in connection.execute(query).all()]
 
 
+def sent_issues(connection: Connection) -> list[Issue]:
+    """Issues that went out, newest first: sending or done, with a delivery sent."""
+    has_sent = select(deliveries.c.issue).where(deliveries.c.status == "sent")
+    query = (
+        select(issues)
+        .where(issues.c.status.in_(("sending", "done")), issues.c.number.in_(has_sent))
+        .order_by(issues.c.number.desc())
+    )
+    return [_issue(connection, row) for row in connection.execute(query).all()]
+
+
 def latest_issue(connection: Connection) -> Issue | None:
     row = connection.execute(select(issues).order_by(issues.c.number.desc()).limit(1)).first()
     return _issue(connection, row) if row else None

@@ -120,12 +120,12 @@ def render_issue(
     """The HTML (CSS inlined) and text of an issue, with the unsubscribe placeholder."""
     env = environment(settings)
     context = _context(settings, IssueView(number, period, subject, _date(settings, now)), posts)
-    page = _render(env, "digest.html.j2", context)
-    text = _render(env, "digest.txt.j2", context)
+    page = render_template(env, "digest.html.j2", context)
+    text = render_template(env, "digest.txt.j2", context)
     return Rendered(subject, _INLINER.inline(page), _tidy_text(text))
 
 
-def _render(env: Environment, name: str, context: dict[str, Any]) -> str:
+def render_template(env: Environment, name: str, context: dict[str, Any]) -> str:
     try:
         return env.get_template(name).render(context)
     except TemplateSyntaxError as error:

@@ -12,6 +12,8 @@ from sqlalchemy import Connection
 from gazette.catalog import load_posts
 from gazette.catalog.tables import iter_post_heads
 from gazette.config import Settings
+from gazette.digest.archive import FOLDER as ARCHIVE_FOLDER
+from gazette.digest.archive import ArchiveFile, archive_files
 from gazette.feeds.atom import ATOM_TYPE, render_atom
 from gazette.feeds.document import FeedDocument, Link
 from gazette.feeds.index import FeedLinks, render_index
@@ -62,6 +64,7 @@ def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
         plan = make_plan(settings, heads)
         try:
             _Builder(settings, connection, folder).build(plan)
+            _stage_issue_archive(folder, archive_files(settings, connection))
         except BaseException:
             folder.discard()
             raise
@@ -70,6 +73,32 @@ def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
     report = BuildReport(written, len(folder.kept), removed)
     _ping(settings, report)
     return report
+
+
+def write_issue_archive(settings: Settings, store: Store) -> BuildReport:
+    """Writes the archive of sent issues alone, as after a send; every other file the
+    last build wrote stays as it is (waiting for a build that holds the folder)."""
+    output = settings.resolve(settings.feeds.output)
+    with locked_output(output, wait=True) as root, store.transaction() as connection:
+        previous = load_feed_files(connection)
+        folder = OutputFolder(root, previous)
+        for path, record in previous.items():
+            if not path.startswith(ARCHIVE_FOLDER):
+                folder.records[path] = record
+        try:
+            _stage_issue_archive(folder, archive_files(settings, connection))
+        except BaseException:
+            folder.discard()
+            raise
+        written, removed = folder.commit()
+        save_feed_files(connection, folder.records)
+    return BuildReport(written, len(folder.kept), removed)
+
+
+def _stage_issue_archive(folder: OutputFolder, files: Sequence[ArchiveFile]) -> None:
+    for file in files:
+        if not folder.keep_if_current(file.path, file.key):
+            folder.stage(file.path, file.render(), file.key)
 
 
 def _ping(settings: Settings, report: BuildReport) -> None:

@@ -113,8 +113,11 @@ def lock_path(root: Path) -> Path:
 
 
 @contextlib.contextmanager
-def locked_output(root: Path) -> Iterator[Path]:
-    """One build at a time per output folder; leftovers of a killed build are cleared."""
+def locked_output(root: Path, wait: bool = False) -> Iterator[Path]:
+    """One build at a time per output folder; leftovers of a killed build are cleared.
+
+    Another build holding the folder is an error, or with ``wait`` is waited for.
+    """
     try:
         root.mkdir(parents=True, exist_ok=True)
         lock = lock_path(root).open("w")
@@ -122,7 +125,7 @@ def locked_output(root: Path) -> Iterator[Path]:
         raise FeedError(f"{root}: cannot write the output folder: {error.strerror}") from None
     with lock:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FeedError(
                 f"{root}: another build is writing this folder; wait for it to finish"
