@@ -72,16 +72,13 @@ def make_token(key: bytes, address: str) -> str:
 
 def verify_token(key: bytes, token: str) -> str | None:
     """The address a token was made for, or None when it was not made with ``key``."""
-    encoded, dot, signature = token.strip().partition(".")
-    if not dot:
+    payload = _verified_payload(key, token, _PURPOSE)
+    if payload is None:
         return None
     try:
-        payload = _unb64(encoded)
-        given = _unb64(signature)
-        address = payload.decode("utf-8")
-    except (binascii.Error, ValueError):
+        return payload.decode("utf-8")
+    except ValueError:
         return None
-    return address if hmac.compare_digest(given, _signature(key, payload)) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,18 +99,27 @@ def make_confirm_token(key: bytes, address: str, issued: float, expires: float) 
 
 def verify_confirm_token(key: bytes, token: str) -> ConfirmationClaim | None:
     """What a confirmation token made with ``key`` says (expired or not); None otherwise."""
+    payload = _verified_payload(key, token, _CONFIRM_PURPOSE)
+    if payload is None:
+        return None
+    try:
+        address, issued, expires = payload.decode("utf-8").split("\0")
+        return ConfirmationClaim(address, float(issued), float(expires))
+    except ValueError:
+        return None
+
+
+def _verified_payload(key: bytes, token: str, purpose: bytes) -> bytes | None:
+    """The payload of ``<payload>.<signature>`` when ``key`` signed it for ``purpose``."""
     encoded, dot, signature = token.strip().partition(".")
     if not dot:
         return None
     try:
         payload = _unb64(encoded)
         given = _unb64(signature)
-        address, issued, expires = payload.decode("utf-8").split("\0")
-        claim = ConfirmationClaim(address, float(issued), float(expires))
     except (binascii.Error, ValueError):
         return None
-    expected = _signature(key, payload, _CONFIRM_PURPOSE)
-    return claim if hmac.compare_digest(given, expected) else None
+    return payload if hmac.compare_digest(given, _signature(key, payload, purpose)) else None
 
 
 def _signature(key: bytes, payload: bytes, purpose: bytes = _PURPOSE) -> bytes:
