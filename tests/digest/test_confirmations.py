@@ -30,6 +30,7 @@ from gazette.digest.tokens import (
     verify_token,
 )
 from gazette.errors import SubscriberError
+from gazette.scheduler.status import describe_status, read_status, status_as_json
 from gazette.store import Store
 
 from ..conftest import ROOT
@@ -177,3 +178,21 @@ def test_a_claimed_mail_is_not_claimed_again(store: Store) -> None:
         mail = connection.execute(confirmation_mails.select()).one()._mapping["id"]
         assert confirmation_mail.claim(connection, mail, NOW)
         assert not confirmation_mail.claim(connection, mail, NOW)
+
+
+def test_status_counts_pending_subscribers_and_unsent_confirmation_mails(
+    store: Store, settings: Settings
+) -> None:
+    """`gazette status` (and --json) shows who waits for a confirmation and which
+    confirmation mails are not sent yet."""
+    with store.transaction() as connection:
+        add_subscriber(connection, "on@example.org", "", NOW)
+    request(store, "first@example.org")
+    request(store, "second@example.org")
+    found = read_status(settings, store, NOW)
+    line = describe_status(found, settings)[-1]
+    assert line.startswith("subscribers: 1 active, 2 pending")
+    assert "confirmation mails: 2 not sent yet" in line
+    as_json = status_as_json(found, settings)
+    assert as_json["subscribers"] == {"active": 1, "pending": 2}
+    assert as_json["confirmation_mails"] == {"queued": 2}

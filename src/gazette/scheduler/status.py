@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, func, select
 
 from gazette.config import Settings
 from gazette.cycle import LastBuild, last_build
 from gazette.digest import ledger
+from gazette.digest.tables import confirmation_mails, subscribers
 from gazette.lease import Holder, current_holder
 from gazette.scheduler.service import job_specs
 from gazette.scheduler.tables import jobs
@@ -50,12 +51,27 @@ class Status:
     jobs: tuple[JobStatus, ...]
     last_build: LastBuild | None
     last_issue: IssueStatus | None
+    subscribers: dict[str, int]  # by status: pending ones wait for their confirmation
+    confirmation_mails: dict[str, int]  # by status: queued ones are not sent yet
 
 
 def read_status(settings: Settings, store: Store, now: datetime) -> Status:
+    with store.transaction() as connection:
+        people = _by_status(connection, subscribers)
+        mails = _by_status(connection, confirmation_mails)
     return Status(
-        current_holder(store), _jobs(settings, store, now), last_build(store), _last_issue(store)
+        current_holder(store),
+        _jobs(settings, store, now),
+        last_build(store),
+        _last_issue(store),
+        people,
+        mails,
     )
+
+
+def _by_status(connection: Connection, table: Table) -> dict[str, int]:
+    query = select(table.c.status, func.count()).group_by(table.c.status)
+    return {status: int(count) for status, count in connection.execute(query).all()}
 
 
 def _jobs(settings: Settings, store: Store, now: datetime) -> tuple[JobStatus, ...]:
@@ -110,6 +126,8 @@ def status_as_json(status: Status, settings: Settings) -> dict[str, Any]:
         ],
         "last_build": _build_json(status.last_build),
         "last_issue": asdict(status.last_issue) if status.last_issue else None,
+        "subscribers": status.subscribers,
+        "confirmation_mails": status.confirmation_mails,
     }  # fmt: skip
 
 
@@ -133,7 +151,18 @@ def describe_status(status: Status, settings: Settings) -> list[str]:
         lines.append(f"job {job.id}: schedule {job.schedule!r}, next run {when}{source}")
     lines.append(_build_line(status.last_build, zone))
     lines.append(_issue_line(status.last_issue))
+    lines.append(_subscribers_line(status.subscribers, status.confirmation_mails))
     return lines
+
+
+def _subscribers_line(people: dict[str, int], mails: dict[str, int]) -> str:
+    counts = ", ".join(f"{people.get(s, 0)} {s}" for s in ("active", "pending"))
+    unsent = mails.get("queued", 0) + mails.get("sending", 0)
+    return (
+        f"subscribers: {counts} (waiting for their confirmation); confirmation mails: "
+        f"{unsent} not sent yet, {mails.get('uncertain', 0)} uncertain, "
+        f"{mails.get('failed', 0)} failed"
+    )
 
 
 def _build_line(build: LastBuild | None, zone: ZoneInfo) -> str:
