@@ -21,13 +21,12 @@ from gazette.catalog.sanitize import (
     URL_ATTRIBUTES,
     has_unsafe_characters,
     make_links_absolute,
+    safe_characters,
     sanitize,
 )
 from gazette.models import Post
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-# XML 1.0 forbids these characters outright; lxml raises on them (so feedgen does).
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 # The catalog's HTML is serialized by html5ever: always-quoted attributes, MathML with
 # its xmlns, and only &amp; &lt; &gt; &quot; &nbsp; as references. Closing its void
@@ -53,8 +52,9 @@ class FeedItem:
 
 
 def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry."""
-    return _XML_ILLEGAL.sub("", text)
+    """``text`` without the characters XML 1.0 cannot carry (lxml, so feedgen, raises on
+    them)."""
+    return safe_characters(text)
 
 
 def atom_id(post: Post, authority: str) -> str:
