@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gazette.catalog.draft import Rendering
-from gazette.catalog.text import Placeholders
+from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure
 
 ITEM = re.compile(r"^\s*(\d{1,3})、\s*")
@@ -130,7 +130,7 @@ def _merge_figures(blocks: list[Block]) -> list[Block]:
 def render_listing(body: str) -> Rendering:
     """A listing entry's body as HTML with formula placeholders."""
     formulas: list[tuple[str, bool]] = []
-    marks = Placeholders()
+    marks = placeholders()
     figures: list[Figure] = []
     parts: list[str] = []
     items: list[Block] = []

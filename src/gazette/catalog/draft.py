@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from gazette.catalog.text import Placeholders
+from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure, Finding, Post
 
 Markup = Literal["listing", "markdown", "html"]
@@ -43,7 +43,7 @@ class Rendering:
     formulas: tuple[tuple[str, bool], ...] = ()  # (TeX, display) for placeholder N
     figures: tuple[Figure, ...] = ()
     summary_html: str = ""  # an explicit summary (same placeholders), when the source has one
-    marks: Placeholders = field(default_factory=Placeholders)
+    marks: Placeholders = field(default_factory=placeholders)
 
 
 @dataclass

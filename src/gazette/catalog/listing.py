@@ -14,7 +14,12 @@ from zoneinfo import ZoneInfo
 
 from gazette.catalog.blocks import ITEM, URL, Block, parse_blocks, render_inline
 from gazette.catalog.draft import Draft, ReadResult
-from gazette.catalog.text import Placeholders, display_width, excerpt_html, html_to_text
+from gazette.catalog.text import (
+    display_width,
+    excerpt_html,
+    html_to_text,
+    placeholders,
+)
 from gazette.config import SourceSettings
 from gazette.models import Finding
 
@@ -261,7 +266,7 @@ def looks_like_title(text: str) -> bool:
 def infer_title(text: str) -> str:
     """The first sentence of ``text``, cut at a clause when it is too long for a title."""
     formulas: list[tuple[str, bool]] = []
-    marks = Placeholders()
+    marks = placeholders()
     first_line = render_inline(text.strip().split("\n")[0], formulas, marks)
     cut, _ = excerpt_html(
         f"<p>{first_line}</p>",

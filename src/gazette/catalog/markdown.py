@@ -22,7 +22,7 @@ from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.listing import infer_title
 from gazette.catalog.normalize import parse_number
-from gazette.catalog.text import Placeholders
+from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure, Finding
 
 FRONT_MATTER_KEYS = frozenset(
@@ -360,7 +360,7 @@ _MARKDOWN = _parser()
 
 def render_markdown(body: str, summary: str) -> Rendering:
     """The body (and the summary, when there is one) as HTML with formula placeholders."""
-    marks = Placeholders()
+    marks = placeholders()
     env: dict[str, Any] = {"formulas": [], "figures": [], "marks": marks}
     content = _MARKDOWN.render(_MORE.sub("", body), env)
     figures = tuple(env["figures"])

@@ -6,6 +6,7 @@ is one atom that is never cut.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -32,10 +33,11 @@ ELLIPSIS = "…"
 
 @dataclass(frozen=True)
 class Placeholders:
-    """The formula placeholders of one rendering: ``\\ue000<key>:N\\ue001``.
+    """Formula placeholders: ``\\ue000<key>:N\\ue001``.
 
-    The key is random for each rendering, so no post or feed can spell a placeholder:
-    text that looks like one stays text and is never replaced by a formula.
+    The key is random and never shown, so no post or feed can spell a placeholder: text
+    that looks like one stays text and is never replaced by a formula. A rendering
+    carries its own, so the processes that finish it need not share one.
     """
 
     key: str = field(default_factory=lambda: secrets.token_hex(8))
@@ -55,6 +57,12 @@ class Placeholders:
     def kept(self) -> re.Pattern[str]:
         """This rendering's placeholders (group 1), else a lone placeholder character."""
         return re.compile(f"(\ue000{self.key}:\\d+\ue001)|[\ue000\ue001]")
+
+
+@functools.cache
+def placeholders() -> Placeholders:
+    """This process's placeholders: one key, its patterns compiled once."""
+    return Placeholders()
 
 
 def strip_reserved(text: str) -> str:
@@ -152,7 +160,7 @@ def excerpt_html(
     It ends at a sentence (or block) boundary, never inside a tag, a formula or a
     《》 title; when no sentence ends in time it ends at a clause with an ellipsis.
     """
-    walk = _Walk(_events(markup), width, atom_width, marks or Placeholders())
+    walk = _Walk(_events(markup), width, atom_width, marks or placeholders())
     cut = walk.run()
     if cut is None:
         return markup, False

@@ -18,7 +18,7 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 
 from gazette.catalog.sanitize import make_links_absolute, sanitize
-from gazette.catalog.text import Placeholders, html_to_text
+from gazette.catalog.text import Placeholders, html_to_text, placeholders
 
 _DROPPED = (
     "//section[contains(@class, 'footnotes')]",
@@ -38,7 +38,7 @@ class MailText:
 def mail_safe(fragment: str, base_url: str) -> MailText:
     """``fragment`` with formulas as TeX, footnotes dropped and every link absolute."""
     formulas: list[tuple[str, bool]] = []
-    marks = Placeholders()
+    marks = placeholders()
     marked = _marked(fragment, base_url, formulas, marks)
 
     def as_html(match: re.Match[str]) -> str:
