@@ -62,14 +62,12 @@ def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
         folder = OutputFolder(root, load_feed_files(connection))
         heads = (head_from_row(r) for r in iter_post_heads(connection) if visible(r, now))
         plan = make_plan(settings, heads)
-        try:
+
+        def stage() -> None:
             _Builder(settings, connection, folder).build(plan)
             _stage_issue_archive(folder, archive_files(settings, connection))
-        except BaseException:
-            folder.discard()
-            raise
-        written, removed = folder.commit()
-        save_feed_files(connection, folder.records)
+
+        written, removed = _staged_and_committed(folder, connection, stage)
     report = BuildReport(written, len(folder.kept), removed)
     _ping(settings, report)
     return report
@@ -85,14 +83,27 @@ def write_issue_archive(settings: Settings, store: Store) -> BuildReport:
         for path, record in previous.items():
             if not path.startswith(ARCHIVE_FOLDER):
                 folder.records[path] = record
-        try:
-            _stage_issue_archive(folder, archive_files(settings, connection))
-        except BaseException:
-            folder.discard()
-            raise
-        written, removed = folder.commit()
-        save_feed_files(connection, folder.records)
+        written, removed = _staged_and_committed(
+            folder,
+            connection,
+            lambda: _stage_issue_archive(folder, archive_files(settings, connection)),
+        )
     return BuildReport(written, len(folder.kept), removed)
+
+
+def _staged_and_committed(
+    folder: OutputFolder, connection: Connection, stage: Callable[[], None]
+) -> tuple[list[str], list[str]]:
+    """Runs ``stage``, then puts every staged file in place and records the folder's
+    files; when staging fails, nothing staged is kept. (written, removed)."""
+    try:
+        stage()
+    except BaseException:
+        folder.discard()
+        raise
+    written, removed = folder.commit()
+    save_feed_files(connection, folder.records)
+    return written, removed
 
 
 def _stage_issue_archive(folder: OutputFolder, files: Sequence[ArchiveFile]) -> None:
