@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -55,7 +55,9 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 def press_and_see(driver: WebDriver, heading: str) -> None:
     """Presses the page's button and waits for the next page's heading."""
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait = WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException])
+    # While the next page loads, the old page's heading can vanish under the lookup: a
+    # stale element, or the driver's "node does not belong to the document"; ask again.
+    wait = WebDriverWait(driver, 15, ignored_exceptions=[WebDriverException])
     wait.until(lambda d: heading in d.find_element(By.TAG_NAME, "h1").text)
 
 
