@@ -17,12 +17,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from gazette.digest.tokens import make_token
-
 from ..test_index_browser import QUIET_FLAGS
 from .conftest import build_site, start_serve
 from .test_subscribe import confirm_link, confirmation_eml
-from .test_unsubscribe import KEY, status_of
+from .test_unsubscribe import KEY, status_of, token
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -79,8 +77,7 @@ def test_subscribe_confirm_and_unsubscribe_by_hand(driver: WebDriver, tmp_path: 
         driver.get(confirm_link(confirmation_eml(tmp_path, address)))
         press_and_see(driver, "You are subscribed")
         assert status_of(tmp_path, address) == "active"
-        token = make_token(KEY.encode(), address)
-        driver.get(f"{served.url}/unsubscribe?token={token}")
+        driver.get(f"{served.url}/unsubscribe?token={token(tmp_path, address)}")
         assert status_of(tmp_path, address) == "active"
         press_and_see(driver, "You are unsubscribed")
         assert status_of(tmp_path, address) == "unsubscribed"

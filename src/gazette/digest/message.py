@@ -271,12 +271,13 @@ class MessageMaker:
         object.__setattr__(self, "layout", MimeLayout.of(self.sender, self.rendered))
         # A header wrong for every recipient stops the issue here, each delivery pending,
         # instead of failing them one by one.
-        self.envelope(SAMPLE_RECIPIENT, _SAMPLE_DATE)
+        self.envelope(SAMPLE_RECIPIENT, 0, _SAMPLE_DATE)
 
-    def envelope(self, recipient: str, now: datetime) -> Envelope:
-        """This recipient's message; a DeliveryError when it cannot be sent as meant."""
+    def envelope(self, recipient: str, subscriber: int, now: datetime) -> Envelope:
+        """The message to ``recipient`` (subscriber id ``subscriber``, whom its unsubscribe
+        link names); a DeliveryError when it cannot be sent as meant."""
         checked_recipient(recipient)
-        token = make_token(self.key, recipient)
+        token = make_token(self.key, subscriber, recipient)
         url = unsubscribe_url(self.settings, token)
         html, text = self.rendered.for_recipient(url)
         digest = hashlib.sha256(f"{self.issue}\0{recipient}".encode()).hexdigest()[:24]
