@@ -240,3 +240,28 @@ def assert_names_no_address(link: str, address: str) -> None:
     encoded = base64.urlsafe_b64encode(address.encode()).decode().rstrip("=")
     assert address not in link
     assert encoded[:8] not in link, link
+
+
+def test_a_local_trial_on_loopback_http_sends_with_its_own_link(tmp_path: Path) -> None:
+    """An unsubscribe link on loopback http (a local trial's serve): the digest goes out
+    with it; an http link anywhere else is still refused."""
+    build_site(tmp_path)
+    local = {"mail_outbox": str(tmp_path / "outbox"),
+             "digest_unsubscribe_url": "http://127.0.0.1:8080/unsubscribe"}  # fmt: skip
+    gazette(tmp_path, "subscribers", "add", READER, **local)
+    gazette(tmp_path, "digest", "--send", **local)
+    eml = next((tmp_path / "outbox").glob(f"*/{READER}.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert str(message["List-Unsubscribe"]).startswith("<http://127.0.0.1:8080/unsubscribe?token=2.")
+    remote = {**local, "digest_unsubscribe_url": "http://news.example.org/unsubscribe"}
+    other = tmp_path / "remote"
+    build_site(other)
+    gazette(other, "subscribers", "add", READER)
+    refused = subprocess.run(
+        ["gazette", "--config", str(CONFIG), "digest", "--send"],
+        env=base_environment(other, secret_key=KEY, **remote), capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "[digest] unsubscribe_url" in refused.stderr
+    assert "needs an https URL" in refused.stderr
