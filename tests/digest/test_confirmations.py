@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import Connection
 
-from gazette.config import BUNDLED_TEMPLATES, Settings, load_settings
+from gazette.config import Settings, load_settings
 from gazette.digest import confirmation_mail
 from gazette.digest.confirmations import (
     ExpiredToken,
@@ -22,6 +21,7 @@ from gazette.digest.confirmations import (
     request_subscription,
     unsubscribe_by_token,
 )
+from gazette.digest.render import environment
 from gazette.digest.subscribers import add_subscriber, find_subscriber
 from gazette.digest.tables import confirmation_mails
 from gazette.digest.tokens import (
@@ -54,10 +54,6 @@ def settings(tmp_path: Path) -> Settings:
                "GAZETTE_MAIL_OUTBOX": str(tmp_path / "outbox"),
                "GAZETTE_SERVE_URL": "https://news.example.org"}  # fmt: skip
     return load_settings(ROOT / "config" / "gazette.toml", environ=environ)
-
-
-def env() -> Environment:
-    return Environment(loader=FileSystemLoader([BUNDLED_TEMPLATES]), autoescape=True)
 
 
 def request(store: Store, address: str, now: datetime = NOW, client: str = "192.0.2.1") -> float:
@@ -166,14 +162,14 @@ def test_a_provider_failure_leaves_the_mail_queued_and_it_goes_once(
     queued with the error; once writable it is sent, and a second run sends nothing."""
     request(store, "later@example.org")
     (tmp_path / "outbox").write_text("in the way", encoding="utf-8")
-    assert confirmation_mail.send_queued(store, settings, env(), KEY, {}) == 0
+    assert confirmation_mail.send_queued(store, settings, environment(settings), KEY, {}) == 0
     with store.transaction() as connection:
         row = connection.execute(confirmation_mails.select()).one()._mapping
     assert (row["status"], row["attempts"]) == ("queued", 1)
     assert "outbox: cannot write" in row["last_error"]
     (tmp_path / "outbox").unlink()
-    assert confirmation_mail.send_queued(store, settings, env(), KEY, {}) == 1
-    assert confirmation_mail.send_queued(store, settings, env(), KEY, {}) == 0
+    assert confirmation_mail.send_queued(store, settings, environment(settings), KEY, {}) == 1
+    assert confirmation_mail.send_queued(store, settings, environment(settings), KEY, {}) == 0
     eml = tmp_path / "outbox" / "gazette-confirm" / "later@example.org.eml"
     assert b"https://news.example.org/confirm?token=" in eml.read_bytes()
 

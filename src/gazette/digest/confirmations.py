@@ -102,9 +102,10 @@ def unsubscribe_by_token(
 class ExpiredToken(TokenError):
     """A confirmation link made by this list, older than serve.confirm_ttl."""
 
-    def __init__(self, message: str, address: str) -> None:
+    def __init__(self, message: str, address: str, superseded: bool = False) -> None:
         super().__init__(message)
         self.address = address
+        self.superseded = superseded  # asked for before the address left the list
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +126,23 @@ class Requested:
     mail: int | None = None
 
 
+class FieldError(SubscriberError):
+    """A subscribe form's field that cannot be taken: ``field`` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def checked_request(address: str, name: str) -> tuple[str, str]:
-    """The address as stored and the name, or a SubscriberError saying what is wrong."""
-    normalized = normalize_address(address)
+    """The address as stored and the name, or a FieldError saying what is wrong."""
+    try:
+        normalized = normalize_address(address)
+    except SubscriberError as error:
+        raise FieldError(str(error), "email") from None
     name = name.strip()
     if control_character(name) or len(name) > 200:
-        raise SubscriberError("the name must be one line of at most 200 characters")
+        raise FieldError("the name must be one line of at most 200 characters", "name")
     return normalized, name
 
 
@@ -194,7 +206,8 @@ def confirm_by_token(connection: Connection, key: bytes, token: str, now: dateti
         claim.issued
     ):
         raise ExpiredToken(
-            f"this link was asked for before the address {found.status}", claim.address
+            f"this link was asked for before the address {found.status}", claim.address,
+            superseded=True,
         )
     connection.execute(
         update(subscribers)

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from gazette.config import Settings
+from gazette.config import Settings, is_loopback_http
 from gazette.digest.render import UNSUBSCRIBE_PLACEHOLDER, Rendered
 from gazette.digest.subscribers import control_character, mailbox_problem
 from gazette.digest.tokens import make_token
@@ -130,10 +130,11 @@ def check_sender(settings: Settings) -> Sender:
 
 def _check_unsubscribe_settings(settings: Settings) -> None:
     url = _config_value(settings, "[digest] unsubscribe_url", settings.digest.unsubscribe_url)
-    if not re.match(r"^https://[^/\s]+/?\S*$", url):
+    if not re.match(r"^https://[^/\s]+/?\S*$", url) and not is_loopback_http(url):
         raise ConfigError(
             f"{settings.config_path}: [digest] unsubscribe_url: got {url!r}; one-click "
-            "unsubscribe (RFC 8058) needs an https URL, e.g. https://example.org/unsubscribe"
+            "unsubscribe (RFC 8058) needs an https URL, e.g. https://example.org/unsubscribe "
+            "(http only on a loopback address, for local trials)"
         )
     mailto = settings.digest.unsubscribe_mailto
     if mailto:
