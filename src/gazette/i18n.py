@@ -6,11 +6,8 @@ module, read as they are (there is no compiled ``.mo`` to keep in step). A langu
 without a catalog reads the messages as written, in English. Log lines and CLI errors
 stay English.
 
-The catalogs are kept with ``pybabel`` (the mapping is ``[tool.babel]`` in
-pyproject.toml)::
-
-    pybabel extract -F pyproject.toml -k _ -k N_ -o src/gazette/locale/gazette.pot .
-    pybabel update -D gazette -i src/gazette/locale/gazette.pot -d src/gazette/locale
+The catalogs are kept with ``pybabel`` (the mapping is ``[tool.babel]`` in pyproject.toml;
+the commands are in README.md, "The reader's language").
 """
 
 from __future__ import annotations
