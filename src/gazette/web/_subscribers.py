@@ -7,8 +7,6 @@ import math
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-import anyio.to_thread
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -145,10 +143,10 @@ async def subscribe(pages: Pages, request: Request) -> Response:
         return fields
     email, name = fields.get("email", ""), fields.get("name", "")
     if fields.get("website", ""):  # the honeypot: a person never sees it
-        return _accepted(pages, request, json, None)
+        return _accepted(pages, request, json)
     client = request.client.host if request.client else "-"
     try:
-        done = await pages.run(
+        done = await pages.run_grouped(
             lambda c: request_subscription(c, email, name, client, _limits(pages), _now())
         )
     except FieldError as error:
@@ -159,7 +157,9 @@ async def subscribe(pages: Pages, request: Request) -> Response:
         wait = str(math.ceil(done.retry_after))
         problem = pages.words.gettext("Too many requests: try again later.")
         return _refused(pages, json, 429, problem, email, name, {"retry-after": wait})
-    return _accepted(pages, request, json, BackgroundTask(_send_later, pages))
+    if done.mail is not None:
+        pages.mail_queued()
+    return _accepted(pages, request, json)
 
 
 async def _subscribe_fields(
@@ -182,20 +182,12 @@ def _field_problem(pages: Pages, error: FieldError) -> str:
     return _("That is not an email address that can be mailed: check it and try again.")
 
 
-async def _send_later(pages: Pages) -> None:
-    await anyio.to_thread.run_sync(pages.send_confirmations)
-
-
-def _accepted(pages: Pages, request: Request, json: bool,
-              task: BackgroundTask | None) -> Response:  # fmt: skip
+def _accepted(pages: Pages, request: Request, json: bool) -> Response:
     if json:
-        answer = json_answer({"status": "accepted", "message": pages.words.gettext(SENT)}, 202)
-    elif _from_the_blog(pages, request):
-        answer = RedirectResponse(THANKS, 303, headers=NO_STORE)
-    else:
-        answer = pages.page("subscribe.html.j2", sent=True)
-    answer.background = task
-    return answer
+        return json_answer({"status": "accepted", "message": pages.words.gettext(SENT)}, 202)
+    if _from_the_blog(pages, request):
+        return RedirectResponse(THANKS, 303, headers=NO_STORE)
+    return pages.page("subscribe.html.j2", sent=True)
 
 
 async def confirm_page(pages: Pages, request: Request) -> Response:
