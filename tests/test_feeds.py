@@ -269,7 +269,7 @@ def test_scripts_stay_out_of_every_format(site: Site, write: Write) -> None:
 
 
 def test_entry_ids_are_stable_iris(example: Settings) -> None:
-    """An explicit non-URI id becomes a tag URI in Atom; RSS and JSON keep the id itself."""
+    """An explicit non-URI id becomes a tag URI in Atom; a URI id is kept as it is."""
     posts = {p["id"]: p for p in catalog_json(example)}
     explicit = [post_id for post_id in posts if ":" not in str(post_id)]
     assert explicit  # the example has a post with `id:` in its front matter
@@ -277,8 +277,20 @@ def test_entry_ids_are_stable_iris(example: Settings) -> None:
     ids = [e.findtext(f"{ATOM}id") for e in atom.iter(f"{ATOM}entry")]
     assert all(i.startswith("tag:notes.example.org,") for i in ids)
     assert any(i.endswith(":" + explicit[0]) for i in ids)
-    items = json.loads((output(example) / "feed.json").read_text(encoding="utf-8"))["items"]
-    assert {item["id"] for item in items} <= set(posts)
+    assert {i for i in ids if not i.endswith(":" + explicit[0])} <= set(posts)
+
+
+def test_one_post_has_one_id_in_rss_atom_and_json_feed(example: Settings) -> None:
+    """RSS guid, Atom id and JSON Feed id agree for every post, explicit ids included."""
+    folder = output(example)
+    rss = [e.id for e in feedparser.parse((folder / "feed.xml").read_bytes()).entries]
+    atom = [e.id for e in feedparser.parse((folder / "atom.xml").read_bytes()).entries]
+    items = json.loads((folder / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert rss == atom == [item["id"] for item in items]
+    explicit = [str(p["id"]) for p in catalog_json(example) if ":" not in str(p["id"])]
+    assert any(i.endswith(":" + explicit[0]) for i in rss)
+    guids = etree.parse(str(folder / "feed.xml")).getroot().iter("guid")
+    assert all(g.get("isPermaLink") == "false" for g in guids if g.text.startswith("tag:"))
 
 
 def test_index_html_links_every_feed_with_autodiscovery(example: Settings) -> None:

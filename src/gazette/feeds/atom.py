@@ -36,7 +36,7 @@ def render_atom(document: FeedDocument) -> bytes:
 def _add_entry(generator: Any, item: FeedItem, feed_language: str) -> None:
     post = item.post
     entry = generator.add_entry(order="append")
-    entry.id(item.atom_id)
+    entry.id(item.entry_id)
     entry.title(item.title)
     entry.published(post.published)
     entry.updated(post.updated)
