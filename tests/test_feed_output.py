@@ -106,6 +106,41 @@ def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:
     assert feedparser.parse((folder / "archive/2.xml").read_bytes()).bozo == 0
 
 
+def test_a_lone_archive_page_is_marked_complete_with_no_archive_links(
+    site: Site, write: Write
+) -> None:
+    """One page holding every post is an RFC 5005 complete feed: fh:complete, no fh:archive,
+    and none of the links the W3C validator rejects or misses in a complete feed."""
+    for day in range(1, 4):
+        _markdown(write, f"p{day}", f"2024-03-0{day}")
+    settings = _site(site)
+    build(settings)
+    page = etree.parse(str(output(settings) / "archive/1.xml")).getroot()
+    assert page.find(f"{HISTORY}complete") is not None
+    assert page.find(f"{HISTORY}archive") is None
+    rels = {link.get("rel") for link in page.findall(f"{ATOM}link")}
+    assert rels == {"self", "alternate"}
+    assert page.index(page.find(f"{HISTORY}complete")) < page.index(page.find(f"{ATOM}entry"))
+    _markdown(write, "p4", "2024-03-04")
+    _markdown(write, "p5", "2024-03-05")
+    build(settings)
+    page = etree.parse(str(output(settings) / "archive/1.xml")).getroot()
+    assert page.find(f"{HISTORY}archive") is not None
+    assert page.find(f"{HISTORY}complete") is None
+
+
+def test_the_author_of_archive_pages_and_tag_feeds_is_the_site(site: Site, write: Write) -> None:
+    """With no site.author, every Atom document names the site's title, not its own title."""
+    for day in range(1, 6):
+        _markdown(write, f"p{day}", f"2024-03-0{day}")
+    settings = _site(site)
+    build(settings)
+    folder = output(settings)
+    for name in ("archive/1.xml", "archive/2.xml", "tags/t/atom.xml", "atom.xml"):
+        root = etree.parse(str(folder / name)).getroot()
+        assert root.findtext(f"{ATOM}author/{ATOM}name") == "Test Site", name
+
+
 def test_a_new_post_rewrites_only_the_current_archive_page(site: Site, write: Write) -> None:
     """A full page never changes: adding a post touches the last page, not the others."""
     for day in range(1, 7):

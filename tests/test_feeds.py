@@ -14,6 +14,7 @@ from lxml import etree
 from gazette.config import Settings
 from gazette.feeds.items import XHTML_NS, _rebuilt_xhtml, xhtml_inner
 
+from .conftest import ROOT
 from .feedkit import (
     ATOM,
     MATHML,
@@ -62,6 +63,15 @@ def test_every_feed_parses_without_bozo_and_lists_the_same_entries(example: Sett
         by_directory.setdefault(path.parent, []).append(titles)
     for directory, titles in by_directory.items():
         assert titles[0] == titles[1] == titles[2], directory
+
+
+def test_readme_claims_for_feedparser_only_the_formats_it_reads(example: Settings) -> None:
+    """feedparser finds no entry in JSON Feed, and the README's reader list says so."""
+    assert not feedparser.parse((output(example) / "feed.json").read_bytes()).entries
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    claim = readme[readme.index("Tested readers: feedparser (") :].split(")")[0]
+    assert "RSS and Atom" in claim
+    assert "every format" not in claim
 
 
 def test_main_feeds_match_posts_json(example: Settings) -> None:
