@@ -281,7 +281,7 @@ def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend
     progress = _Progress()
     with _exclusive(settings, store, "digest") as stop:
         update_catalog(settings, store, _now())
-        options = SendOptions(resend, stop, progress.start, progress.advance)
+        options = SendOptions(resend, stop, progress.start, progress.advance, manual=True)
         try:
             run = send_digest(settings, store, os.environ, period if new_issue else None, options)
         finally:
