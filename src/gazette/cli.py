@@ -323,8 +323,8 @@ def publish(state: _State, verbose: bool) -> None:
 
     Example: */15 * * * * cd /srv/blog && gazette publish
     """
-    configure_logging(verbose)
     settings = state.settings()
+    configure_logging(verbose, settings.site.zone)
     store = state.store(settings)
     now = _now()
     fire = due_fire_time(settings, now)
@@ -351,8 +351,8 @@ def run(state: _State, verbose: bool) -> None:
 
     Example: gazette --config /srv/blog/gazette.toml run
     """
-    configure_logging(verbose)
     settings = state.settings()
+    configure_logging(verbose, settings.site.zone)
     sys.exit(run_scheduler(settings, os.environ))
 
 
@@ -383,8 +383,9 @@ def serve(state: _State) -> None:
     """
     from gazette.web import serve as serve_web  # noqa: PLC0415 - keeps --help fast
 
-    configure_logging(False)
-    sys.exit(serve_web(state.settings()))
+    settings = state.settings()
+    configure_logging(False, settings.site.zone)
+    sys.exit(serve_web(settings))
 
 
 # --- subscribers -----------------------------------------------------------------------

@@ -107,6 +107,25 @@ def test_the_first_start_builds_at_once_and_a_recent_build_waits_for_the_schedul
     assert re.search(r"job build: runs now \(the last build, \S+, is older than feeds", log)
 
 
+def test_log_lines_and_the_times_in_them_are_in_the_site_zone(
+    tmp_path: Path, services: Callable[..., Service], state_url: str
+) -> None:
+    """On a machine in New York, every line's stamp and every job time in it is in
+    site.timezone (Asia/Shanghai), written with its offset, +08:00."""
+    folder = tmp_path / "site"
+    make_site(folder, site_config(state_url, "1h", YEARLY))
+    service = services(folder, {"TZ": "America/New_York"})
+    log = service.wait_for(r"job digest: next run at")
+    assert service.stop() == 0
+    stamps = [line.split()[0] for line in log.splitlines() if re.match(r"\d{4}-", line)]
+    assert len(stamps) >= 4
+    assert all(datetime.fromisoformat(s).utcoffset() == timedelta(hours=8) for s in stamps)
+    assert all(s.endswith("+08:00") for s in stamps)
+    times = re.findall(r"next run at (\S+)", log)
+    assert times
+    assert all(t.endswith("+08:00") for t in times)
+
+
 def _last_hour(zone_now: datetime) -> datetime:
     return zone_now.replace(minute=0, second=0, microsecond=0)
 
