@@ -95,9 +95,17 @@ def check(state: _State) -> None:
     for finding in findings:
         click.echo(str(finding))
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
-    click.echo(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+    click.echo(", ".join(_plural(counts[s], w) for s, w in _CHECK_WORDS))
     if counts["error"]:
         sys.exit(1)
+
+
+_CHECK_WORDS = (("error", "error"), ("warning", "warning"), ("info", "note"))
+_INFERRED_LEGEND = "~ before a title: the post gives none; inferred from its text (see check)"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 @cli.command()
@@ -113,12 +121,16 @@ def posts(state: _State, as_json: bool, include_future: bool) -> None:
     store = state.store(settings)
     now = _now()
     update_catalog(settings, store, now)
+    inferred = False
     with store.transaction() as connection:
         for post in iter_posts(settings, connection, now, include_future):
             if as_json:
                 click.echo(json.dumps(post_as_json(post), ensure_ascii=False))
             else:
                 click.echo(_table_row(post))
+                inferred = inferred or post.title_inferred
+    if inferred:
+        click.echo(_INFERRED_LEGEND)
 
 
 @cli.command()
@@ -330,7 +342,7 @@ def publish(state: _State, verbose: bool) -> None:
     fire = due_fire_time(settings, now)
     with _exclusive(settings, store, "publish") as stop:
         done = cycle.publish(settings, store, os.environ, now, fire, SendOptions(stop=stop))
-    click.echo(f"build: {describe_build(done.build).text}")
+    click.echo(f"build: {describe_build(done.build, settings).text}")
     if done.build.report is not None:
         for warning in done.build.report.warnings:
             click.echo(f"warning: {warning}", err=True)
