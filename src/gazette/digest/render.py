@@ -132,7 +132,8 @@ def render_issue(
     context = _context(settings, IssueView(number, period, subject, _date(settings, now)), posts)
     page = render_template(env, "digest.html.j2", context)
     text = render_template(env, "digest.txt.j2", context)
-    return Rendered(subject, _INLINER.inline(page), _tidy_text(text))
+    # Wrapped again as a whole: template lines (the footer) keep to the width too.
+    return Rendered(subject, _INLINER.inline(page), _tidy_text(wrap(text, TEXT_WIDTH)))
 
 
 def render_template(env: Environment, name: str, context: dict[str, Any]) -> str:
