@@ -10,7 +10,6 @@ from urllib.parse import quote, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gazette.digest.confirmation_mail import base_url
 from gazette.digest.confirmations import (
     ExpiredToken,
     FieldError,
@@ -112,7 +111,7 @@ def _origin(url: str) -> str:
 def _from_the_blog(pages: Pages, request: Request) -> bool:
     """Posted by a form on the blog's own pages (site.url), not on serve's."""
     origin = _origin(request.headers.get("origin", "") or request.headers.get("referer", ""))
-    own = _origin(base_url(pages.settings))
+    own = _origin(pages.settings.serve_base_url)
     return bool(origin) and origin == _origin(pages.settings.site.url) and origin != own
 
 
