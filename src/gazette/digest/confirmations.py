@@ -178,6 +178,17 @@ def request_subscription(
     return Requested(mail=int(mail[0]) if mail else None)
 
 
+def address_of_link(connection: Connection, key: bytes, token: str) -> str:
+    """The address a link's token names, for a new confirmation link asked from the page
+    it opened: an unsubscribe token (the page after unsubscribing offers to come back) or
+    a confirmation token, expired or not. The pages carry the token, never the address.
+    A TokenError for any other token."""
+    claim = verify_confirm_token(key, token)
+    if claim is not None:
+        return claim.address
+    return subscriber_of_token(connection, key, token).address
+
+
 def claim_of_token(key: bytes, token: str, now: datetime) -> ConfirmationClaim:
     """What a confirmation token says (a GET shows it; nothing changes): TokenError when
     this list did not make it, ExpiredToken when it is too old."""

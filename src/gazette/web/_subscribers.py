@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -14,7 +15,9 @@ from gazette.digest.confirmations import (
     ExpiredToken,
     FieldError,
     Limits,
+    Requested,
     TokenError,
+    address_of_link,
     claim_of_token,
     confirm_by_token,
     mask_address,
@@ -89,7 +92,7 @@ async def unsubscribe(pages: Pages, request: Request) -> Response:
         return _unavailable(pages)
     address = done.subscriber.address
     return pages.page("unsubscribe.html.j2", done=True, masked=mask_address(address),
-                      address=address, subscribe_action="/subscribe")  # fmt: skip
+                      token=token, subscribe_action="/subscribe")  # fmt: skip
 
 
 # --- subscribing ------------------------------------------------------------------------
@@ -140,25 +143,42 @@ async def subscribe(pages: Pages, request: Request) -> Response:
     fields = await _subscribe_fields(pages, request, json)
     if isinstance(fields, Response):
         return fields
-    email, name = fields.get("email", ""), fields.get("name", "")
     if fields.get("website", ""):  # the honeypot: a person never sees it
         return _accepted(pages, request, json)
-    client = request.client.host if request.client else "-"
-    try:
-        done = await pages.run_grouped(
-            lambda c: request_subscription(c, email, name, client, _limits(pages), _now())
-        )
-    except FieldError as error:
-        return _refused(pages, json, 400, _field_problem(pages, error), email, name)
-    except StateError:
-        return _unavailable(pages)
+    done = await _record(pages, request, fields, json)
+    if isinstance(done, Response):
+        return done
     if done.retry_after:
         wait = str(math.ceil(done.retry_after))
         problem = pages.words.gettext("Too many requests: try again later.")
-        return _refused(pages, json, 429, problem, email, name, {"retry-after": wait})
+        return _refused(pages, json, 429, problem, fields.get("email", ""),
+                        fields.get("name", ""), {"retry-after": wait})  # fmt: skip
     if done.mail is not None:
         pages.mail_queued()
     return _accepted(pages, request, json)
+
+
+async def _record(
+    pages: Pages, request: Request, fields: dict[str, str], json: bool
+) -> Requested | Response:
+    """The request recorded: for the address in the form, or for the one the token of a
+    page's "Send a new link" or "Subscribe again" names."""
+    email, name = fields.get("email", ""), fields.get("name", "")
+    token = "" if email else fields.get("token", "")
+    client = request.client.host if request.client else "-"
+
+    def request_it(connection: Connection) -> Requested:
+        address = address_of_link(connection, pages.key(connection), token) if token else email
+        return request_subscription(connection, address, name, client, _limits(pages), _now())
+
+    try:
+        return await pages.run_grouped(request_it)
+    except FieldError as error:
+        return _refused(pages, json, 400, _field_problem(pages, error), email, name)
+    except TokenError:
+        return _bad_token(pages)
+    except StateError:
+        return _unavailable(pages)
 
 
 async def _subscribe_fields(
@@ -197,7 +217,7 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
         key = await pages.run(pages.key)
         claim = claim_of_token(key, token, _now())
     except ExpiredToken as error:
-        return _expired(pages, error)
+        return _expired(pages, error, token)
     except TokenError:
         return _bad_token(pages)
     except StateError:
@@ -206,10 +226,10 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
                       masked=mask_address(claim.address))  # fmt: skip
 
 
-def _expired(pages: Pages, error: ExpiredToken) -> Response:
+def _expired(pages: Pages, error: ExpiredToken, token: str) -> Response:
     return pages.page("confirm.html.j2", 410, done=False, expired=True,
                       superseded=error.superseded, masked=mask_address(error.address),
-                      address=error.address)  # fmt: skip
+                      token=token)  # fmt: skip
 
 
 async def confirm(pages: Pages, request: Request) -> Response:
@@ -222,7 +242,7 @@ async def confirm(pages: Pages, request: Request) -> Response:
     try:
         found = await pages.run(lambda c: confirm_by_token(c, pages.key(c), token, _now()))
     except ExpiredToken as error:
-        return _expired(pages, error)
+        return _expired(pages, error, token)
     except TokenError:
         return _bad_token(pages)
     except StateError:
