@@ -1,7 +1,7 @@
 """The allowlist every piece of HTML passes: what an author may write and MathML.
 
-Nothing executable survives: no script, style, iframe, event handler, ``javascript:``
-URL or MathML ``href``. Comments are dropped, and so are the characters XML cannot
+Nothing executable survives: no script, style (but an aligned MathML cell's
+``text-align`` and padding), iframe, event handler, ``javascript:`` URL or MathML ``href``. Comments are dropped, and so are the characters XML cannot
 carry, so nothing downstream has to remove them (removing them later could join
 ``java\\x01script:`` into a scheme the sanitizer never saw), and the formula
 placeholders' characters, but for the renderer's own placeholders.
@@ -64,6 +64,7 @@ def _attributes() -> dict[str, set[str]]:
         attributes.setdefault(tag, set()).add("title")
     for tag in MATHML_TAGS:
         attributes[tag] = set(MATHML_ATTRIBUTES)
+    attributes["mtd"].add("style")  # an aligned cell's side, which Chromium needs in CSS
     return attributes
 
 
@@ -77,6 +78,8 @@ _CLEANER = nh3.Cleaner(
     tag_attribute_values={"math": {"xmlns": {MATHML_NS}}},
     link_rel=None,
     strip_comments=True,
+    # Only <mtd> may carry a style, and only these harmless properties of it.
+    filter_style_properties={"text-align", "padding-left", "padding-right"},
 )
 
 
