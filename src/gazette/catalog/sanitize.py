@@ -1,10 +1,11 @@
 """The allowlist every piece of HTML passes: what an author may write and MathML.
 
 Nothing executable survives: no script, style (but an aligned MathML cell's
-``text-align`` and padding), iframe, event handler, ``javascript:`` URL or MathML ``href``. Comments are dropped, and so are the characters XML cannot
-carry, so nothing downstream has to remove them (removing them later could join
-``java\\x01script:`` into a scheme the sanitizer never saw), and the formula
-placeholders' characters, but for the renderer's own placeholders.
+``text-align`` and padding), iframe, event handler, ``javascript:`` URL or MathML
+``href``. Comments are dropped, and so are the characters XML cannot carry, so nothing
+downstream has to remove them (removing them later could join ``java\\x01script:`` into
+a scheme the sanitizer never saw), and the formula placeholders' characters, but for the
+renderer's own placeholders.
 
 The rule: HTML is sanitized last. After ``sanitize`` only these may touch it, each
 checked against the same allowlist:

@@ -26,6 +26,7 @@ from gazette.digest.send import Dispatcher, Summary
 from gazette.digest.subscribers import count_active, list_subscribers
 from gazette.digest.tokens import secret_key
 from gazette.errors import DuplicateError, SourceError
+from gazette.feeds.build import write_math_images
 from gazette.mail.base import Envelope
 from gazette.models import Post
 from gazette.store import Store
@@ -155,6 +156,7 @@ def write_preview(
             return None
         maker = message_maker(settings, connection, issue, environ, now)
         envelope = maker.envelope(_preview_recipient(connection), now)
+    write_math_images(settings, store, maker.rendered.images)
     return _write_preview_files(folder, f"issue-{issue.number}", envelope)
 
 
@@ -247,6 +249,8 @@ def _deliver(
     with dispatcher.store.transaction() as connection:
         dispatcher.maker = message_maker(settings, connection, issue, environ, dispatcher.now())
         counts = ledger.counts(connection, issue.number)
+    # The images are in place before the first mail that shows them goes out.
+    write_math_images(settings, dispatcher.store, dispatcher.maker.rendered.images)
     waiting = counts.get("pending", 0) + counts.get("in-flight", 0)
     if resend_uncertain or dispatcher.provider.idempotent:
         waiting += counts.get("uncertain", 0)
