@@ -80,11 +80,11 @@ class MathImages:
         if display:
             return (
                 f'<span class="math-display" style="display:block;text-align:center;'
-                f'margin:8px 0"><img src="{src}" alt="{alt}" {size} '
+                f'margin:8px 0"><img src="{src}" alt="{alt}" title="{alt}" {size} '
                 f'style="max-width:100%;height:auto"></span>'
             )
         style = f"vertical-align:-{found.depth:.1f}px"
-        return f'<img class="math" src="{src}" alt="{alt}" {size} style="{style}">'
+        return f'<img class="math" src="{src}" alt="{alt}" title="{alt}" {size} style="{style}">'
 
     def _stored(self, path: str) -> MathImage | None:
         try:
