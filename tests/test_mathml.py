@@ -17,7 +17,10 @@ from selenium.webdriver.chrome.service import Service
 
 from gazette.catalog.math import MathConverter
 from gazette.catalog.sanitize import MATHML_NS
+from gazette.config import load_settings
 
+from .conftest import SEEDS
+from .feedkit import build, example_settings, output
 from .test_index_browser import QUIET_FLAGS
 
 M = f"{{{MATHML_NS}}}"
@@ -197,3 +200,38 @@ def test_chromium_draws_aligned_rows_at_one_column(tmp_path: Path) -> None:
         browser.quit()
     assert len(lefts) == 2
     assert abs(lefts[0] - lefts[1]) < 0.5, lefts
+
+
+def _mathml_attributes(atom: Path) -> set[tuple[str, str]]:
+    return {
+        (local(element), name)
+        for element in etree.parse(atom).iter(f"{M}*")
+        for name in element.attrib
+        if name not in VALIDATOR_ATTRIBUTES
+    }
+
+
+def test_example_and_seed_feeds_carry_only_attributes_the_validator_knows_or_needed(
+    tmp_path: Path,
+) -> None:
+    """Every MathML attribute in the Atom feeds of the example and of the seeds (year
+    2020) is on the W3C validator's list, or one that rendering needs."""
+    settings = example_settings(tmp_path / "example", entries="100")
+    build(settings)
+    found = _mathml_attributes(output(settings) / "atom.xml")
+    if SEEDS.is_dir():
+        seeds = tmp_path / "seeds"
+        seeds.mkdir()
+        config = seeds / "gazette.toml"
+        config.write_text(
+            '[site]\ntitle = "Seeds"\nurl = "https://seeds.example.org/"\n'
+            f'[[sources]]\npath = "{SEEDS}/*.txt"\nformat = "listing"\nyear = 2020\n'
+            '[feeds]\noutput = "public"\nentries = 100\n'
+            '[state]\ndatabase = "sqlite:///state.db"\n',
+            encoding="utf-8",
+        )
+        seed_settings = load_settings(config)
+        build(seed_settings)
+        found |= _mathml_attributes(output(seed_settings) / "atom.xml")
+    assert found
+    assert found <= NEEDED | {("mo", "movablelimits")}, found - NEEDED
