@@ -138,7 +138,7 @@ def typeset(path: str, mathml: str, display: bool) -> tuple[bytes, MathImage]:
 def _presentation(mathml: str, display: bool) -> str:
     """The ``<math>`` without its TeX annotation (ziamath knows no <semantics>), in
     display style when it is one."""
-    root = etree.fromstring(mathml)
+    root = _parsed(mathml)
     for semantics in [e for e in root.iter() if etree.QName(e).localname == "semantics"]:
         parent = semantics.getparent()
         if parent is not None and len(semantics):
@@ -148,8 +148,16 @@ def _presentation(mathml: str, display: bool) -> str:
     return str(etree.tostring(root, encoding="unicode"))
 
 
+def _parsed(mathml: str) -> etree._Element:
+    """A ``<math>`` as the sanitizer wrote it (HTML, so with &nbsp;) parsed as XML."""
+    try:
+        return etree.fromstring(mathml.replace("&nbsp;", "&#160;"))
+    except etree.XMLSyntaxError as error:
+        raise TypesetError(f"the MathML does not parse: {error}") from None
+
+
 def _token_text(mathml: str) -> str:
-    root = etree.fromstring(mathml)
+    root = _parsed(mathml)
     tokens = ("mi", "mn", "mo", "mtext", "ms")
     return "".join(
         (e.text or "").strip() for e in root.iter() if etree.QName(e).localname in tokens
@@ -209,8 +217,8 @@ def with_images(markup: str, images: MathImages) -> str:
 
     def replace(match: re.Match[str]) -> str:
         try:
-            root = etree.fromstring(match.group(0))
-        except etree.XMLSyntaxError:
+            root = _parsed(match.group(0))
+        except TypesetError:
             return match.group(0)
         tex = "".join(
             "".join(e.itertext()) for e in root.iter() if etree.QName(e).localname == "annotation"
