@@ -6,6 +6,7 @@ a browser renders from, not on latex2mathml's exact bytes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -16,10 +17,12 @@ from lxml import etree
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from gazette.catalog import check_catalog
+from gazette.catalog import check_catalog, iter_posts, update_catalog
 from gazette.catalog.math import MathConverter
 from gazette.catalog.sanitize import MATHML_NS
+from gazette.catalog.tables import formulas
 from gazette.config import Settings, load_settings
+from gazette.store import Store
 
 from .conftest import NOW, ROOT, SEEDS, sync
 from .feedkit import build, example_settings, output
@@ -268,3 +271,25 @@ def test_check_lists_every_formula_of_the_corpus_that_fails(
     assert listed == failing
     assert all("corpus.md" in f.location for f in findings if "was not converted" in f.message)
     assert len(failing) < 0.02 * len(CORPUS)
+
+
+def test_a_conversion_stored_by_an_earlier_gazette_is_redone(
+    site: Callable[..., Settings], write: Callable[[str, str], Path]
+) -> None:
+    """A state database holding a formula's failed conversion under the key an earlier
+    gazette used (before \\arg converted) gives the post MathML, not that failure."""
+    write("posts/p.md", "---\ntitle: Arg\ndate: 2026-11-20T10:00:00+08:00\n---\n\n$\\arg z$\n")
+    settings = site('[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n')
+    store = Store(settings.database_url)
+    earlier_key = hashlib.sha1(b"0\\arg z", usedforsecurity=False).hexdigest()
+    with store.transaction() as connection:
+        connection.execute(
+            formulas.insert(),
+            [{"key": earlier_key, "tex": "\\arg z", "display": False, "mathml": "",
+              "error": "unsupported command \\arg"}],
+        )  # fmt: skip
+    update_catalog(settings, store, NOW)
+    with store.transaction() as connection:
+        (post,) = iter_posts(settings, connection, NOW)
+    assert not post.warnings
+    assert "<mo>arg</mo>" in post.content_html

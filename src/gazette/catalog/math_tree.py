@@ -114,20 +114,18 @@ def _limits_under_and_over(element: etree._Element, name: str) -> None:
 def _without_inferred_attributes(element: etree._Element) -> None:
     parent = element.getparent()
     siblings = list(parent) if parent is not None else [element]
-    form = element.get("form")
-    if (form == "prefix" and siblings[0] is element) or (
-        form == "postfix" and siblings[-1] is element
-    ):
-        del element.attrib["form"]
-    accent = element.attrib.pop("accent", None)
-    if accent == "true" and parent is not None:
-        parent_name = etree.QName(parent).localname
-        if parent_name in ("mover", "munderover") and element is parent[-1]:
-            parent.set("accent", "true")
     parent_name = etree.QName(parent).localname if parent is not None else ""
-    if not (parent_name in _LIMITS.values() and parent is not None and parent[0] is element):
+    form = element.get("form")
+    if (form, element) in (("prefix", siblings[0]), ("postfix", siblings[-1])):
+        del element.attrib["form"]
+    # An accent is the over- or underscript's role, which Chromium reads on its parent.
+    accent = element.attrib.pop("accent", None) == "true"
+    over = parent_name in ("mover", "munderover") and element is siblings[-1]
+    if accent and over and parent is not None:
+        parent.set("accent", "true")
+    if not (parent_name in _LIMITS.values() and siblings[0] is element):
         element.attrib.pop("movablelimits", None)
-    if (element.text or "") == "\\|":  # latex2mathml's \big\| keeps the TeX
+    if element.text == "\\|":  # latex2mathml's \big\| keeps the TeX
         element.text = "‖"
 
 
