@@ -13,7 +13,10 @@ checked against the same allowlist:
   placeholders stand in text, never in an attribute;
 - ``absolute_url`` rewrites a link, and the result is judged by ``allowed_url``; HTML
   whose links were rewritten is sanitized again (``feeds.items``, ``digest.mailsafe``);
-- ``feeds.items.xhtml_inner`` changes the syntax (HTML to XHTML), not the tree.
+- ``feeds.items.xhtml_inner`` changes the syntax (HTML to XHTML), not the tree;
+- ``math_images`` puts a formula's ``<img>`` (its own URL, the TeX escaped as alt, a
+  ``vertical-align``) where a ``<math>`` or a formula placeholder stood
+  (``digest.mailsafe``, and feeds with ``feeds.math = "image"``).
 Anything else that rewrites HTML (an excerpt, the mail version) ends with ``sanitize``.
 """
 
