@@ -81,8 +81,6 @@ http {{
     }}
 }}
 """
-
-
 @dataclass(frozen=True, slots=True)
 class Row:
     """One kind of request; ``headers`` gets the server's own ETag of the path."""
@@ -282,10 +280,9 @@ def report(results: dict[str, dict[tuple[str, int], tuple[float, float, float]]]
         for name in names:
             rps, p50, p99 = results[name][(row, concurrency)]
             cells += f"{rps:>15.0f}{p50:>8.2f}{p99:>9.2f}"
-        ratio = (
-            results["gazette serve"][(row, concurrency)][0]
-            / results["StaticFiles"][(row, concurrency)][0]
-        )
+        ratio = results["gazette serve"][(row, concurrency)][0] / results["StaticFiles"][
+            (row, concurrency)
+        ][0]
         print(f"{row:<24}{concurrency:>5}{cells}{ratio:>7.2f}x")
     print("ratio: gazette serve's requests per second over the StaticFiles baseline's")
 

@@ -176,7 +176,7 @@ def test_an_old_link_does_not_undo_a_later_unsubscribe(served: Served, site: Pat
     """A confirmation link asked before the address unsubscribed changes nothing after."""
     address = fresh_address()
     httpx.post(f"{served.url}/subscribe", data={"email": address})
-    token = urlsplit(confirm_link(confirmation_eml(site, address))).query[len("token=") :]
+    token = urlsplit(confirm_link(confirmation_eml(site, address))).query[len("token="):]
     httpx.post(f"{served.url}/confirm", data={"token": token})
     httpx.post(f"{served.url}/unsubscribe", params={"token": make_token(KEY.encode(), address)})
     again = httpx.post(f"{served.url}/confirm", data={"token": token})
@@ -210,7 +210,7 @@ def test_form_bodies_never_reach_the_log(served: Served, site: Path) -> None:
     """The address posted to /subscribe and the token posted to /confirm are not logged."""
     address = fresh_address()
     httpx.post(f"{served.url}/subscribe", data={"email": address})
-    token = urlsplit(confirm_link(confirmation_eml(site, address))).query[len("token=") :]
+    token = urlsplit(confirm_link(confirmation_eml(site, address))).query[len("token="):]
     httpx.post(f"{served.url}/confirm", data={"token": token})
     log = served.wait_for_log('"POST /confirm HTTP/1.1" 200')
     assert address not in log

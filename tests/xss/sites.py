@@ -152,7 +152,7 @@ def _atom(folder: Path, vectors: Sequence[Vector], xhtml: bool) -> str:
             )
         entries.append(
             f"<entry><id>{post_id(vid)}</id>{texts}<published>{date}</published>"
-            f'<updated>{date}</updated><link href="https://src.example/{post_id(vid)}"/>'
+            f"<updated>{date}</updated><link href=\"https://src.example/{post_id(vid)}\"/>"
             f'<category term="corpus"/>{content}</entry>'
         )
     feed = (

@@ -77,12 +77,16 @@ def test_output_runs_nothing(corpus_runs: dict[str, ChannelRun], channel: str, k
 
 
 @pytest.mark.parametrize("channel", list(CHANNELS))
-def test_every_output_shows_every_vector(corpus_runs: dict[str, ChannelRun], channel: str) -> None:
+def test_every_output_shows_every_vector(
+    corpus_runs: dict[str, ChannelRun], channel: str
+) -> None:
     """Each kind of output (feeds, tag and series feeds, archive, index, digest) has a post
     for every vector, so the judge saw them all."""
     run = corpus_runs[channel]
     expected = {vid for vid, _ in vectors()}
-    missing = {kind: sorted(expected - run.seen.get(kind, set())) for kind in KINDS[channel]}
+    missing = {
+        kind: sorted(expected - run.seen.get(kind, set())) for kind in KINDS[channel]
+    }
     missing = {kind: ids for kind, ids in missing.items() if ids}
     assert missing == {}, "\n".join(
         f"{kind}: {len(ids)} missing, e.g. {ids[:5]}" for kind, ids in missing.items()

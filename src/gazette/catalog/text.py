@@ -245,7 +245,9 @@ class _Walk:
         return _render_cut(self.events, cut, ellipsis, self.marks.atoms)
 
 
-def _render_cut(events: list[_Event], cut: _Cut, ellipsis: bool, atoms: re.Pattern[str]) -> str:
+def _render_cut(
+    events: list[_Event], cut: _Cut, ellipsis: bool, atoms: re.Pattern[str]
+) -> str:
     parts = [_serialize(event) for event in events[: cut.events]]
     if cut.chars:
         kept = "".join(atoms.findall(events[cut.events].raw)[: cut.chars])

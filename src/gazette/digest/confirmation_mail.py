@@ -56,7 +56,7 @@ def confirmation_envelope(
     domain = parseaddr(sender)[1].rpartition("@")[2]
     if not domain:
         raise ConfigError(
-            f"{settings.config_path}: [mail] from: required to send confirmation mails; e.g. "
+            f'{settings.config_path}: [mail] from: required to send confirmation mails; e.g. '
             'from = "Notes <digest@example.org>"'
         )
     recipient = str(row["recipient"])
