@@ -155,7 +155,7 @@ def write_preview(
         if issue is None:
             return None
         maker = message_maker(settings, connection, issue, environ, now)
-        envelope = maker.envelope(_preview_recipient(connection), now)
+        envelope = maker.envelope(*_preview_recipient(connection), now)
     _write_images(settings, store, maker.rendered.images)
     return _write_preview_files(folder, f"issue-{issue.number}", envelope)
 
@@ -177,9 +177,9 @@ def _next_issue(
     return Issue(number, period, subject, "preview", tuple(p.id for p in posts), now.isoformat())
 
 
-def _preview_recipient(connection: Connection) -> str:
+def _preview_recipient(connection: Connection) -> tuple[str, int]:
     first = next(iter(list_subscribers(connection, "active")), None)
-    return first.address if first else PREVIEW_RECIPIENT
+    return (first.address, first.id) if first else (PREVIEW_RECIPIENT, 0)
 
 
 def _write_preview_files(folder: Path, stem: str, envelope: Envelope) -> list[Path]:

@@ -56,6 +56,7 @@ class Claimed:
     id: int
     recipient: str
     attempts: int
+    subscriber: int
 
 
 def issue_for_period(connection: Connection, period: str) -> Issue | None:
@@ -156,10 +157,13 @@ def claim_batch(connection: Connection, issue: int, size: int, now: datetime) ->
         update(deliveries)
         .where(deliveries.c.id.in_(ids), deliveries.c.status == "pending")
         .values(status="in-flight", attempts=deliveries.c.attempts + 1, changed=now.isoformat())
-        .returning(deliveries.c.id, deliveries.c.recipient, deliveries.c.attempts)
+        .returning(
+            deliveries.c.id, deliveries.c.recipient, deliveries.c.attempts, deliveries.c.subscriber
+        )
     )
     return sorted(
-        (Claimed(row.id, row.recipient, row.attempts) for row in moved), key=lambda c: c.id
+        (Claimed(row.id, row.recipient, row.attempts, row.subscriber) for row in moved),
+        key=lambda c: c.id,
     )
 
 

@@ -88,6 +88,11 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
+def find_subscriber_by_id(connection: Connection, number: int) -> Subscriber | None:
+    row = connection.execute(select(subscribers).where(subscribers.c.id == number)).first()
+    return _subscriber(row._mapping) if row else None
+
+
 def find_subscriber(connection: Connection, address: str) -> Subscriber | None:
     row = connection.execute(
         select(subscribers).where(subscribers.c.address_key == address.lower())

@@ -11,13 +11,14 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from gazette.config import BUNDLED_TEMPLATES, Settings
+from gazette import i18n
+from gazette.config import Settings
 from gazette.digest.confirmation_mail import send_queued
+from gazette.digest.render import environment
 from gazette.digest.tokens import check_secret_key, secret_key
 from gazette.errors import GazetteError
 from gazette.web._state import StateHandle
@@ -41,14 +42,8 @@ class Pages:
         self.settings = settings
         self.state = state
         check_secret_key(os.environ)  # a short key stops serve at start, not at a click
-        folders = [BUNDLED_TEMPLATES]
-        if settings.digest.templates:
-            folders.insert(0, settings.resolve(settings.digest.templates))
-        self.env = Environment(
-            loader=FileSystemLoader(folders),
-            autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
-            undefined=StrictUndefined,
-        )
+        self.env = environment(settings)
+        self.words = i18n.translations(settings.site.language)
         self._key: bytes | None = None
         self._lock = threading.Lock()
 

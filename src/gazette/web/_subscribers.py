@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from gazette.digest.confirmation_mail import base_url
 from gazette.digest.confirmations import (
     ExpiredToken,
+    FieldError,
     Limits,
     TokenError,
     claim_of_token,
@@ -24,7 +25,8 @@ from gazette.digest.confirmations import (
     subscriber_of_token,
     unsubscribe_by_token,
 )
-from gazette.errors import StateError, SubscriberError
+from gazette.errors import StateError
+from gazette.i18n import N_
 from gazette.web._pages import (
     FORM_TYPE,
     NO_STORE,
@@ -41,14 +43,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _bad_token(pages: Pages, error: TokenError) -> Response:
-    return pages.notice("This link does not work", str(error), 400, problem=True,
+def _bad_token(pages: Pages) -> Response:
+    _ = pages.words.gettext
+    text = _("It was changed or cut short, or it comes from another list. Open the link "
+             "from the mail again, whole.")  # fmt: skip
+    return pages.notice(_("This link does not work"), text, 400, problem=True,
                         offer_subscribe=True)  # fmt: skip
 
 
 def _unavailable(pages: Pages) -> Response:
-    text = "The list cannot be reached just now; nothing was changed."
-    return pages.notice("Try again in a moment", text, 503, {"retry-after": "30"}, problem=True)
+    _ = pages.words.gettext
+    text = _("The list cannot be reached just now; nothing was changed.")
+    return pages.notice(_("Try again in a moment"), text, 503, {"retry-after": "30"},
+                        problem=True)  # fmt: skip
+
+
+def _too_large(pages: Pages) -> Response:
+    _ = pages.words.gettext
+    return pages.notice(_("Too large"), _("That request was too large."), 413, problem=True)
 
 
 async def unsubscribe_page(pages: Pages, request: Request) -> Response:
@@ -56,8 +68,8 @@ async def unsubscribe_page(pages: Pages, request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
         found = await pages.run(lambda c: subscriber_of_token(c, pages.key(c), token))
-    except TokenError as error:
-        return _bad_token(pages, error)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     return pages.page("unsubscribe.html.j2", done=False, masked=mask_address(found.address),
@@ -70,12 +82,12 @@ async def unsubscribe(pages: Pages, request: Request) -> Response:
     try:
         await read_body(request)  # read and dropped: one-click's body is a constant
     except BodyTooLarge:
-        return pages.notice("Too large", "That request was too large.", 413, problem=True)
+        return _too_large(pages)
     token = request.query_params.get("token", "")
     try:
         done = await pages.run(lambda c: unsubscribe_by_token(c, pages.key(c), token, _now()))
-    except TokenError as error:
-        return _bad_token(pages, error)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     address = done.subscriber.address
@@ -85,7 +97,7 @@ async def unsubscribe(pages: Pages, request: Request) -> Response:
 
 # --- subscribing ------------------------------------------------------------------------
 
-SENT = "If that address can be subscribed, a confirmation link is on its way to it."
+SENT = N_("If that address can be subscribed, a confirmation link is on its way to it.")
 THANKS = "/subscribe/thanks"
 
 
@@ -139,14 +151,14 @@ async def subscribe(pages: Pages, request: Request) -> Response:
         done = await pages.run(
             lambda c: request_subscription(c, email, name, client, _limits(pages), _now())
         )
-    except SubscriberError as error:
-        return _refused(pages, json, 400, str(error), email, name)
+    except FieldError as error:
+        return _refused(pages, json, 400, _field_problem(pages, error), email, name)
     except StateError:
         return _unavailable(pages)
     if done.retry_after:
         wait = str(math.ceil(done.retry_after))
-        return _refused(pages, json, 429, "Too many requests: try again later.", email, name,
-                        {"retry-after": wait})  # fmt: skip
+        problem = pages.words.gettext("Too many requests: try again later.")
+        return _refused(pages, json, 429, problem, email, name, {"retry-after": wait})
     return _accepted(pages, request, json, BackgroundTask(_send_later, pages))
 
 
@@ -156,10 +168,18 @@ async def _subscribe_fields(
     try:
         fields = form_fields(request, await read_body(request))
     except BodyTooLarge:
-        return _refused(pages, json, 413, "That request was too large.")
+        return _refused(pages, json, 413, pages.words.gettext("That request was too large."))
     if fields is None:
-        return _refused(pages, json, 415, f"Send the form as {FORM_TYPE}.")
+        problem = pages.words.gettext("Send the form as %(type)s.") % {"type": FORM_TYPE}
+        return _refused(pages, json, 415, problem)
     return fields
+
+
+def _field_problem(pages: Pages, error: FieldError) -> str:
+    _ = pages.words.gettext
+    if error.field == "name":
+        return _("The name must be one line of at most 200 characters.")
+    return _("That is not an email address that can be mailed: check it and try again.")
 
 
 async def _send_later(pages: Pages) -> None:
@@ -169,7 +189,7 @@ async def _send_later(pages: Pages) -> None:
 def _accepted(pages: Pages, request: Request, json: bool,
               task: BackgroundTask | None) -> Response:  # fmt: skip
     if json:
-        answer = json_answer({"status": "accepted", "message": SENT}, 202)
+        answer = json_answer({"status": "accepted", "message": pages.words.gettext(SENT)}, 202)
     elif _from_the_blog(pages, request):
         answer = RedirectResponse(THANKS, 303, headers=NO_STORE)
     else:
@@ -187,8 +207,8 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
         claim = claim_of_token(key, token, _now())
     except ExpiredToken as error:
         return _expired(pages, error)
-    except TokenError as error:
-        return _bad_token(pages, error)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     return pages.page("confirm.html.j2", done=False, expired=False, token=token,
@@ -196,9 +216,9 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
 
 
 def _expired(pages: Pages, error: ExpiredToken) -> Response:
-    problem = str(error)[:1].upper() + str(error)[1:]
-    return pages.page("confirm.html.j2", 410, done=False, expired=True, problem=problem,
-                      masked=mask_address(error.address), address=error.address)  # fmt: skip
+    return pages.page("confirm.html.j2", 410, done=False, expired=True,
+                      superseded=error.superseded, masked=mask_address(error.address),
+                      address=error.address)  # fmt: skip
 
 
 async def confirm(pages: Pages, request: Request) -> Response:
@@ -206,14 +226,14 @@ async def confirm(pages: Pages, request: Request) -> Response:
     try:
         fields = form_fields(request, await read_body(request))
     except BodyTooLarge:
-        return pages.notice("Too large", "That request was too large.", 413, problem=True)
+        return _too_large(pages)
     token = (fields or {}).get("token", "")
     try:
         found = await pages.run(lambda c: confirm_by_token(c, pages.key(c), token, _now()))
     except ExpiredToken as error:
         return _expired(pages, error)
-    except TokenError as error:
-        return _bad_token(pages, error)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     return pages.page("confirm.html.j2", done=True, expired=False,
