@@ -31,6 +31,9 @@ FOLDER = "math/"
 SCALE = 2  # pixels drawn per CSS pixel shown
 FONT_SIZE = 16  # CSS pixels, as the digest's body text
 _PADDING = 2.0
+_MAX_DEPTH = 60.0
+_DISPLAY_SPAN = "display:block;text-align:center;margin:8px 0"
+_DISPLAY_IMAGE = "max-width:100%;height:auto"
 _DEPTH_KEY = "gazette-depth"  # the PNG text chunk with the depth below the baseline
 _VIEW_BOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _REFERENCE = re.compile(rb"math/([0-9a-f]{24})\.png")
@@ -79,11 +82,10 @@ class MathImages:
         size = f'width="{found.width}" height="{found.height}"'
         if display:
             return (
-                f'<span class="math-display" style="display:block;text-align:center;'
-                f'margin:8px 0"><img src="{src}" alt="{alt}" title="{alt}" {size} '
-                f'style="max-width:100%;height:auto"></span>'
+                f'<span class="math-display" style="{_DISPLAY_SPAN}"><img src="{src}" '
+                f'alt="{alt}" title="{alt}" {size} style="{_DISPLAY_IMAGE}"></span>'
             )
-        style = f"vertical-align:-{found.depth:.1f}px"
+        style = _baseline(found.depth)
         return f'<img class="math" src="{src}" alt="{alt}" title="{alt}" {size} style="{style}">'
 
     def _stored(self, path: str) -> MathImage | None:
@@ -109,6 +111,26 @@ class MathImages:
             folder.stage(path, data, path)
 
 
+def _baseline(depth: float) -> str:
+    return f"vertical-align:-{depth:.1f}px"
+
+
+def _declarations(style: str) -> set[str]:
+    pairs = (piece.partition(":") for piece in style.split(";"))
+    return {f"{name}: {value}" for name, _, value in pairs}
+
+
+# Every CSS declaration a formula's image (or its display wrapper) carries, as
+# "property: value": all numbers, nothing a post can choose.
+IMAGE_STYLES = frozenset(
+    set().union(
+        _declarations(_DISPLAY_SPAN),
+        _declarations(_DISPLAY_IMAGE),
+        *(_declarations(_baseline(step / 2)) for step in range(int(_MAX_DEPTH * 2) + 1)),
+    )
+)
+
+
 class TypesetError(Exception):
     """A formula ziamath cannot draw."""
 
@@ -125,14 +147,13 @@ def typeset(path: str, mathml: str, display: bool) -> tuple[bytes, MathImage]:
         if missing:
             raise TypesetError(f"the math font has no {''.join(missing)!r}")
         svg = math.svg()
+        svg, width, height, depth = _on_background(svg)
+        png = _with_depth(bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=SCALE)), depth)
     except TypesetError:
         raise
-    except Exception as error:  # ziamath raises whatever its layout meets
+    except Exception as error:  # ziamath and resvg raise whatever their input meets
         raise TypesetError(f"{type(error).__name__}: {error}") from None
-    svg, width, height, depth = _on_background(svg)
-    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=SCALE))
-    image = MathImage(path, round(width), round(height), depth)
-    return _with_depth(png, depth), image
+    return png, MathImage(path, round(width), round(height), depth)
 
 
 def _presentation(mathml: str, display: bool) -> str:
@@ -181,7 +202,13 @@ def _on_background(svg: str) -> tuple[str, float, float, float]:
         f'rx="{_PADDING * 2}" fill="#ffffff"/>'
     )
     opening = svg.index(">") + 1
-    return svg[:opening] + rect + svg[opening:], width, height, y + height
+    return svg[:opening] + rect + svg[opening:], width, height, _quantized(y + height)
+
+
+def _quantized(depth: float) -> float:
+    """The depth in steps of half a pixel (what a screen can show), so every style an
+    image carries is one of IMAGE_STYLES."""
+    return min(max(round(depth * 2) / 2, 0.0), _MAX_DEPTH)
 
 
 def _with_depth(png: bytes, depth: float) -> bytes:
