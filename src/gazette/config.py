@@ -383,6 +383,11 @@ class Settings(_Section):
         return data
 
     @property
+    def serve_base_url(self) -> str:
+        """Where serve's pages are: serve.url, else http://<serve.listen> (local trials)."""
+        return self.serve.url or f"http://{self.serve.listen}"
+
+    @property
     def feeds_url(self) -> str:
         """The URL the output folder is served at, ending in /."""
         url = self.feeds.base_url or self.site.url

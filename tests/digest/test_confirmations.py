@@ -193,9 +193,11 @@ def test_status_counts_pending_subscribers_and_unsent_confirmation_mails(
     request(store, "first@example.org")
     request(store, "second@example.org")
     found = read_status(settings, store, NOW)
-    line = describe_status(found, settings)[-1]
+    *_, line, page = describe_status(found, settings)
     assert line.startswith("subscribers: 1 active, 2 pending")
+    assert page == "subscribe page: https://news.example.org/subscribe (while `gazette serve` runs)"
     assert "confirmation mails: 2 not sent yet" in line
     as_json = status_as_json(found, settings)
     assert as_json["subscribers"] == {"active": 1, "pending": 2}
     assert as_json["confirmation_mails"] == {"queued": 2}
+    assert as_json["subscribe_page"] == "https://news.example.org/subscribe"

@@ -41,13 +41,8 @@ MAX_ATTEMPTS = 5
 BATCH = 20
 
 
-def base_url(settings: Settings) -> str:
-    """Where serve's pages are: serve.url, else http://<serve.listen> (local trials)."""
-    return settings.serve.url or f"http://{settings.serve.listen}"
-
-
 def confirm_url(settings: Settings, token: str) -> str:
-    return f"{base_url(settings)}/confirm?token={quote(token, safe='.')}"
+    return f"{settings.serve_base_url}/confirm?token={quote(token, safe='.')}"
 
 
 def confirmation_envelope(

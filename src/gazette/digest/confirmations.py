@@ -16,10 +16,10 @@ from sqlalchemy import Connection, update
 from gazette.digest import ratelimits
 from gazette.digest.subscribers import (
     Subscriber,
-    add_subscriber,
     control_character,
     find_subscriber,
     find_subscriber_by_id,
+    insert_subscriber,
     normalize_address,
 )
 from gazette.digest.tables import confirmation_mails, subscribers
@@ -157,19 +157,18 @@ def request_subscription(
     normalized, name = checked_request(address, name)
     moment = now.timestamp()
     ratelimits.serialize(connection)
-    wait = ratelimits.hit_window(connection, f"client:{client}", limits.per_minute, 60, moment)
-    if wait:
-        return Requested(retry_after=wait)
+    hit = ratelimits.hit_window(connection, f"client:{client}", limits.per_minute, 60, moment)
+    if hit.wait:
+        return Requested(retry_after=hit.wait)
     key = f"address:{normalized.lower()}"
     wait = ratelimits.hit_interval(connection, key, limits.confirm_interval, moment)
     if wait:
         return Requested(retry_after=wait)
-    ratelimits.forget_before(connection, moment - max(limits.confirm_interval, 60) - 60)
+    if hit.new_window:  # once a minute per client is often enough to tidy up
+        ratelimits.forget_before(connection, moment - max(limits.confirm_interval, 60) - 60)
     found = find_subscriber(connection, normalized)
     if found is None:
-        add_subscriber(connection, normalized, name, now, status="pending")
-        found = find_subscriber(connection, normalized)
-        assert found is not None
+        found = insert_subscriber(connection, normalized, name, now, "pending")
     if found.status == "active":
         return Requested()
     row = {"subscriber": found.id, "recipient": found.address, "issued": moment,
@@ -177,6 +176,17 @@ def request_subscription(
            "provider_id": "", "last_error": "", "changed": now.isoformat()}  # fmt: skip
     mail = connection.execute(confirmation_mails.insert().values(**row)).inserted_primary_key
     return Requested(mail=int(mail[0]) if mail else None)
+
+
+def address_of_link(connection: Connection, key: bytes, token: str) -> str:
+    """The address a link's token names, for a new confirmation link asked from the page
+    it opened: an unsubscribe token (the page after unsubscribing offers to come back) or
+    a confirmation token, expired or not. The pages carry the token, never the address.
+    A TokenError for any other token."""
+    claim = verify_confirm_token(key, token)
+    if claim is not None:
+        return claim.address
+    return subscriber_of_token(connection, key, token).address
 
 
 def claim_of_token(key: bytes, token: str, now: datetime) -> ConfirmationClaim:

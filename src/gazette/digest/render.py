@@ -136,7 +136,9 @@ def render_issue(
     context = _context(settings, issue, posts, images)
     page = render_template(env, "digest.html.j2", context)
     text = render_template(env, "digest.txt.j2", context)
-    return Rendered(subject, _INLINER.inline(page), _tidy_text(text), images)
+    # Wrapped again as a whole: template lines (the footer) keep to the width too.
+    text = _tidy_text(wrap(text, TEXT_WIDTH))
+    return Rendered(subject, _INLINER.inline(page), text, images)
 
 
 def math_images(settings: Settings) -> MathImages | None:

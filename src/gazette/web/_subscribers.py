@@ -7,17 +7,17 @@ import math
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-import anyio.to_thread
-from starlette.background import BackgroundTask
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gazette.digest.confirmation_mail import base_url
 from gazette.digest.confirmations import (
     ExpiredToken,
     FieldError,
     Limits,
+    Requested,
     TokenError,
+    address_of_link,
     claim_of_token,
     confirm_by_token,
     mask_address,
@@ -92,7 +92,7 @@ async def unsubscribe(pages: Pages, request: Request) -> Response:
         return _unavailable(pages)
     address = done.subscriber.address
     return pages.page("unsubscribe.html.j2", done=True, masked=mask_address(address),
-                      address=address, subscribe_action="/subscribe")  # fmt: skip
+                      token=token, subscribe_action="/subscribe")  # fmt: skip
 
 
 # --- subscribing ------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def _origin(url: str) -> str:
 def _from_the_blog(pages: Pages, request: Request) -> bool:
     """Posted by a form on the blog's own pages (site.url), not on serve's."""
     origin = _origin(request.headers.get("origin", "") or request.headers.get("referer", ""))
-    own = _origin(base_url(pages.settings))
+    own = _origin(pages.settings.serve_base_url)
     return bool(origin) and origin == _origin(pages.settings.site.url) and origin != own
 
 
@@ -143,23 +143,42 @@ async def subscribe(pages: Pages, request: Request) -> Response:
     fields = await _subscribe_fields(pages, request, json)
     if isinstance(fields, Response):
         return fields
-    email, name = fields.get("email", ""), fields.get("name", "")
     if fields.get("website", ""):  # the honeypot: a person never sees it
-        return _accepted(pages, request, json, None)
-    client = request.client.host if request.client else "-"
-    try:
-        done = await pages.run(
-            lambda c: request_subscription(c, email, name, client, _limits(pages), _now())
-        )
-    except FieldError as error:
-        return _refused(pages, json, 400, _field_problem(pages, error), email, name)
-    except StateError:
-        return _unavailable(pages)
+        return _accepted(pages, request, json)
+    done = await _record(pages, request, fields, json)
+    if isinstance(done, Response):
+        return done
     if done.retry_after:
         wait = str(math.ceil(done.retry_after))
         problem = pages.words.gettext("Too many requests: try again later.")
-        return _refused(pages, json, 429, problem, email, name, {"retry-after": wait})
-    return _accepted(pages, request, json, BackgroundTask(_send_later, pages))
+        return _refused(pages, json, 429, problem, fields.get("email", ""),
+                        fields.get("name", ""), {"retry-after": wait})  # fmt: skip
+    if done.mail is not None:
+        pages.mail_queued()
+    return _accepted(pages, request, json)
+
+
+async def _record(
+    pages: Pages, request: Request, fields: dict[str, str], json: bool
+) -> Requested | Response:
+    """The request recorded: for the address in the form, or for the one the token of a
+    page's "Send a new link" or "Subscribe again" names."""
+    email, name = fields.get("email", ""), fields.get("name", "")
+    token = "" if email else fields.get("token", "")
+    client = request.client.host if request.client else "-"
+
+    def request_it(connection: Connection) -> Requested:
+        address = address_of_link(connection, pages.key(connection), token) if token else email
+        return request_subscription(connection, address, name, client, _limits(pages), _now())
+
+    try:
+        return await pages.run_grouped(request_it)
+    except FieldError as error:
+        return _refused(pages, json, 400, _field_problem(pages, error), email, name)
+    except TokenError:
+        return _bad_token(pages)
+    except StateError:
+        return _unavailable(pages)
 
 
 async def _subscribe_fields(
@@ -182,20 +201,12 @@ def _field_problem(pages: Pages, error: FieldError) -> str:
     return _("That is not an email address that can be mailed: check it and try again.")
 
 
-async def _send_later(pages: Pages) -> None:
-    await anyio.to_thread.run_sync(pages.send_confirmations)
-
-
-def _accepted(pages: Pages, request: Request, json: bool,
-              task: BackgroundTask | None) -> Response:  # fmt: skip
+def _accepted(pages: Pages, request: Request, json: bool) -> Response:
     if json:
-        answer = json_answer({"status": "accepted", "message": pages.words.gettext(SENT)}, 202)
-    elif _from_the_blog(pages, request):
-        answer = RedirectResponse(THANKS, 303, headers=NO_STORE)
-    else:
-        answer = pages.page("subscribe.html.j2", sent=True)
-    answer.background = task
-    return answer
+        return json_answer({"status": "accepted", "message": pages.words.gettext(SENT)}, 202)
+    if _from_the_blog(pages, request):
+        return RedirectResponse(THANKS, 303, headers=NO_STORE)
+    return pages.page("subscribe.html.j2", sent=True)
 
 
 async def confirm_page(pages: Pages, request: Request) -> Response:
@@ -206,7 +217,7 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
         key = await pages.run(pages.key)
         claim = claim_of_token(key, token, _now())
     except ExpiredToken as error:
-        return _expired(pages, error)
+        return _expired(pages, error, token)
     except TokenError:
         return _bad_token(pages)
     except StateError:
@@ -215,10 +226,10 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
                       masked=mask_address(claim.address))  # fmt: skip
 
 
-def _expired(pages: Pages, error: ExpiredToken) -> Response:
+def _expired(pages: Pages, error: ExpiredToken, token: str) -> Response:
     return pages.page("confirm.html.j2", 410, done=False, expired=True,
                       superseded=error.superseded, masked=mask_address(error.address),
-                      address=error.address)  # fmt: skip
+                      token=token)  # fmt: skip
 
 
 async def confirm(pages: Pages, request: Request) -> Response:
@@ -231,7 +242,7 @@ async def confirm(pages: Pages, request: Request) -> Response:
     try:
         found = await pages.run(lambda c: confirm_by_token(c, pages.key(c), token, _now()))
     except ExpiredToken as error:
-        return _expired(pages, error)
+        return _expired(pages, error, token)
     except TokenError:
         return _bad_token(pages)
     except StateError:
