@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -75,3 +76,53 @@ def test_newsboat_reads_every_title(
     else:
         assert sorted(read) == sorted(titles)
         assert any("梯度下降" in title for title in read)
+
+
+TMUX = shutil.which("tmux")
+
+
+@pytest.mark.skipif(TMUX is None and not os.environ.get("CI"), reason="tmux is not installed")
+def test_newsboat_shows_each_formula_once_as_its_tex(tmp_path: Path) -> None:
+    """With feeds.math = "image", newsboat's article view (read off a real terminal in
+    tmux) shows a formula once, as its TeX, not flattened MathML glued to the TeX."""
+    settings = example_settings(tmp_path, math="image", entries="1")
+    build(settings)
+    handler = functools.partial(_QuietHandler, directory=str(output(settings)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "urls").write_text(f"http://127.0.0.1:{server.server_address[1]}/atom.xml\n")
+    (home / "config").write_text("", encoding="utf-8")
+    session = f"gazette-{os.getpid()}"
+    tmux = [str(TMUX), "-L", session]
+    try:
+        subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "60",
+                        f"cd {home} && HOME={home} LANG=C.UTF-8 {NEWSBOAT} -r -u urls "
+                        "-c cache.db -C config"], check=True)  # fmt: skip
+        screen = _screen_after(tmux, session, ["Enter", "Enter"], "Links:")
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
+        server.shutdown()
+        server.server_close()
+    formula = r"D_{\mathrm{KL}}(p\Vert q)=\sum_{x} p(x)\log\frac{p(x)}{q(x)}"
+    assert f"[image 1: {formula}]" in screen
+    assert screen.count(formula) == 1
+    assert "[image 2: p]" in screen
+
+
+def _screen_after(tmux: list[str], session: str, keys: list[str], wanted: str) -> str:
+    """The terminal's text once each key was pressed (after the list showed) and
+    ``wanted`` appears."""
+    screen = ""
+    for key in [*keys, ""]:
+        for _ in range(100):
+            screen = subprocess.run([*tmux, "capture-pane", "-t", session, "-p", "-J"],
+                                    capture_output=True, text=True, check=True).stdout  # fmt: skip
+            if (key and "unread" in screen) or wanted in screen:
+                break
+            time.sleep(0.1)
+        if key:
+            subprocess.run([*tmux, "send-keys", "-t", session, key], check=True)
+            time.sleep(0.5)
+    return screen

@@ -144,6 +144,7 @@ class FeedsSettings(_Section):
     icon: str = ""  # an image URL, absolute or relative to base_url
     websub_hub: str = ""
     websub_timeout: float = Field(default=10.0, gt=0)
+    math: Literal["mathml", "image"] = "mathml"  # formulas in feed content
     schedule: str = "15m"  # the scheduler's build job: an interval or a crontab line
 
     @field_validator("schedule")
@@ -176,6 +177,8 @@ class DigestSettings(_Section):
     first_issue_posts: int = Field(default=5, ge=1, le=200)
     templates: str = ""  # a folder whose digest.*.j2 override the bundled templates
     misfire_grace: str = "6h"  # a digest missed while stopped is still sent this late
+    # Formulas in mail: images under <feeds url>math/, or their TeX ("tex").
+    math: Literal["image", "tex"] = "image"
 
     @field_validator("schedule")
     @classmethod

@@ -78,5 +78,10 @@ class Formula:
         return formula_key(self.tex, self.display)
 
 
+# Bump when the MathML made from the same TeX changes, so stored conversions are redone.
+CONVERSION_VERSION = "2"
+
+
 def formula_key(tex: str, display: bool) -> str:
-    return hashlib.sha1(f"{int(display)}{tex}".encode(), usedforsecurity=False).hexdigest()
+    material = f"{CONVERSION_VERSION}:{int(display)}{tex}"
+    return hashlib.sha1(material.encode(), usedforsecurity=False).hexdigest()

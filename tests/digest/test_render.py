@@ -50,8 +50,11 @@ def test_titles_are_escaped_in_html(
 def test_formulas_stay_readable_in_both_parts(
     site: Callable[..., Settings], write: Callable[[str, str], Path]
 ) -> None:
-    """No MathML reaches the mail; each formula is its TeX in the HTML and the text."""
-    issue = rendered(site, write, "Math", "Energy $E = mc^2$ and $a<b$ here.")
+    """With digest.math = "tex", no MathML reaches the mail; each formula is its TeX in
+    the HTML and the text."""
+    issue = rendered(
+        site, write, "Math", "Energy $E = mc^2$ and $a<b$ here.", digest_keys='math = "tex"\n'
+    )
     assert "<math" not in issue.html
     assert '<code class="tex"' in issue.html
     assert "E = mc^2" in issue.html

@@ -20,6 +20,8 @@ from typing import Any
 
 from lxml import etree
 
+from gazette.math_images import IMAGE_STYLES
+
 from ..conftest import ROOT
 from .judge import (
     MARKERS,
@@ -43,10 +45,11 @@ Finding = tuple[str, str, str]  # (vector id, output path, problem)
 
 @cache
 def digest_styles() -> frozenset[str]:
-    """The declarations the digest template's CSS gives; css-inline copies them into
-    style attributes, and a style attribute holding any other is the input's."""
+    """The declarations the digest template's CSS gives (css-inline copies them into
+    style attributes) and those of formula images; a style attribute holding any other
+    is the input's."""
     template = (ROOT / "templates" / "digest.html.j2").read_text(encoding="utf-8")
-    return css_declarations(template.split("<style>")[1].split("</style>")[0])
+    return css_declarations(template.split("<style>")[1].split("</style>")[0]) | IMAGE_STYLES
 
 
 @cache
@@ -178,7 +181,8 @@ def _json_file(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def _index(path: Path) -> Iterator[tuple[str, str]]:
-    yield from page_findings(path.read_text(encoding="utf-8"), "li", frozenset())
+    # An issue's archive page shows formula images as the mail does.
+    yield from page_findings(path.read_text(encoding="utf-8"), "li", IMAGE_STYLES)
 
 
 def _digest(path: Path) -> Iterator[tuple[str, str]]:

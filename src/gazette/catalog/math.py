@@ -15,23 +15,12 @@ from dataclasses import replace
 from latex2mathml.converter import convert
 from lxml import etree
 
+from gazette.catalog.math_tex import prepare_tex
+from gazette.catalog.math_tree import reshape
 from gazette.catalog.sanitize import has_unsafe_characters, safe_characters, sanitize
 from gazette.catalog.text import RESERVED, strip_reserved
 from gazette.models import Formula, formula_key
 
-# Environments that only number or label an equation: MathML gets their body.
-_NUMBERED = re.compile(
-    r"^\s*\\begin\{(equation|displaymath)\*?\}(?P<body>.*)\\end\{\1\*?\}\s*$", re.S
-)
-# Environments latex2mathml lacks, rewritten to ones it has with the same layout.
-_ENVIRONMENTS = {
-    "align": ("align*", ""), "flalign": ("align*", ""), "flalign*": ("align*", ""),
-    "aligned": ("split", ""), "eqnarray": ("array", "{rcl}"), "eqnarray*": ("array", "{rcl}"),
-    "gather": ("array", "{c}"), "gather*": ("array", "{c}"), "gathered": ("array", "{c}"),
-    "multline": ("array", "{c}"), "multline*": ("array", "{c}"),
-}  # fmt: skip
-_ROW_SPACING = re.compile(r"\\\\\s*\[[^\]]*\]")
-_LABELS = re.compile(r"\\(?:label|tag\*?)\{[^{}]*\}|\\(?:nonumber|notag)\b")
 _UNKNOWN_COMMAND = re.compile(r"<m[io][^>]*>\\[A-Za-z]+")
 
 
@@ -64,9 +53,8 @@ def _convert(tex: str, display: bool) -> Formula:
     if unknown:
         command = unknown.group(0).split(">", 1)[1]
         return Formula(tex, display, error=f"unsupported command {command}")
-    mathml = _with_annotation(converted, tex)
     try:
-        etree.fromstring(mathml)
+        mathml = _with_annotation(reshape(converted), tex)
     except etree.XMLSyntaxError:
         return Formula(tex, display, error="conversion gave malformed MathML")
     # latex2mathml copies \text{...} through unescaped, so its output is sanitized too.
@@ -80,18 +68,6 @@ def _sanitized_again(formula: Formula) -> Formula:
     if mathml and (has_unsafe_characters(mathml) or RESERVED.search(mathml)):
         return replace(formula, mathml=sanitize(mathml))
     return formula
-
-
-def prepare_tex(tex: str) -> str:
-    """Strip numbering and labels, which MathML has no use for, and unwrap equation."""
-    tex = _LABELS.sub("", tex).strip()
-    numbered = _NUMBERED.match(tex)
-    if numbered:
-        tex = numbered.group("body").strip()
-    for env, (replacement, columns) in _ENVIRONMENTS.items():
-        tex = tex.replace(f"\\begin{{{env}}}", f"\\begin{{{replacement}}}{columns}")
-        tex = tex.replace(f"\\end{{{env}}}", f"\\end{{{replacement}}}")
-    return _ROW_SPACING.sub(r"\\\\", tex)
 
 
 def _precheck(tex: str) -> str:

@@ -1,10 +1,11 @@
 """The allowlist every piece of HTML passes: what an author may write and MathML.
 
-Nothing executable survives: no script, style, iframe, event handler, ``javascript:``
-URL or MathML ``href``. Comments are dropped, and so are the characters XML cannot
-carry, so nothing downstream has to remove them (removing them later could join
-``java\\x01script:`` into a scheme the sanitizer never saw), and the formula
-placeholders' characters, but for the renderer's own placeholders.
+Nothing executable survives: no script, style (but an aligned MathML cell's
+``text-align`` and padding), iframe, event handler, ``javascript:`` URL or MathML
+``href``. Comments are dropped, and so are the characters XML cannot carry, so nothing
+downstream has to remove them (removing them later could join ``java\\x01script:`` into
+a scheme the sanitizer never saw), and the formula placeholders' characters, but for the
+renderer's own placeholders.
 
 The rule: HTML is sanitized last. After ``sanitize`` only these may touch it, each
 checked against the same allowlist:
@@ -12,7 +13,10 @@ checked against the same allowlist:
   placeholders stand in text, never in an attribute;
 - ``absolute_url`` rewrites a link, and the result is judged by ``allowed_url``; HTML
   whose links were rewritten is sanitized again (``feeds.items``, ``digest.mailsafe``);
-- ``feeds.items.xhtml_inner`` changes the syntax (HTML to XHTML), not the tree.
+- ``feeds.items.xhtml_inner`` changes the syntax (HTML to XHTML), not the tree;
+- ``math_images`` puts a formula's ``<img>`` (its own URL, the TeX escaped as alt, a
+  ``vertical-align``) where a ``<math>`` or a formula placeholder stood
+  (``digest.mailsafe``, and feeds with ``feeds.math = "image"``).
 Anything else that rewrites HTML (an excerpt, the mail version) ends with ``sanitize``.
 """
 
@@ -64,6 +68,7 @@ def _attributes() -> dict[str, set[str]]:
         attributes.setdefault(tag, set()).add("title")
     for tag in MATHML_TAGS:
         attributes[tag] = set(MATHML_ATTRIBUTES)
+    attributes["mtd"].add("style")  # an aligned cell's side, which Chromium needs in CSS
     return attributes
 
 
@@ -77,6 +82,8 @@ _CLEANER = nh3.Cleaner(
     tag_attribute_values={"math": {"xmlns": {MATHML_NS}}},
     link_rel=None,
     strip_comments=True,
+    # Only <mtd> may carry a style, and only these harmless properties of it.
+    filter_style_properties={"text-align", "padding-left", "padding-right"},
 )
 
 

@@ -40,6 +40,7 @@ from gazette.digest.render import (
     render_template,
     view_url,
 )
+from gazette.math_images import MathImages
 
 # Bump when the bytes written for the same input change.
 FORMAT_VERSION = "1"
@@ -80,14 +81,17 @@ class FeedUrls:
     json: str
 
 
-def archive_files(settings: Settings, connection: Connection) -> list[ArchiveFile]:
-    """The index and one page per sent issue; none while no issue has gone out."""
+def archive_files(
+    settings: Settings, connection: Connection, images: MathImages | None = None
+) -> list[ArchiveFile]:
+    """The index and one page per sent issue; none while no issue has gone out. Formula
+    images the pages need and ``images`` lacks are drawn into it."""
     issues = ledger.sent_issues(connection)
     if not issues:
         return []
     env = environment(settings)
     common = _common_input(settings, env)
-    files = [_issue_file(settings, connection, env, common, issue) for issue in issues]
+    files = [_issue_file(settings, connection, env, common, issue, images) for issue in issues]
     entries = [_entry(settings, issue) for issue in issues]
     key = _key(common, INDEX_TEMPLATE, [astuple(entry) for entry in entries])
     context = {**_page_context(settings), "issues": entries}
@@ -96,13 +100,18 @@ def archive_files(settings: Settings, connection: Connection) -> list[ArchiveFil
 
 
 def _issue_file(
-    settings: Settings, connection: Connection, env: Environment, common: list[Any], issue: Issue
+    settings: Settings,
+    connection: Connection,
+    env: Environment,
+    common: list[Any],
+    issue: Issue,
+    images: MathImages | None,
 ) -> ArchiveFile:
     hashes = present_hashes(connection, issue.post_ids)
     present = [post_id for post_id in issue.post_ids if post_id in hashes]
     material = [issue.number, issue.period, issue.subject, issue.created]
     key = _key(common, ISSUE_TEMPLATE, material, [hashes[p] for p in present])
-    render = partial(_render_issue, settings, connection, env, issue, present)
+    render = partial(_render_issue, settings, connection, env, issue, present, images)
     return ArchiveFile(issue_path(issue.number), key, render)
 
 
@@ -112,13 +121,14 @@ def _render_issue(
     env: Environment,
     issue: Issue,
     post_ids: Sequence[str],
+    images: MathImages | None,
 ) -> bytes:
     posts = load_posts(settings, connection, post_ids)
     view = IssueView(issue.number, issue.period, issue.subject, _date(settings, issue))
     context = {
         **_page_context(settings),
         "issue": view,
-        "posts": [post_view(settings, post) for post in posts],
+        "posts": [post_view(settings, post, images) for post in posts],
         "archive_url": "../",
         "canonical_url": view_url(settings, issue.number, issue.period),
     }
@@ -158,6 +168,7 @@ def _common_input(settings: Settings, env: Environment) -> list[Any]:
         settings.feeds_url,
         settings.serve.url,
         settings.digest.view_url,
+        settings.digest.math,
         sources,
         i18n.catalog_version(settings.site.language),
     ]

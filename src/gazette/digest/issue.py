@@ -29,6 +29,7 @@ from gazette.digest.subscribers import count_active, list_subscribers
 from gazette.digest.tokens import secret_key
 from gazette.errors import DuplicateError, SourceError
 from gazette.mail.base import Envelope
+from gazette.math_images import MathImages
 from gazette.models import Post
 from gazette.store import Store
 
@@ -163,6 +164,7 @@ def write_preview(
             return None
         maker = message_maker(settings, connection, issue, environ, now)
         envelope = maker.envelope(*_preview_recipient(connection), now)
+    _write_images(settings, store, maker.rendered.images)
     return _write_preview_files(folder, f"issue-{issue.number}", envelope)
 
 
@@ -255,11 +257,19 @@ def _deliver(
     with dispatcher.store.transaction() as connection:
         dispatcher.maker = message_maker(settings, connection, issue, environ, dispatcher.now())
         counts = ledger.counts(connection, issue.number)
+    # The images are in place before the first mail that shows them goes out.
+    _write_images(settings, dispatcher.store, dispatcher.maker.rendered.images)
     waiting = counts.get("pending", 0) + counts.get("in-flight", 0)
     if resend_uncertain or dispatcher.provider.idempotent:
         waiting += counts.get("uncertain", 0)
     on_start(issue, waiting)
     return dispatcher.deliver(issue, resend_uncertain)
+
+
+def _write_images(settings: Settings, store: Store, images: MathImages | None) -> None:
+    from gazette.feeds.build import write_math_images  # noqa: PLC0415 - feeds import the digest
+
+    write_math_images(settings, store, images)
 
 
 def _why_nothing(store: Store) -> str:

@@ -1,11 +1,13 @@
 """A post's HTML made fit for mail clients, and its plain text.
 
 Gmail and most webmail strip MathML, which would leave a formula as a jumble of its
-symbols or nothing at all. Each ``<math>`` becomes its TeX (kept by the catalog in the
-``application/x-tex`` annotation): a ``<code>`` element in the HTML, ``$…$`` in the
+symbols or nothing at all. Each ``<math>`` becomes, in the HTML, its typeset image (with
+``digest.math = "image"``, see gazette.math_images) or its TeX (kept by the catalog
+in the ``application/x-tex`` annotation) in a ``<code>`` element, and ``$…$`` in the
 text, so it stays readable in both. Footnotes lose their targets in an excerpt and are
 dropped; relative links and images are made absolute against the post's URL. The HTML
-made here is sanitized again, last (see gazette.catalog.sanitize).
+made here is sanitized again, last (see gazette.catalog.sanitize); only the formulas'
+images are put in after, where their placeholders stand in text.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from lxml.etree import ParserError
 
 from gazette.catalog.sanitize import make_links_absolute, sanitize
 from gazette.catalog.text import Placeholders, html_to_text, placeholders
+from gazette.math_images import MathImages
 
 _DROPPED = (
     "//section[contains(@class, 'footnotes')]",
@@ -35,28 +38,33 @@ class MailText:
     text: str
 
 
-def mail_safe(fragment: str, base_url: str) -> MailText:
-    """``fragment`` with formulas as TeX, footnotes dropped and every link absolute."""
-    formulas: list[tuple[str, bool]] = []
+def mail_safe(fragment: str, base_url: str, images: MathImages | None = None) -> MailText:
+    """``fragment`` with formulas as images (given ``images``) or TeX, footnotes dropped
+    and every link absolute."""
+    formulas: list[_Formula] = []
     marks = placeholders()
     marked = _marked(fragment, base_url, formulas, marks)
 
     def as_html(match: re.Match[str]) -> str:
-        tex, display = formulas[int(match.group(1))]
+        tex, display, mathml = formulas[int(match.group(1))]
+        image = images.html(tex, display, mathml) if images is not None else None
+        if image is not None:
+            return image
         kind = "tex display" if display else "tex"
         return f'<code class="{kind}">{html.escape(tex)}</code>'
 
     def as_text(index: int) -> str:
-        tex, display = formulas[index]
+        tex, display, _mathml = formulas[index]
         return f"\n$${tex}$$\n" if display else f"${tex}$"
 
-    mail_html = sanitize(marks.pattern.sub(as_html, marked))
+    mail_html = marks.pattern.sub(as_html, sanitize(marked, marks))
     return MailText(mail_html, html_to_text(marked, as_text, marks))
 
 
-def _marked(
-    fragment: str, base_url: str, formulas: list[tuple[str, bool]], marks: Placeholders
-) -> str:
+_Formula = tuple[str, bool, str]  # TeX, display, the <math> element
+
+
+def _marked(fragment: str, base_url: str, formulas: list[_Formula], marks: Placeholders) -> str:
     """The cleaned fragment with each formula replaced by a numbered placeholder."""
     if not fragment.strip():
         return ""
@@ -65,7 +73,8 @@ def _marked(
     except ParserError:
         return ""
     for math in list(root.iter("math")):
-        formulas.append((formula_tex(math), math.get("display") == "block"))
+        mathml = lxml_html.tostring(math, encoding="unicode", method="xml", with_tail=False)
+        formulas.append((formula_tex(math), math.get("display") == "block", mathml))
         _replace(math, marks.mark(len(formulas) - 1))
     for path in _DROPPED:
         for element in root.xpath(path):

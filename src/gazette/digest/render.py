@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.digest.mailsafe import mail_safe
 from gazette.digest.wrap import wrap
 from gazette.errors import ConfigError
+from gazette.math_images import MathImages
 from gazette.models import Post
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/gazette-placeholder"
@@ -69,6 +70,7 @@ class Rendered:
     subject: str
     html: str
     text: str
+    images: MathImages | None = field(default=None, compare=False)  # the formulas drawn
 
     def for_recipient(self, unsubscribe_url: str) -> tuple[str, str]:
         """The HTML and text with this recipient's unsubscribe link."""
@@ -129,11 +131,21 @@ def render_issue(
 ) -> Rendered:
     """The HTML (CSS inlined) and text of an issue, with the unsubscribe placeholder."""
     env = environment(settings)
-    context = _context(settings, IssueView(number, period, subject, _date(settings, now)), posts)
+    images = math_images(settings)
+    issue = IssueView(number, period, subject, _date(settings, now))
+    context = _context(settings, issue, posts, images)
     page = render_template(env, "digest.html.j2", context)
     text = render_template(env, "digest.txt.j2", context)
     # Wrapped again as a whole: template lines (the footer) keep to the width too.
-    return Rendered(subject, _INLINER.inline(page), _tidy_text(wrap(text, TEXT_WIDTH)))
+    text = _tidy_text(wrap(text, TEXT_WIDTH))
+    return Rendered(subject, _INLINER.inline(page), text, images)
+
+
+def math_images(settings: Settings) -> MathImages | None:
+    """Where the digest's formula images are found and drawn; None with digest.math "tex"."""
+    if settings.digest.math != "image":
+        return None
+    return MathImages(settings.resolve(settings.feeds.output), settings.feeds_url)
 
 
 def render_template(env: Environment, name: str, context: dict[str, Any]) -> str:
@@ -147,8 +159,10 @@ def render_template(env: Environment, name: str, context: dict[str, Any]) -> str
         raise ConfigError(f"{name}: {error.message}; fix the template") from None
 
 
-def _context(settings: Settings, issue: IssueView, posts: Sequence[Post]) -> dict[str, Any]:
-    views = [post_view(settings, post) for post in posts]
+def _context(
+    settings: Settings, issue: IssueView, posts: Sequence[Post], images: MathImages | None = None
+) -> dict[str, Any]:
+    views = [post_view(settings, post, images) for post in posts]
     return {
         "site": settings.site,
         "issue": issue,
@@ -159,8 +173,8 @@ def _context(settings: Settings, issue: IssueView, posts: Sequence[Post]) -> dic
     }
 
 
-def post_view(settings: Settings, post: Post) -> PostView:
-    excerpt = mail_safe(post.summary_html, post.url)
+def post_view(settings: Settings, post: Post, images: MathImages | None = None) -> PostView:
+    excerpt = mail_safe(post.summary_html, post.url, images)
     return PostView(
         title=post.title,
         url=post.url,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urljoin
 
 from sqlalchemy import Connection
@@ -35,6 +36,7 @@ from gazette.feeds.plan import (
 from gazette.feeds.rss import render_rss
 from gazette.feeds.tables import load_feed_files, save_feed_files
 from gazette.feeds.websub import ping_hub
+from gazette.math_images import MathImages, keep_referenced, with_images
 from gazette.models import Post
 from gazette.store import Store
 
@@ -63,9 +65,12 @@ def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
         heads = (head_from_row(r) for r in iter_post_heads(connection) if visible(r, now))
         plan = make_plan(settings, heads)
 
+        images = _images(settings, root)
+
         def stage() -> None:
-            _Builder(settings, connection, folder).build(plan)
-            _stage_issue_archive(folder, archive_files(settings, connection))
+            _Builder(settings, connection, folder, images).build(plan)
+            _stage_issue_archive(folder, archive_files(settings, connection, images))
+            _stage_images(folder, images)
 
         written, removed = _staged_and_committed(folder, connection, stage)
     report = BuildReport(written, len(folder.kept), removed)
@@ -83,12 +88,38 @@ def write_issue_archive(settings: Settings, store: Store) -> BuildReport:
         for path, record in previous.items():
             if not path.startswith(ARCHIVE_FOLDER):
                 folder.records[path] = record
-        written, removed = _staged_and_committed(
-            folder,
-            connection,
-            lambda: _stage_issue_archive(folder, archive_files(settings, connection)),
-        )
+        images = _images(settings, root)
+
+        def stage() -> None:
+            _stage_issue_archive(folder, archive_files(settings, connection, images))
+            _stage_images(folder, images)
+
+        written, removed = _staged_and_committed(folder, connection, stage)
     return BuildReport(written, len(folder.kept), removed)
+
+
+def write_math_images(settings: Settings, store: Store, images: MathImages | None) -> None:
+    """Writes the formula images a digest drew; every other file stays as it is."""
+    if images is None or not images.fresh:
+        return
+    output = settings.resolve(settings.feeds.output)
+    with locked_output(output, wait=True) as root, store.transaction() as connection:
+        previous = load_feed_files(connection)
+        folder = OutputFolder(root, previous)
+        folder.records.update(previous)
+        _staged_and_committed(folder, connection, lambda: images.stage(folder))
+
+
+def _images(settings: Settings, root: Path) -> MathImages | None:
+    if "image" not in (settings.digest.math, settings.feeds.math):
+        return None
+    return MathImages(root, settings.feeds_url)
+
+
+def _stage_images(folder: OutputFolder, images: MathImages | None) -> None:
+    if images is not None:
+        images.stage(folder)
+    keep_referenced(folder)
 
 
 def _staged_and_committed(
@@ -122,8 +153,15 @@ def _ping(settings: Settings, report: BuildReport) -> None:
 
 
 class _Builder:
-    def __init__(self, settings: Settings, connection: Connection, folder: OutputFolder) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        connection: Connection,
+        folder: OutputFolder,
+        images: MathImages | None = None,
+    ) -> None:
         self.settings = settings
+        self.images = images if settings.feeds.math == "image" else None
         self.connection = connection
         self.folder = folder
         self.base = settings.feeds_url
@@ -230,4 +268,6 @@ class _Builder:
 
     def _item(self, post: Post) -> FeedItem:
         full = self.settings.feeds.content == "full"
+        if self.images is not None:
+            post = replace(post, content_html=with_images(post.content_html, self.images))
         return feed_item(post, full, self.base + "series/", self.settings.site.authority)
