@@ -4,6 +4,7 @@ raises is rolled back alone; every caller's answer comes after the commit."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,3 +69,33 @@ def test_a_database_that_cannot_be_opened_reaches_every_caller(tmp_path: Path) -
     finally:
         grouped.close()
     assert [type(answer) for answer in answers] == [StateError, StateError]
+
+
+def test_a_caller_gone_before_its_turn_is_skipped_and_the_writer_goes_on(tmp_path: Path) -> None:
+    """A work whose caller was cancelled before it ran writes nothing, and the writer
+    thread still serves the works after it."""
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}", threads=True)
+    grouped = GroupedWrites(lambda: store)
+    gate = threading.Event()
+
+    def blocking(connection: Connection) -> str:
+        gate.wait(10)
+        return insert("first@example.org")(connection)
+
+    async def scenario() -> str:
+        first = asyncio.ensure_future(grouped.run(blocking))
+        await asyncio.sleep(0.2)  # the writer is inside the first batch now
+        cancelled = asyncio.ensure_future(grouped.run(insert("gone@example.org")))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        gate.set()
+        await first
+        return str(await asyncio.wait_for(grouped.run(insert("after@example.org")), 10))
+
+    try:
+        assert asyncio.run(scenario()) == "after@example.org"
+    finally:
+        grouped.close()
+    with store.transaction() as connection:
+        stored = set(connection.execute(select(subscribers.c.address)).scalars())
+    assert stored == {"first@example.org", "after@example.org"}

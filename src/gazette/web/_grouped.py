@@ -58,7 +58,11 @@ class GroupedWrites:
 
     def _write(self) -> None:
         while (batch := self._next_batch()) is not None:
-            self._commit(batch)
+            # A caller gone (its request cancelled) before its work began: skip the work.
+            # Once running, a future can no longer be cancelled, so its result can be set.
+            running = [(w, f) for w, f in batch if f.set_running_or_notify_cancel()]
+            if running:
+                self._commit(running)
 
     def _next_batch(self) -> list[tuple[Work, Future[Any]]] | None:
         first = self._queue.get()
