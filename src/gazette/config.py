@@ -218,6 +218,10 @@ class MailSettings(_Section):
     mailgun_region: Literal["us", "eu"] = "us"
     ses_region: str = ""
     ses_configuration_set: str = ""
+    # imaps://user@host/INBOX: where DSNs and abuse reports arrive (SMTP senders); the
+    # password comes from GAZETTE_BOUNCE_MAILBOX_PASSWORD
+    bounce_mailbox: str = ""
+    bounce_processed: str = "gazette-processed"  # the folder reports are moved to
 
 
 class StateSettings(_Section):
