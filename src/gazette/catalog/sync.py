@@ -184,6 +184,7 @@ def _plan(
     slugs = SlugRegistry()
     for key in keys:
         slugs.reserve(key.slug)
+    ids = {key.id for key in keys}
     ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
     wanted = [(m.draft, m.item.body_hash, m.item.slug) for m in ordered]
     planned = []
@@ -195,8 +196,7 @@ def _plan(
             post_id = existing.id
             slug = existing.slug if _keeps_slug(draft, existing) else slugs.unique(draft.slug)
         else:
-            slug = slugs.unique(wanted_slug)
-            post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
+            slug, post_id = _new_identity(draft, wanted_slug, slugs, ids, settings)
         content_hash = _content_hash(draft, hashed)
         planned.append(
             _Planned(
@@ -214,6 +214,20 @@ def _plan(
             )
         )
     return planned
+
+
+def _new_identity(
+    draft: Draft, wanted_slug: str, slugs: SlugRegistry, ids: set[str], settings: Settings
+) -> tuple[str, str]:
+    """A new post's slug and id. A minted id is never one a record has (a record keeps its
+    id when its slug changes, so the old slug's id may be taken): the slug takes a number."""
+    assert draft.published is not None
+    while True:
+        slug = slugs.unique(wanted_slug)
+        post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
+        if draft.id or post_id not in ids:
+            ids.add(post_id)
+            return slug, post_id
 
 
 def _keeps_slug(draft: Draft, existing: PostKey) -> bool:
