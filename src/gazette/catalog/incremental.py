@@ -91,6 +91,7 @@ class SourceFiles:
         self.seen: set[FileKey] = set()
         self.order: list[FileKey | Finding] = []  # files read, and findings about no file
         self.results: dict[FileKey, FileRead] = {}  # files read now
+        self.fingerprints: dict[int, str] = {}  # of each [[sources]] table
         self.fresh: dict[FileKey, dict[str, Any]] = {}  # rows to store
         self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
         self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
@@ -111,7 +112,7 @@ class SourceFiles:
         self.seen.add(key)
         self.order.append(key)
         self.parsers[key] = (load, parse)
-        fingerprint = _fingerprint(self.settings, source, today)
+        fingerprint = self._fingerprint(number, source, today)
         look = _look(path)
         record = self.records.get(key)
         if record is not None and look is not None and _unchanged(record, fingerprint, look):
@@ -131,7 +132,7 @@ class SourceFiles:
         self.seen.add(key)
         self.order.append(key)
         self.parsers[key] = (lambda: body, parse)
-        fingerprint = _fingerprint(self.settings, source, None)
+        fingerprint = self._fingerprint(number, source, None)
         record = self.records.get(key)
         if (
             record is not None
@@ -169,6 +170,11 @@ class SourceFiles:
                 ensure_ascii=False,
             ),
         }
+
+    def _fingerprint(self, number: int, source: SourceSettings, today: date | None) -> str:
+        if number not in self.fingerprints:
+            self.fingerprints[number] = _fingerprint(self.settings, source, today)
+        return self.fingerprints[number]
 
     def note(self, finding: Finding) -> None:
         """A finding about a source rather than a file (a glob that matches nothing)."""
@@ -301,6 +307,7 @@ def _code_version() -> str:
 # --- stored drafts ---------------------------------------------------------------------
 
 _DATES = ("published", "updated")
+_NO_FINDINGS = "[[], []]"
 
 
 def _encoded(item: Sourced) -> dict[str, Any]:
@@ -340,7 +347,7 @@ def _encoded_findings(findings: list[Finding]) -> list[list[str]]:
 
 
 def _stored_read(key: FileKey, record: FileRecord, drafts: str | None) -> FileRead:
-    read, normalized = json.loads(record.findings)
+    read, normalized = json.loads(record.findings) if record.findings != _NO_FINDINGS else ([], [])
     return FileRead(
         drafts=[_decoded(key, item) for item in json.loads(drafts)] if drafts else [],
         findings=[Finding(*f) for f in read],
