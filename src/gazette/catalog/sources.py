@@ -88,14 +88,14 @@ def _read_files(
 def _file_reader(
     settings: Settings, source: SourceSettings, path: str, today: date
 ) -> tuple[Callable[[], bytes | Finding], Callable[[bytes], ReadResult]]:
-    """How to load the file's bytes, and how to parse them."""
-    shown = _shown_path(path)
+    """How to load the file's bytes, and how to parse them (for an unchanged file, neither
+    is called)."""
 
     def load() -> bytes | Finding:
-        return _file_bytes(settings, path, shown)
+        return _file_bytes(settings, path, _shown_path(path))
 
     def parse(data: bytes) -> ReadResult:
-        return _parsed(settings, source, data, shown, today)
+        return _parsed(settings, source, data, _shown_path(path), today)
 
     return load, parse
 
