@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from gazette.catalog.incremental import SourceFiles
@@ -225,16 +226,31 @@ def test_incremental_catalog_equals_full_reads(stores: tuple[Store, Store]) -> N
                 reported = _sync(incremental, site, step, incremental=True)
                 assert reported == _sync(full, site, step, incremental=False)
                 stored, expected = _catalog(incremental), _catalog(full)
-                assert [_differences(a, b) for a, b in zip(stored, expected)] == [{}] * len(
-                    expected
-                )
+                pairs = zip(stored, expected, strict=False)  # the lengths are compared next
+                assert [_differences(a, b) for a, b in pairs] == [{}] * len(expected)
                 assert stored == expected
 
     check()
 
 
+@contextmanager
+def _parses() -> Iterator[list[list[str]]]:
+    """The names of the files (or URLs) each sync parses: a list per sync, opened by
+    appending an empty one."""
+    parsed: list[list[str]] = []
+    original = SourceFiles._parsed
+
+    def counting(self: SourceFiles, key: Any, *args: Any) -> None:
+        parsed[-1].append(Path(key[1]).name)
+        original(self, key, *args)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(SourceFiles, "_parsed", counting)
+        yield parsed
+
+
 def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
-    """A second sync of unchanged files reads none of them; an edited one is read again."""
+    """A second sync of unchanged files parses none of them; an edited one is parsed again."""
     folder = tmp_path
     (folder / "posts").mkdir()
     for name in NAMES[:3]:
@@ -244,26 +260,49 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
     (folder / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
     site = load_settings(folder / "gazette.toml")
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
-    read: list[list[str]] = []
-
-    original = SourceFiles._parsed
-
-    def counting(self: SourceFiles, key: Any, *args: Any) -> None:
-        read[-1].append(Path(key[1]).name)
-        original(self, key, *args)
-
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(SourceFiles, "_parsed", counting)
+    with _parses() as parsed:
         for step in range(3):
             if step == 2:
                 (folder / "posts" / "p1.md").write_text(
                     "---\ntitle: p1\ndate: 2024-01-05\n---\n\nA new body.\n", encoding="utf-8"
                 )
-            read.append([])
+            parsed.append([])
             # Files written this second are compared by content; these are old enough.
             for found in (folder / "posts").glob("*.md"):
                 if step < 2 or found.name != "p1.md":
                     os.utime(found, ns=(1_600_000_000_123_456_789,) * 2)
             with store.transaction() as connection:
                 sync_catalog(site, connection, NOW + timedelta(hours=step))
-    assert read == [["p0.md", "p1.md", "p2.md"], [], ["p1.md"]]
+    assert parsed == [["p0.md", "p1.md", "p2.md"], [], ["p1.md"]]
+
+
+def test_a_feed_url_answering_the_same_body_is_not_parsed_again(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A feed fetched by URL whose body is the one the last sync read (a 304, or the same
+    bytes) is not parsed again; a new body is."""
+    entry = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Blog</title><id>urn:blog</id><updated>2024-05-02T00:00:00Z</updated>"
+        "<entry><title>{title}</title><id>tag:blog.example.org,2024:a1</id>"
+        "<published>2024-05-01T09:00:00Z</published><updated>2024-05-02T00:00:00Z</updated>"
+        '<content type="html">Body.</content></entry></feed>'
+    )
+    url = httpserver.url_for("/feed.xml")
+    source = f'[[sources]]\npath = "{url}"\nformat = "feed"\n'
+    (tmp_path / "gazette.toml").write_text(SITE + source, encoding="utf-8")
+    site = load_settings(tmp_path / "gazette.toml")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    with _parses() as parsed:
+        for step, title in enumerate(["First", "First", "Second"]):
+            httpserver.clear()
+            httpserver.expect_request("/feed.xml").respond_with_data(
+                entry.format(title=title), content_type="application/atom+xml"
+            )
+            parsed.append([])
+            with store.transaction() as connection:
+                report = sync_catalog(site, connection, NOW + timedelta(hours=step))
+            assert not report.errors
+    assert parsed == [["feed.xml"], [], ["feed.xml"]]
+    with store.transaction() as connection:
+        assert [row.title for row in connection.execute(select(posts.c.title))] == ["Second"]
