@@ -275,7 +275,7 @@ def test_check_exits_1_and_prints_the_finding_with_path_and_line(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "posts/z.md:3: error: front matter is not valid TOML" in result.stdout
-    assert "1 errors" in result.stdout
+    assert "1 error, 0 warnings, 0 notes" in result.stdout
 
 
 def test_store_module_imports_on_its_own() -> None:

@@ -106,3 +106,40 @@ def test_example_publish_builds_mails_and_reports_status(tmp_path: Path) -> None
     assert status["last_issue"]["counts"] == {"sent": 3}
     assert status["last_build"]["written"] > 0
     assert [job["id"] for job in status["jobs"]] == ["build", "digest"]
+
+
+def _example(tmp_path: Path, *args: str) -> list[str]:
+    """Runs a command on the bundled example, state and output in ``tmp_path``."""
+    env = {
+        "GAZETTE_STATE_DATABASE": f"sqlite:///{tmp_path / 'state.db'}",
+        "GAZETTE_FEEDS_OUTPUT": str(tmp_path / "public"),
+        "GAZETTE_MAIL_OUTBOX": str(tmp_path / "outbox"),
+    }
+    config = str(ROOT / "config" / "gazette.toml")
+    result = CliRunner().invoke(cli, ["--config", config, *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_check_counts_in_words_that_agree_with_its_lines(tmp_path: Path) -> None:
+    """check's count line says "1 warning, 1 note" (singular for one), and a finding of
+    that kind is labelled "note:", as the count calls it."""
+    lines = _example(tmp_path, "check")
+    assert lines[-1] == "0 errors, 1 warning, 1 note"
+    assert any(": note: draft" in line for line in lines)
+    assert not any(": info: " in line for line in lines)
+
+
+def test_posts_explains_the_tilde_before_an_inferred_title(tmp_path: Path) -> None:
+    """The posts table ends with a legend for the ~ that marks an inferred title."""
+    lines = _example(tmp_path, "posts")
+    assert sum(line[11:12] == "~" for line in lines) == 1
+    assert lines[-1].startswith("~ before a title: ")
+    assert "inferred" in lines[-1]
+
+
+def test_publish_says_in_which_folder_it_built(tmp_path: Path) -> None:
+    """publish's build line names the output folder, as `build` does."""
+    lines = _example(tmp_path, "publish")
+    build = next(line for line in lines if line.startswith("build: "))
+    assert f" removed in {tmp_path / 'public'} (no build yet)" in build

@@ -75,12 +75,18 @@ def _site(site: Site, feeds: str = "") -> Settings:
     )
 
 
-def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:
-    """Pages of archive_size from the oldest, linked prev/next/current, marked fh:archive."""
-    for day in range(1, 8):
+def _built(site: Site, write: Write, days: int) -> Settings:
+    """A site of ``days`` posts, one a day from 2024-03-01, built."""
+    for day in range(1, days + 1):
         _markdown(write, f"p{day}", f"2024-03-0{day}")
     settings = _site(site)
     build(settings)
+    return settings
+
+
+def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:
+    """Pages of archive_size from the oldest, linked prev/next/current, marked fh:archive."""
+    settings = _built(site, write, 7)
     folder = output(settings)
     page1 = etree.parse(str(folder / "archive/1.xml")).getroot()
     page2 = etree.parse(str(folder / "archive/2.xml")).getroot()
@@ -104,6 +110,34 @@ def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:
     main = etree.parse(str(folder / "atom.xml")).getroot()
     assert links(main)["prev-archive"] == base + "archive/2.xml"
     assert feedparser.parse((folder / "archive/2.xml").read_bytes()).bozo == 0
+
+
+def test_a_lone_archive_page_is_marked_complete_with_no_archive_links(
+    site: Site, write: Write
+) -> None:
+    """One page holding every post is an RFC 5005 complete feed: fh:complete, no fh:archive,
+    and none of the links the W3C validator rejects or misses in a complete feed."""
+    settings = _built(site, write, 3)
+    page = etree.parse(str(output(settings) / "archive/1.xml")).getroot()
+    assert page.find(f"{HISTORY}complete") is not None
+    assert page.find(f"{HISTORY}archive") is None
+    rels = {link.get("rel") for link in page.findall(f"{ATOM}link")}
+    assert rels == {"self", "alternate"}
+    assert page.index(page.find(f"{HISTORY}complete")) < page.index(page.find(f"{ATOM}entry"))
+    _markdown(write, "p4", "2024-03-04")
+    _markdown(write, "p5", "2024-03-05")
+    build(settings)
+    page = etree.parse(str(output(settings) / "archive/1.xml")).getroot()
+    assert page.find(f"{HISTORY}archive") is not None
+    assert page.find(f"{HISTORY}complete") is None
+
+
+def test_the_author_of_archive_pages_and_tag_feeds_is_the_site(site: Site, write: Write) -> None:
+    """With no site.author, every Atom document names the site's title, not its own title."""
+    folder = output(_built(site, write, 5))
+    for name in ("archive/1.xml", "archive/2.xml", "tags/t/atom.xml", "atom.xml"):
+        root = etree.parse(str(folder / name)).getroot()
+        assert root.findtext(f"{ATOM}author/{ATOM}name") == "Test Site", name
 
 
 def test_a_new_post_rewrites_only_the_current_archive_page(site: Site, write: Write) -> None:

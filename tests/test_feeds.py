@@ -14,6 +14,7 @@ from lxml import etree
 from gazette.config import Settings
 from gazette.feeds.items import XHTML_NS, _rebuilt_xhtml, xhtml_inner
 
+from .conftest import ROOT
 from .feedkit import (
     ATOM,
     MATHML,
@@ -62,6 +63,15 @@ def test_every_feed_parses_without_bozo_and_lists_the_same_entries(example: Sett
         by_directory.setdefault(path.parent, []).append(titles)
     for directory, titles in by_directory.items():
         assert titles[0] == titles[1] == titles[2], directory
+
+
+def test_readme_claims_for_feedparser_only_the_formats_it_reads(example: Settings) -> None:
+    """feedparser finds no entry in JSON Feed, and the README's reader list says so."""
+    assert not feedparser.parse((output(example) / "feed.json").read_bytes()).entries
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    claim = readme[readme.index("Tested readers: feedparser (") :].split(")")[0]
+    assert "RSS and Atom" in claim
+    assert "every format" not in claim
 
 
 def test_main_feeds_match_posts_json(example: Settings) -> None:
@@ -269,7 +279,7 @@ def test_scripts_stay_out_of_every_format(site: Site, write: Write) -> None:
 
 
 def test_entry_ids_are_stable_iris(example: Settings) -> None:
-    """An explicit non-URI id becomes a tag URI in Atom; RSS and JSON keep the id itself."""
+    """An explicit non-URI id becomes a tag URI in Atom; a URI id is kept as it is."""
     posts = {p["id"]: p for p in catalog_json(example)}
     explicit = [post_id for post_id in posts if ":" not in str(post_id)]
     assert explicit  # the example has a post with `id:` in its front matter
@@ -277,8 +287,20 @@ def test_entry_ids_are_stable_iris(example: Settings) -> None:
     ids = [e.findtext(f"{ATOM}id") for e in atom.iter(f"{ATOM}entry")]
     assert all(i.startswith("tag:notes.example.org,") for i in ids)
     assert any(i.endswith(":" + explicit[0]) for i in ids)
-    items = json.loads((output(example) / "feed.json").read_text(encoding="utf-8"))["items"]
-    assert {item["id"] for item in items} <= set(posts)
+    assert {i for i in ids if not i.endswith(":" + explicit[0])} <= set(posts)
+
+
+def test_one_post_has_one_id_in_rss_atom_and_json_feed(example: Settings) -> None:
+    """RSS guid, Atom id and JSON Feed id agree for every post, explicit ids included."""
+    folder = output(example)
+    rss = [e.id for e in feedparser.parse((folder / "feed.xml").read_bytes()).entries]
+    atom = [e.id for e in feedparser.parse((folder / "atom.xml").read_bytes()).entries]
+    items = json.loads((folder / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert rss == atom == [item["id"] for item in items]
+    explicit = [str(p["id"]) for p in catalog_json(example) if ":" not in str(p["id"])]
+    assert any(i.endswith(":" + explicit[0]) for i in rss)
+    guids = etree.parse(str(folder / "feed.xml")).getroot().iter("guid")
+    assert all(g.get("isPermaLink") == "false" for g in guids if g.text.startswith("tag:"))
 
 
 def test_index_html_links_every_feed_with_autodiscovery(example: Settings) -> None:

@@ -128,7 +128,7 @@ def test_send_writes_the_archive_without_anything_of_the_recipient(
     assert "First post" in issue
     assert "Second post" in issue
     assert 'href="1/"' in index
-    assert "2 posts" in index
+    assert "2 篇文章" in index  # the site's language, zh-CN
     assert "https://news.test.example.org/subscribe" in issue
     assert '<link rel="canonical" href="https://news.test.example.org/issues/1/">' in issue
 

@@ -91,9 +91,17 @@ def check(state: _State) -> None:
     for finding in findings:
         click.echo(str(finding))
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
-    click.echo(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+    click.echo(", ".join(_plural(counts[s], w) for s, w in _CHECK_WORDS))
     if counts["error"]:
         sys.exit(1)
+
+
+_CHECK_WORDS = (("error", "error"), ("warning", "warning"), ("info", "note"))
+_INFERRED_LEGEND = "~ before a title: the post gives none; inferred from its text (see check)"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 @cli.command()
@@ -111,12 +119,16 @@ def posts(state: _State, as_json: bool, include_future: bool) -> None:
     store = state.store(settings)
     now = _now()
     update_catalog(settings, store, now)
+    inferred = False
     with store.transaction() as connection:
         for post in iter_posts(settings, connection, now, include_future):
             if as_json:
                 click.echo(json.dumps(post_as_json(post), ensure_ascii=False))
             else:
                 click.echo(_table_row(post))
+                inferred = inferred or post.title_inferred
+    if inferred:
+        click.echo(_INFERRED_LEGEND)
 
 
 @cli.command()
@@ -290,7 +302,7 @@ def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend
     progress = _Progress()
     with _exclusive(settings, store, "digest") as stop:
         update_catalog(settings, store, _now())
-        options = SendOptions(resend, stop, progress.start, progress.advance)
+        options = SendOptions(resend, stop, progress.start, progress.advance, manual=True)
         try:
             run = send_digest(settings, store, os.environ, period if new_issue else None, options)
         finally:
@@ -340,14 +352,14 @@ def publish(state: _State, verbose: bool) -> None:
     from gazette.log import configure_logging
     from gazette.scheduler.jobs import describe_build
 
-    configure_logging(verbose)
     settings = state.settings()
+    configure_logging(verbose, settings.site.zone)
     store = state.store(settings)
     now = _now()
     fire = due_fire_time(settings, now)
     with _exclusive(settings, store, "publish") as stop:
         done = cycle.publish(settings, store, os.environ, now, fire, SendOptions(stop=stop))
-    click.echo(f"build: {describe_build(done.build).text}")
+    click.echo(f"build: {describe_build(done.build, settings).text}")
     if done.build.report is not None:
         for warning in done.build.report.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -371,8 +383,8 @@ def run(state: _State, verbose: bool) -> None:
     from gazette.log import configure_logging
     from gazette.scheduler import run_scheduler
 
-    configure_logging(verbose)
     settings = state.settings()
+    configure_logging(verbose, settings.site.zone)
     sys.exit(run_scheduler(settings, os.environ))
 
 
@@ -406,8 +418,9 @@ def serve(state: _State) -> None:
     from gazette.log import configure_logging
     from gazette.web import serve as serve_web
 
-    configure_logging(False)
-    sys.exit(serve_web(state.settings()))
+    settings = state.settings()
+    configure_logging(False, settings.site.zone)
+    sys.exit(serve_web(settings))
 
 
 # --- subscribers -----------------------------------------------------------------------

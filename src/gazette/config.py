@@ -170,10 +170,7 @@ class DigestSettings(_Section):
     unsubscribe_url: str = ""
     unsubscribe_mailto: str = ""
     view_url: str = ""  # "view in browser" link; may contain {number} and {period}
-    subject: str = (  # a Jinja2 template over site, issue and posts
-        "{{ site.title }}: {{ posts | length }} new {{ 'post' if posts | length == 1 "
-        "else 'posts' }}"
-    )
+    subject: str = ""  # a Jinja2 template over site, issue, posts; "": digest.subject.j2
     max_age: int = Field(default=30, ge=1)  # days
     max_posts: int = Field(default=10, ge=1, le=200)
     first_issue_posts: int = Field(default=5, ge=1, le=200)
@@ -340,6 +337,14 @@ def check_public_url(value: str) -> None:
         raise ValueError("must not have a query or fragment; e.g. https://news.example.org")
 
 
+def is_loopback_http(url: str) -> bool:
+    """An http URL on this machine (``http://127.0.0.1:8080/…``): a local trial's."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and _is_loopback(parts.hostname or "") and not any(
+        character.isspace() for character in url
+    )
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -373,6 +378,11 @@ class Settings(_Section):
             digest.setdefault("unsubscribe_url", f"{base}/unsubscribe")
             digest.setdefault("view_url", f"{base}/issues/{{number}}/")
         return data
+
+    @property
+    def serve_base_url(self) -> str:
+        """Where serve's pages are: serve.url, else http://<serve.listen> (local trials)."""
+        return self.serve.url or f"http://{self.serve.listen}"
 
     @property
     def feeds_url(self) -> str:

@@ -139,6 +139,7 @@ class SendOptions:
     stop: threading.Event | None = None
     on_start: Callable[[Issue, int], None] = lambda _issue, _total: None
     on_batch: Callable[[int], None] = lambda _count: None
+    manual: bool = False  # a send by hand: see gazette.digest.issue.create_or_resume_issue
 
 
 def send_digest(
@@ -159,7 +160,7 @@ def send_digest(
         dispatcher.stop = options.stop
     try:
         run = run_digest(settings, dispatcher, environ, period or "", period is not None,
-                         options.resend_uncertain, options.on_start)  # fmt: skip
+                         options.resend_uncertain, options.on_start, options.manual)  # fmt: skip
     except DeliveryError:
         # Whoever was mailed before the provider stopped holds a "view in browser" link.
         _publish_archive(settings, store)

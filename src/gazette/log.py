@@ -1,23 +1,36 @@
 """Log lines on stderr: one per event, more with --verbose. Secrets are never logged:
-messages carry addresses, counts and the providers' own words, never keys or tokens."""
+messages carry addresses, counts and the providers' own words, never keys or tokens.
+
+Every time in a log, the line's own and those it names (a job's next run, a fire), is
+in one zone, the site's, with its offset (RFC 3339), whatever the machine's zone is.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import tenacity
 
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+_zone: list[tzinfo | None] = [None]  # the site's, from configure_logging; None: the machine's
 
 
-def configure_logging(verbose: bool) -> None:
-    """gazette's events on stderr; with ``verbose`` also APScheduler's own."""
+class _ZonedFormatter(logging.Formatter):
+    """Stamps each line as ``stamp`` writes the times in it."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return stamp(datetime.fromtimestamp(record.created, UTC))
+
+
+def configure_logging(verbose: bool, zone: tzinfo | None = None) -> None:
+    """gazette's events on stderr, stamped in ``zone`` (site.timezone); with ``verbose``
+    also APScheduler's own."""
+    _zone[0] = zone
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    handler.setFormatter(_ZonedFormatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
@@ -42,8 +55,8 @@ def retry_logger(logger: logging.Logger, what: str) -> Callable[[tenacity.RetryC
 
 
 def stamp(moment: datetime | None) -> str:
-    """A time in a log line: RFC 3339 to the second."""
-    return moment.isoformat(timespec="seconds") if moment else "never"
+    """A time in a log line: RFC 3339 to the second, in the log's zone."""
+    return moment.astimezone(_zone[0]).isoformat(timespec="seconds") if moment else "never"
 
 
 def duration(delta: timedelta) -> str:

@@ -30,7 +30,12 @@ class Finding:
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        return f"{where}{self.severity}: {self.message}"
+        return f"{where}{self.label}: {self.message}"
+
+    @property
+    def label(self) -> str:
+        """The severity as `check` words it: error, warning or note."""
+        return "note" if self.severity == "info" else self.severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,14 @@ def build_trigger(schedule: str, zone: ZoneInfo) -> BaseTrigger:
     return cron_trigger(schedule, zone)
 
 
+def overdue_since(schedule: str, zone: ZoneInfo, last: datetime, now: datetime) -> bool:
+    """Whether ``schedule`` (an interval or a crontab line) would have run since ``last``:
+    an interval has passed, or a crontab time came."""
+    if is_duration(schedule):
+        return now - last >= parse_duration(schedule)
+    return latest_fire_time(cron_trigger(schedule, zone), now, now - last) is not None
+
+
 def latest_fire_time(trigger: BaseTrigger, now: datetime, lookback: timedelta) -> datetime | None:
     """The last time ``trigger`` fired at or before ``now``, looking back ``lookback`` at most.
 

@@ -5,8 +5,9 @@ Store opens it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,18 @@ settings_table = Table(
 class Store:
     """One state database. Every change happens inside ``transaction()``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, threads: bool = False) -> None:
         self.url = url
         self.shown_url = shown_url(url)  # for messages: no password
         self.engine = _engine(url)
+        # SQLite lets one transaction write at a time, and one that waits for another
+        # sleeps in steps of up to 100 ms: a process whose threads write at once (serve)
+        # has them wait here instead, woken the moment the other one commits. Other
+        # processes still wait in SQLite's way.
+        one_at_a_time = threads and self.engine.dialect.name == "sqlite"
+        self._in_process: AbstractContextManager[object] = (
+            threading.RLock() if one_at_a_time else nullcontext()
+        )
         try:
             bring_up_to_date(self.engine, self.shown_url)
         except SQLAlchemyError as error:
@@ -66,7 +75,7 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """All or nothing: an exception inside rolls every change back."""
         try:
-            with self.engine.begin() as connection:
+            with self._in_process, self.engine.begin() as connection:
                 yield connection
         except IntegrityError as error:
             raise DuplicateError(f"{self.shown_url}: {_reason(error)}") from None

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, FileSystemLoader
+from sqlalchemy import Connection
 
-from gazette.config import BUNDLED_TEMPLATES, Settings, load_settings
+from gazette.config import Settings, load_settings
 from gazette.digest import confirmation_mail
 from gazette.digest.confirmations import (
     ExpiredToken,
@@ -21,6 +21,7 @@ from gazette.digest.confirmations import (
     request_subscription,
     unsubscribe_by_token,
 )
+from gazette.digest.render import environment
 from gazette.digest.subscribers import add_subscriber, find_subscriber
 from gazette.digest.tables import confirmation_mails
 from gazette.digest.tokens import (
@@ -55,10 +56,6 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(ROOT / "config" / "gazette.toml", environ=environ)
 
 
-def env() -> Environment:
-    return Environment(loader=FileSystemLoader([BUNDLED_TEMPLATES]), autoescape=True)
-
-
 def request(store: Store, address: str, now: datetime = NOW, client: str = "192.0.2.1") -> float:
     with store.transaction() as connection:
         return request_subscription(connection, address, "", client, LIMITS, now).retry_after
@@ -71,6 +68,12 @@ def status(store: Store, address: str) -> str:
     return found.status
 
 
+def unsubscribe_token(connection: Connection, address: str) -> str:
+    found = find_subscriber(connection, address)
+    assert found is not None
+    return make_token(KEY, found.id, found.address)
+
+
 def test_mask_keeps_the_first_letter_and_the_domain() -> None:
     """reader@example.org shows as r•••@example.org; a one-letter local part likewise."""
     assert mask_address("reader@example.org") == "r•••@example.org"
@@ -79,7 +82,7 @@ def test_mask_keeps_the_first_letter_and_the_domain() -> None:
 
 def test_tokens_of_the_two_purposes_do_not_stand_for_each_other() -> None:
     """An unsubscribe token is no confirmation token, and the other way round."""
-    unsubscribe = make_token(KEY, "reader@example.org")
+    unsubscribe = make_token(KEY, 1, "reader@example.org")
     confirm = make_confirm_token(KEY, "reader@example.org", 1.0, 2.0)
     assert verify_confirm_token(KEY, unsubscribe) is None
     assert verify_token(KEY, confirm) is None
@@ -141,12 +144,12 @@ def test_unsubscribe_by_token_keeps_bounced_and_refuses_tampering(store: Store) 
     with store.transaction() as connection:
         add_subscriber(connection, "u@example.org", "", NOW)
         add_subscriber(connection, "b@example.org", "", NOW, status="bounced")
-        token = make_token(KEY, "u@example.org")
+        token = unsubscribe_token(connection, "u@example.org")
         assert unsubscribe_by_token(connection, KEY, token, NOW).changed
         assert not unsubscribe_by_token(connection, KEY, token, NOW).changed
-        unsubscribe_by_token(connection, KEY, make_token(KEY, "b@example.org"), NOW)
+        unsubscribe_by_token(connection, KEY, unsubscribe_token(connection, "b@example.org"), NOW)
         with pytest.raises(TokenError):
-            unsubscribe_by_token(connection, KEY, make_token(KEY, "u@example.org") + "x", NOW)
+            unsubscribe_by_token(connection, KEY, token + "x", NOW)
     assert (status(store, "u@example.org"), status(store, "b@example.org")) == (
         "unsubscribed", "bounced",
     )  # fmt: skip
@@ -159,14 +162,14 @@ def test_a_provider_failure_leaves_the_mail_queued_and_it_goes_once(
     queued with the error; once writable it is sent, and a second run sends nothing."""
     request(store, "later@example.org")
     (tmp_path / "outbox").write_text("in the way", encoding="utf-8")
-    assert confirmation_mail.send_queued(store, settings, env(), KEY, {}) == 0
+    assert confirmation_mail.send_queued(store, settings, environment(settings), KEY, {}) == 0
     with store.transaction() as connection:
         row = connection.execute(confirmation_mails.select()).one()._mapping
     assert (row["status"], row["attempts"]) == ("queued", 1)
     assert "outbox: cannot write" in row["last_error"]
     (tmp_path / "outbox").unlink()
-    assert confirmation_mail.send_queued(store, settings, env(), KEY, {}) == 1
-    assert confirmation_mail.send_queued(store, settings, env(), KEY, {}) == 0
+    assert confirmation_mail.send_queued(store, settings, environment(settings), KEY, {}) == 1
+    assert confirmation_mail.send_queued(store, settings, environment(settings), KEY, {}) == 0
     eml = tmp_path / "outbox" / "gazette-confirm" / "later@example.org.eml"
     assert b"https://news.example.org/confirm?token=" in eml.read_bytes()
 
@@ -190,9 +193,11 @@ def test_status_counts_pending_subscribers_and_unsent_confirmation_mails(
     request(store, "first@example.org")
     request(store, "second@example.org")
     found = read_status(settings, store, NOW)
-    line = describe_status(found, settings)[-1]
+    *_, line, page = describe_status(found, settings)
     assert line.startswith("subscribers: 1 active, 2 pending")
+    assert page == "subscribe page: https://news.example.org/subscribe (while `gazette serve` runs)"
     assert "confirmation mails: 2 not sent yet" in line
     as_json = status_as_json(found, settings)
     assert as_json["subscribers"] == {"active": 1, "pending": 2}
     assert as_json["confirmation_mails"] == {"queued": 2}
+    assert as_json["subscribe_page"] == "https://news.example.org/subscribe"

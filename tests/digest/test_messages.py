@@ -12,12 +12,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from gazette.config import Settings
+from gazette.digest.confirmations import subscriber_of_token
 from gazette.digest.message import checked_header
-from gazette.digest.tokens import make_token, secret_key, verify_token
+from gazette.digest.tokens import (
+    make_token,
+    secret_key,
+    token_subscriber,
+    verify_subscriber_token,
+    verify_token,
+)
 from gazette.errors import ConfigError, DeliveryError
 from gazette.mail import make_provider
 from gazette.store import Store
 
+from ..tokens import b64, older_token
 from .conftest import run_cli, subscribe
 
 POSTS = [("one", "First post", 1.0), ("two", "Second post", 2.0)]
@@ -55,7 +63,9 @@ def test_outbox_message_is_multipart_with_one_click_unsubscribe(
     assert https.endswith(">")
     assert mailto == "<mailto:unsubscribe@test.example.org?subject=unsubscribe>"
     token = parse_qs(urlsplit(https[1:-1]).query)["token"][0]
-    assert verify_token(stored_key(settings), token) == "reader@example.org"
+    with Store(settings.database_url).transaction() as connection:
+        named = subscriber_of_token(connection, stored_key(settings), token)
+    assert named.address == "reader@example.org"
     for name in ("From", "To", "Subject", "Date", "Message-ID", "List-Id"):
         assert message[name], name
     assert message["To"] == "reader@example.org"
@@ -67,11 +77,39 @@ def test_outbox_message_is_multipart_with_one_click_unsubscribe(
 
 
 def test_tampered_or_foreign_tokens_fail() -> None:
-    """Only a token made with the key verifies; a changed address or signature does not."""
+    """Only a token made with the key for this subscriber verifies; another id, address,
+    key or signature does not."""
     key = b"k" * 32
-    token = make_token(key, "reader@example.org")
+    token = make_token(key, 7, "reader@example.org")
+    assert token_subscriber(token) == 7
+    assert verify_subscriber_token(key, token, 7, "reader@example.org")
+    assert verify_subscriber_token(key, token, 7, "Reader@Example.org")  # one address
+    assert not verify_subscriber_token(key, token, 7, "other@example.org")
+    assert not verify_subscriber_token(key, token, 8, "reader@example.org")
+    assert not verify_subscriber_token(b"x" * 32, token, 7, "reader@example.org")
+    assert not verify_subscriber_token(key, token[:-1] + "A", 7, "reader@example.org")
+    assert token_subscriber(token.replace("2.7.", "2.07.")) == 7
+    assert not verify_subscriber_token(key, token.replace("2.7.", "2.07."), 7,
+                                       "reader@example.org")  # fmt: skip
+    assert token_subscriber("2.x.abc") is None
+    assert token_subscriber("nonsense") is None
+
+
+def test_the_new_token_does_not_spell_the_address() -> None:
+    """The address appears in the token neither as text nor base64url."""
+    token = make_token(b"k" * 32, 7, "reader@example.org")
+    assert "reader" not in token
+    assert b64(b"reader@example.org")[:8] not in token
+
+
+def test_tokens_of_the_older_format_still_verify() -> None:
+    """``<address>.<signature>`` tokens in mail already sent name their address; a changed
+    address or signature does not verify."""
+    key = b"k" * 32
+    token = older_token("reader@example.org", key)
     address, _, signature = token.partition(".")
-    other = make_token(key, "other@example.org").partition(".")[0]
+    other = older_token("other@example.org", key).partition(".")[0]
+    assert token_subscriber(token) is None
     assert verify_token(key, token) == "reader@example.org"
     assert verify_token(b"x" * 32, token) is None
     assert verify_token(key, f"{other}.{signature}") is None

@@ -6,9 +6,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from gazette.catalog import iter_posts
+from gazette.catalog.blocks import render_listing
 from gazette.catalog.text import display_width
 from gazette.config import Settings
+from gazette.digest.mailsafe import mail_safe
 from gazette.digest.render import Rendered, render_issue
 from gazette.digest.wrap import wrap
 
@@ -76,6 +80,52 @@ def test_wrap_never_starts_a_line_with_closing_punctuation() -> None:
     assert all(display_width(line) <= 30 for line in lines)
     assert not any(re.match(r"^[,。]", line) for line in lines)
     assert "".join(lines) == text
+
+
+LATIN = (
+    "The function from Part 1 lets every position attend to every other position. That "
+    "is fine for an encoder, but a language model that predicts the next token must not "
+    "peek at it. This part adds a causal mask and then counts what the whole thing costs."
+)
+
+
+@pytest.mark.parametrize("width", [30, 47, 72])
+def test_wrapped_latin_text_keeps_within_the_width(width: int) -> None:
+    """The space before a word counts: no line of Latin text is one column too wide."""
+    lines = wrap(LATIN, width).splitlines()
+    assert all(display_width(line) <= width for line in lines), lines
+    assert " ".join(lines) == LATIN
+
+
+def test_every_line_of_the_text_part_keeps_to_72_columns_but_urls(
+    site: Callable[..., Settings],
+    write: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The footer and the excerpts alike: only a URL may pass 72 columns, on its own line
+    or after its label."""
+    title = "An exceedingly long site title that, with its address, passes a line"
+    monkeypatch.setenv("GAZETTE_SITE_TITLE", title)
+    issue = rendered(site, write, "Latin", LATIN, tail="[catalog]\nexcerpt_width = 2000\n")
+    assert title in issue.text
+    assert any(display_width(line) > 60 for line in issue.text.splitlines())
+    long = [line for line in issue.text.splitlines() if display_width(line) > 72]
+    assert all(re.fullmatch(r"(\w+( \w+)?: )?https?://\S+", line) for line in long), long
+
+
+def test_a_numbered_list_is_numbered_in_the_text_part_too(
+    site: Callable[..., Settings], write: Callable[[str, str], Path]
+) -> None:
+    """An <ol> (Markdown 1. 2., a listing's 1、2、) keeps its numbers in the text part,
+    from its start; a <ul> keeps its dashes."""
+    body = "Steps:\n\n3. warm up\n4. decay\n\nAnd:\n\n- one\n- two\n"
+    issue = rendered(site, write, "Lists", body, tail="[catalog]\nexcerpt_width = 2000\n")
+    assert '<ol start="3">' in issue.html
+    assert "3. warm up\n\n4. decay" in issue.text
+    assert "- one\n\n- two" in issue.text
+    listing = render_listing("做法如下:\n1、先预热\n2、再衰减")
+    text = mail_safe(listing.html, "https://example.org/p/").text
+    assert "1. 先预热\n\n2. 再衰减" in text
 
 
 def test_user_templates_override_the_bundled_ones(

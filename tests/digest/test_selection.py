@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from gazette.config import Settings
-from gazette.digest import create_or_resume_issue, period_for
+from gazette.digest import create_or_resume_issue, ledger, period_for
 from gazette.digest.issue import issue_posts
 from gazette.store import Store
 
@@ -77,6 +77,35 @@ def test_nothing_new_means_no_issue(digest_site: Callable[..., Settings], tmp_pa
     assert again.returncode == 0, again.stderr
     assert "nothing new since the last issue: no issue, nothing sent" in again.stdout
     assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 1
+
+
+def test_a_manual_send_within_the_hour_of_the_last_sends_the_posts_in_no_issue(
+    digest_site: Callable[..., Settings], write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """A post that comes after a --send goes out in a new issue at the next --send of the
+    same hour (dry run agrees); the issue before is not sent again."""
+    settings = digest_site([("new", "New", 1)])
+    store = subscribe(settings, "reader@example.org")
+    first = run_cli(settings.config_path, "digest", "--send")
+    assert "1 sent" in first.stdout, first.stderr
+    write_post(write, "later", "Later", 0.5)
+    dry = run_cli(settings.config_path, "digest", "--dry-run")
+    assert "new issue for period" in dry.stdout, dry.stdout
+    assert "Later" in dry.stdout
+    again = run_cli(settings.config_path, "digest", "--send")
+    assert again.returncode == 0, again.stderr
+    assert "went out already" not in again.stdout
+    assert "issue 2 (" in again.stdout, again.stdout
+    assert "1 sent" in again.stdout
+    with store.transaction() as connection:
+        first_issue, second = ledger.sent_issues(connection)[::-1]
+        assert [p.title for p in issue_posts(settings, connection, second)] == ["Later"]
+    hour = period_for(datetime.now(UTC), settings.site.zone)
+    assert second.period in {f"{first_issue.period}.2", hour}  # the hour may have turned
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 2
+    done = run_cli(settings.config_path, "digest", "--send")
+    assert "1 sent" not in done.stdout
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 2
 
 
 def test_dry_run_and_preview_write_nothing_to_the_ledger(

@@ -56,6 +56,7 @@ def test_a_stalled_scheduler_loses_its_lease_and_nothing_goes_out_twice(
     settings = make_site(folder, site_config(state_url, "1h", 'schedule = "0 0 1 1 *"'))
     first = services(folder)
     first.wait_for(r"job digest: next run at")
+    first.wait_for(r"job build finished")  # the build at start: no transaction left open
     os.kill(first.process.pid, signal.SIGSTOP)
     config = folder / "gazette.toml"
     config.write_text(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import pickle
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import MetaData, Table, select, update
 
 from gazette.config import Settings
+from gazette.cycle import LAST_BUILD_KEY
 from gazette.digest.tables import deliveries, issues
 from gazette.scheduler.service import JOBS_TABLE
-from gazette.store import Store
+from gazette.store import Store, read_meta, write_meta
 
 from .conftest import SUBSCRIBERS, Service, make_site, site_config, write_post
 
@@ -69,6 +72,58 @@ def test_build_job_picks_up_a_new_post_and_leaves_files_alone_otherwise(
     assert "archive/1.xml" in changed
     assert not any(p.startswith("tags/older/") for p in changed)  # its posts did not change
     assert "Traceback" not in log
+
+
+def _age_last_build(settings: Settings, hours: float) -> None:
+    """Makes the recorded last build ``hours`` older."""
+    store = Store(settings.database_url)
+    with store.transaction() as connection:
+        last = json.loads(read_meta(connection, LAST_BUILD_KEY) or "{}")
+        last["at"] = (datetime.fromisoformat(last["at"]) - timedelta(hours=hours)).isoformat()
+        write_meta(connection, LAST_BUILD_KEY, json.dumps(last))
+    store.close()
+
+
+def test_the_first_start_builds_at_once_and_a_recent_build_waits_for_the_schedule(
+    tmp_path: Path, services: Callable[..., Service], state_url: str
+) -> None:
+    """feeds.schedule = 1h: a new install builds at start; a restart after a recent build
+    waits for the schedule; one after a build older than an hour builds at start."""
+    folder = tmp_path / "site"
+    settings = make_site(folder, site_config(state_url, "1h", YEARLY))
+    first = services(folder)
+    log = first.wait_for(r"job build finished: \d+ written")
+    assert "job build: runs now (no build yet)" in log
+    assert first.stop() == 0
+    second = services(folder)
+    log = second.wait_for(r"job digest: next run at")
+    assert second.stop() == 0
+    assert "job build: runs now" not in log
+    assert "job build finished" not in log
+    _age_last_build(settings, hours=2)
+    third = services(folder)
+    log = third.wait_for(r"job build (finished|skipped)")
+    assert third.stop() == 0
+    assert re.search(r"job build: runs now \(the last build, \S+, is older than feeds", log)
+
+
+def test_log_lines_and_the_times_in_them_are_in_the_site_zone(
+    tmp_path: Path, services: Callable[..., Service], state_url: str
+) -> None:
+    """On a machine in New York, every line's stamp and every job time in it is in
+    site.timezone (Asia/Shanghai), written with its offset, +08:00."""
+    folder = tmp_path / "site"
+    make_site(folder, site_config(state_url, "1h", YEARLY))
+    service = services(folder, {"TZ": "America/New_York"})
+    log = service.wait_for(r"job digest: next run at")
+    assert service.stop() == 0
+    stamps = [line.split()[0] for line in log.splitlines() if re.match(r"\d{4}-", line)]
+    assert len(stamps) >= 4
+    assert all(datetime.fromisoformat(s).utcoffset() == timedelta(hours=8) for s in stamps)
+    assert all(s.endswith("+08:00") for s in stamps)
+    times = re.findall(r"next run at (\S+)", log)
+    assert times
+    assert all(t.endswith("+08:00") for t in times)
 
 
 def _last_hour(zone_now: datetime) -> datetime:

@@ -60,6 +60,9 @@ def base_environment(site: Path, **settings: str) -> dict[str, str]:
     # Few entries and small archive pages, so archive/ has several pages.
     env["GAZETTE_FEEDS_ENTRIES"] = "3"
     env["GAZETTE_FEEDS_ARCHIVE_SIZE"] = "4"
+    # The pages in English, which most assertions read; the example itself is zh-CN, and
+    # the tests of the pages' languages say which they want.
+    env["GAZETTE_SITE_LANGUAGE"] = "en"
     env.update({f"GAZETTE_{key.upper()}": value for key, value in settings.items()})
     return env
 

@@ -1,10 +1,12 @@
-"""The subscriber pages in a real browser with JavaScript off: headless Chromium fills
-the form, follows the mailed link, presses Confirm, then Unsubscribe, and the CSP
+"""The subscriber pages in a real browser with JavaScript off, in zh-CN and en: headless
+Chromium fills the form, follows the mailed link, presses Confirm, opens the digest
+`digest --send` mailed, follows its unsubscribe link and presses the button; the CSP
 (inline styles only) blocks nothing the pages use."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +19,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from gazette.digest.tokens import make_token
-
 from ..test_index_browser import QUIET_FLAGS
 from .conftest import build_site, start_serve
 from .test_subscribe import confirm_link, confirmation_eml
-from .test_unsubscribe import KEY, status_of
+from .test_unsubscribe import KEY, gazette, status_of
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -61,28 +61,91 @@ def press_and_see(driver: WebDriver, heading: str) -> None:
     wait.until(lambda d: heading in d.find_element(By.TAG_NAME, "h1").text)
 
 
-def test_subscribe_confirm_and_unsubscribe_by_hand(driver: WebDriver, tmp_path: Path) -> None:
-    """Form → mail → Confirm → active; the unsubscribe page's button → unsubscribed; the
-    honeypot is off screen; no CSP violation is reported."""
+HEADINGS = {
+    "en": {"form": "Get Example Notes", "sent": "Check your mail",
+           "confirm": "Confirm your subscription", "confirmed": "You are subscribed",
+           "unsubscribe": "Unsubscribe from", "unsubscribed": "You are unsubscribed",
+           "read_more": "Read more"},
+    "zh-CN": {"form": "通过邮件订阅", "sent": "请查收邮件", "confirm": "确认订阅",
+              "confirmed": "订阅成功", "unsubscribe": "退订Example Notes",
+              "unsubscribed": "已退订", "read_more": "阅读全文"},
+}  # fmt: skip
+
+
+def heading(driver: WebDriver) -> str:
+    return str(driver.find_element(By.TAG_NAME, "h1").text)
+
+
+def snapshot(driver: WebDriver, folder: Path, name: str) -> None:
+    """A screenshot of the page as it is now, kept in the test's folder."""
+    path = folder / f"{name}.png"
+    driver.save_screenshot(str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 5000  # a page with text, not a blank image
+
+
+def digest_links(outbox: Path, address: str) -> tuple[Path, str, str]:
+    """The digest's HTML part as the outbox wrote it, its unsubscribe link and its view link."""
+    page = next(outbox.glob(f"gazette-issue*/{address}.html"))
+    html = page.read_text(encoding="utf-8")
+    unsubscribe = re.search(r'href="(http://127\.0\.0\.1:\d+/unsubscribe\?token=[^"]+)"', html)
+    view = re.search(r'href="(http://127\.0\.0\.1:\d+/issues/\d+/)"', html)
+    assert unsubscribe is not None, html
+    assert view is not None, html
+    return page, unsubscribe[1].replace("&amp;", "&"), view[1]
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_a_reader_subscribes_confirms_gets_a_digest_and_unsubscribes(
+    driver: WebDriver, tmp_path: Path, language: str
+) -> None:
+    """In the site's language, by a reader in a browser: the form → the confirmation
+    mail's link → Confirm → active; `gazette digest --send` → the digest's unsubscribe
+    link → the button → unsubscribed. GETs change nothing; the honeypot is off screen; no
+    CSP violation; a screenshot of every page is kept."""
+    words = HEADINGS[language]
+    outbox = tmp_path / "outbox"
+    settings = {"mail_outbox": str(outbox), "site_language": language}
     build_site(tmp_path)
-    served = start_serve(tmp_path, secret_key=KEY, mail_outbox=str(tmp_path / "outbox"))
-    address = "hand@example.org"
+    served = start_serve(tmp_path, secret_key=KEY, **settings)
+    address = "reader@example.org"
     try:
         driver.get(f"{served.url}/subscribe")
+        assert words["form"] in heading(driver)
         trap = driver.find_element(By.NAME, "website")
         assert trap.rect["x"] + trap.rect["width"] < 0
         email_field = driver.find_element(By.NAME, "email")
         assert email_field.rect["width"] > 300  # the field fills a narrow screen
+        snapshot(driver, tmp_path, "1-subscribe")
         email_field.send_keys(address)
-        press_and_see(driver, "Check your mail")
+        press_and_see(driver, words["sent"])
+        snapshot(driver, tmp_path, "2-sent")
         assert status_of(tmp_path, address) == "pending"
         driver.get(confirm_link(confirmation_eml(tmp_path, address)))
-        press_and_see(driver, "You are subscribed")
+        assert words["confirm"] in heading(driver)
+        snapshot(driver, tmp_path, "3-confirm")
+        assert status_of(tmp_path, address) == "pending"
+        press_and_see(driver, words["confirmed"])
+        snapshot(driver, tmp_path, "4-confirmed")
         assert status_of(tmp_path, address) == "active"
-        token = make_token(KEY.encode(), address)
-        driver.get(f"{served.url}/unsubscribe?token={token}")
+
+        links = {**settings, "serve_url": served.url,
+                 "digest_unsubscribe_url": f"{served.url}/unsubscribe",
+                 "digest_view_url": f"{served.url}/issues/{{number}}/"}  # fmt: skip
+        gazette(tmp_path, "digest", "--send", **links)
+        mail, unsubscribe, view = digest_links(outbox, address)
+        driver.get(mail.as_uri())
+        assert words["read_more"] in driver.find_element(By.TAG_NAME, "body").text
+        snapshot(driver, tmp_path, "5-digest")
+        driver.get(view)
+        assert words["read_more"] in driver.find_element(By.TAG_NAME, "body").text
+        snapshot(driver, tmp_path, "6-issue")
+        driver.get(unsubscribe)
+        assert words["unsubscribe"] in heading(driver)
+        snapshot(driver, tmp_path, "7-unsubscribe")
         assert status_of(tmp_path, address) == "active"
-        press_and_see(driver, "You are unsubscribed")
+        press_and_see(driver, words["unsubscribed"])
+        snapshot(driver, tmp_path, "8-unsubscribed")
         assert status_of(tmp_path, address) == "unsubscribed"
         logs = driver.get_log("browser")
     finally:

@@ -22,6 +22,7 @@ from gazette.digest.tokens import make_confirm_token, make_token
 
 from .conftest import Served, build_site, start_serve
 from .test_unsubscribe import KEY, gazette, status_of
+from .test_unsubscribe import token as unsubscribe_token
 
 _ADDRESSES = itertools.count()
 
@@ -162,7 +163,7 @@ def test_an_unsubscribed_address_comes_back_only_by_confirming(served: Served, s
     """Unsubscribed, then asking again: still unsubscribed until the new link is POSTed."""
     address = fresh_address()
     gazette(site, "subscribers", "add", address)
-    httpx.post(f"{served.url}/unsubscribe", params={"token": make_token(KEY.encode(), address)})
+    httpx.post(f"{served.url}/unsubscribe", params={"token": unsubscribe_token(site, address)})
     assert status_of(site, address) == "unsubscribed"
     httpx.post(f"{served.url}/subscribe", data={"email": address})
     link = confirm_link(confirmation_eml(site, address))
@@ -178,7 +179,7 @@ def test_an_old_link_does_not_undo_a_later_unsubscribe(served: Served, site: Pat
     httpx.post(f"{served.url}/subscribe", data={"email": address})
     token = urlsplit(confirm_link(confirmation_eml(site, address))).query[len("token="):]
     httpx.post(f"{served.url}/confirm", data={"token": token})
-    httpx.post(f"{served.url}/unsubscribe", params={"token": make_token(KEY.encode(), address)})
+    httpx.post(f"{served.url}/unsubscribe", params={"token": unsubscribe_token(site, address)})
     again = httpx.post(f"{served.url}/confirm", data={"token": token})
     assert again.status_code == 410
     assert status_of(site, address) == "unsubscribed"
@@ -186,7 +187,7 @@ def test_an_old_link_does_not_undo_a_later_unsubscribe(served: Served, site: Pat
 
 def test_an_expired_link_says_so_and_offers_a_new_one(served: Served, site: Path) -> None:
     """A confirmation token past its expiry: GET and POST are 410 pages with a form that
-    asks for a new link; nothing changes."""
+    asks for a new link (carrying the token, not the address); nothing changes."""
     address = fresh_address()
     httpx.post(f"{served.url}/subscribe", data={"email": address})
     now = time.time()
@@ -194,12 +195,13 @@ def test_an_expired_link_says_so_and_offers_a_new_one(served: Served, site: Path
     page = httpx.get(f"{served.url}/confirm", params={"token": old})
     assert page.status_code == 410
     assert "This link has expired" in page.text
-    assert f'<input type="hidden" name="email" value="{address}">' in page.text
+    assert f'<input type="hidden" name="token" value="{old}">' in page.text
+    assert address not in page.text
     assert httpx.post(f"{served.url}/confirm", data={"token": old}).status_code == 410
     assert status_of(site, address) == "pending"
 
 
-@pytest.mark.parametrize("bad", ["", "garbage", make_token(KEY.encode(), "x@example.org")])
+@pytest.mark.parametrize("bad", ["", "garbage", make_token(KEY.encode(), 1, "x@example.org")])
 def test_a_bad_confirmation_token_is_400(served: Served, bad: str) -> None:
     """Empty, malformed, or an unsubscribe token (another purpose): 400 for GET and POST."""
     assert httpx.get(f"{served.url}/confirm", params={"token": bad}).status_code == 400
@@ -215,3 +217,26 @@ def test_form_bodies_never_reach_the_log(served: Served, site: Path) -> None:
     log = served.wait_for_log('"POST /confirm HTTP/1.1" 200')
     assert address not in log
     assert token.split(".")[1] not in log
+
+
+def test_the_new_link_forms_carry_a_token_and_ask_for_a_new_mail(
+    served: Served, site: Path
+) -> None:
+    """"Send a new link" (an expired confirmation token) and "Subscribe again" (an
+    unsubscribe token) post their token, and each queues a new confirmation mail for the
+    address it names; a made-up token is a 400 and queues nothing."""
+    expired_for, unsubscribed = fresh_address(), fresh_address()
+    now = time.time()
+    old = make_confirm_token(KEY.encode(), expired_for, now - 8 * 86400, now - 86400)
+    gazette(site, "subscribers", "add", unsubscribed)
+    left = unsubscribe_token(site, unsubscribed)
+    done = httpx.post(f"{served.url}/unsubscribe", params={"token": left})
+    assert unsubscribed not in done.text
+    assert f'<input type="hidden" name="token" value="{left}">' in done.text
+    for token, address in ((old, expired_for), (left, unsubscribed)):
+        answer = httpx.post(f"{served.url}/subscribe", data={"token": token})
+        assert answer.status_code == 200
+        assert mails_for(site, address) == 1, address
+    bad = httpx.post(f"{served.url}/subscribe", data={"token": "2.1.forged"})
+    assert bad.status_code == 400
+    assert status_of(site, unsubscribed) == "unsubscribed"

@@ -113,6 +113,7 @@ def html_to_text(
     blocks: list[str] = []
     current: list[str] = []
     in_pre = 0
+    lists: list[int | None] = []  # the open lists, innermost last: an <ol>'s next number
     for event in _events(markup):
         if event.kind == "text":
             text = event.raw if in_pre else re.sub(r"[ \t\n]+", " ", event.raw)
@@ -125,16 +126,35 @@ def html_to_text(
             current.append("\n")
         if event.kind != "text" and event.tag in _BLOCKS:
             _flush(current, blocks, keep_indent=event.tag == "pre")
-        if event.kind == "start" and event.tag == "li":
-            current.append("- ")
+        if event.tag in ("ol", "ul", "li") and event.kind != "text":
+            current.append(_list_marker(event, lists))
     _flush(current, blocks, keep_indent=False)
     return "\n\n".join(blocks)
+
+
+def _list_marker(event: _Event, lists: list[int | None]) -> str:
+    """Tracks the open lists; an item's marker as the HTML shows it: ``- `` in a <ul>,
+    its number in an <ol> (from its ``start``), so ``1、`` items stay numbered."""
+    if event.tag != "li":
+        if event.kind == "end":
+            lists[-1:] = []
+        else:
+            start = re.search(r'\bstart="?(\d+)', event.raw) if event.tag == "ol" else None
+            lists.append(None if event.tag == "ul" else int(start.group(1)) if start else 1)
+        return ""
+    if event.kind == "end":
+        return ""
+    number = lists[-1] if lists else None
+    if number is None:
+        return "- "
+    lists[-1] = number + 1
+    return f"{number}. "
 
 
 def _flush(current: list[str], blocks: list[str], keep_indent: bool) -> None:
     text = "".join(current)
     text = text.strip("\n") if keep_indent else text.strip()
-    if text and text != "-":
+    if text and not re.fullmatch(r"-|\d+\.", text):  # an empty list item
         blocks.append(text)
     current.clear()
 

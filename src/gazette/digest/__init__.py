@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gazette.digest.confirmations import subscriber_of_token
 from gazette.digest.issue import (
     Plan,
     Run,
@@ -14,7 +15,7 @@ from gazette.digest.issue import (
 )
 from gazette.digest.ledger import Issue, period_for
 from gazette.digest.send import Dispatcher, Summary
-from gazette.digest.tokens import make_token, secret_key, verify_token
+from gazette.digest.tokens import make_token, secret_key
 
 __all__ = [
     "Dispatcher",
@@ -29,7 +30,7 @@ __all__ = [
     "plan_digest",
     "run_digest",
     "secret_key",
+    "subscriber_of_token",
     "unfinished_issues",
-    "verify_token",
     "write_preview",
 ]

@@ -27,7 +27,7 @@ from typing import Any
 from jinja2 import Environment
 from sqlalchemy import Connection
 
-from gazette import __version__
+from gazette import __version__, i18n
 from gazette.catalog import load_posts
 from gazette.catalog.tables import present_hashes
 from gazette.config import Settings
@@ -159,6 +159,7 @@ def _common_input(settings: Settings, env: Environment) -> list[Any]:
         settings.serve.url,
         settings.digest.view_url,
         sources,
+        i18n.catalog_version(settings.site.language),
     ]
 
 

@@ -19,8 +19,10 @@ from urllib.parse import quote
 from jinja2 import Environment
 from sqlalchemy import Connection, select, update
 
+from gazette import i18n
 from gazette.config import Settings
 from gazette.digest.message import build_mime
+from gazette.digest.render import render_template
 from gazette.digest.tables import confirmation_mails
 from gazette.digest.tokens import make_confirm_token
 from gazette.errors import ConfigError, DeliveryError
@@ -39,13 +41,8 @@ MAX_ATTEMPTS = 5
 BATCH = 20
 
 
-def base_url(settings: Settings) -> str:
-    """Where serve's pages are: serve.url, else http://<serve.listen> (local trials)."""
-    return settings.serve.url or f"http://{settings.serve.listen}"
-
-
 def confirm_url(settings: Settings, token: str) -> str:
-    return f"{base_url(settings)}/confirm?token={quote(token, safe='.')}"
+    return f"{settings.serve_base_url}/confirm?token={quote(token, safe='.')}"
 
 
 def confirmation_envelope(
@@ -62,11 +59,11 @@ def confirmation_envelope(
     recipient = str(row["recipient"])
     token = make_confirm_token(key, recipient, float(str(row["issued"])),
                                float(str(row["expires"])))  # fmt: skip
-    context = {"site": settings.site, "url": confirm_url(settings, token),
-               "ttl": settings.serve.confirm_ttl}  # fmt: skip
-    text = env.get_template("confirm-mail.txt.j2").render(context)
-    html = env.get_template("confirm-mail.html.j2").render(context)
-    subject = f"Confirm your subscription to {settings.site.title}"
+    ttl = i18n.duration(settings.serve.confirm_seconds, settings.site.language)
+    context = {"site": settings.site, "url": confirm_url(settings, token), "ttl": ttl}
+    text = render_template(env, "confirm-mail.txt.j2", context)
+    html = render_template(env, "confirm-mail.html.j2", context)
+    subject = " ".join(render_template(env, "confirm-mail.subject.j2", context).split())
     digest = hashlib.sha256(f"confirm\0{row['id']}".encode()).hexdigest()[:24]
     headers = [("Message-ID", f"<confirm.{digest}@{domain}>")]
     mime = build_mime(sender, recipient, subject, now, headers, html, text)

@@ -16,19 +16,32 @@ from sqlalchemy import Connection, update
 from gazette.digest import ratelimits
 from gazette.digest.subscribers import (
     Subscriber,
-    add_subscriber,
     control_character,
     find_subscriber,
+    find_subscriber_by_id,
+    insert_subscriber,
     normalize_address,
 )
 from gazette.digest.tables import confirmation_mails, subscribers
-from gazette.digest.tokens import ConfirmationClaim, verify_confirm_token, verify_token
+from gazette.digest.tokens import (
+    ConfirmationClaim,
+    token_subscriber,
+    verify_confirm_token,
+    verify_subscriber_token,
+    verify_token,
+)
 from gazette.errors import SubscriberError
 
 MASK = "•••"
 # Statuses an unsubscribe leaves as they are: a bounced address stays bounced (it is no
 # more mailed than an unsubscribed one, and the bounce is what the ledger must remember).
 _NOT_MAILED = frozenset({"unsubscribed", "bounced"})
+
+
+_INVALID_UNSUBSCRIBE = (
+    "this unsubscribe link is not valid: it was changed or cut short, or comes from another "
+    "list; open the link from the mail again, whole"
+)
 
 
 class TokenError(SubscriberError):
@@ -53,12 +66,15 @@ def mask_address(address: str) -> str:
 
 def subscriber_of_token(connection: Connection, key: bytes, token: str) -> Subscriber:
     """The subscriber an unsubscribe token names (a GET shows it; nothing changes)."""
+    number = token_subscriber(token)
+    if number is not None:
+        found = find_subscriber_by_id(connection, number)
+        if found is None or not verify_subscriber_token(key, token, found.id, found.address):
+            raise TokenError(_INVALID_UNSUBSCRIBE)
+        return found
     address = verify_token(key, token)
     if address is None:
-        raise TokenError(
-            "this unsubscribe link is not valid: it was changed or cut short, or comes from "
-            "another list; open the link from the mail again, whole"
-        )
+        raise TokenError(_INVALID_UNSUBSCRIBE)
     found = find_subscriber(connection, address)
     if found is None:
         raise TokenError("this unsubscribe link names an address that is not on this list")
@@ -86,9 +102,10 @@ def unsubscribe_by_token(
 class ExpiredToken(TokenError):
     """A confirmation link made by this list, older than serve.confirm_ttl."""
 
-    def __init__(self, message: str, address: str) -> None:
+    def __init__(self, message: str, address: str, superseded: bool = False) -> None:
         super().__init__(message)
         self.address = address
+        self.superseded = superseded  # asked for before the address left the list
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +126,23 @@ class Requested:
     mail: int | None = None
 
 
+class FieldError(SubscriberError):
+    """A subscribe form's field that cannot be taken: ``field`` names it."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def checked_request(address: str, name: str) -> tuple[str, str]:
-    """The address as stored and the name, or a SubscriberError saying what is wrong."""
-    normalized = normalize_address(address)
+    """The address as stored and the name, or a FieldError saying what is wrong."""
+    try:
+        normalized = normalize_address(address)
+    except SubscriberError as error:
+        raise FieldError(str(error), "email") from None
     name = name.strip()
     if control_character(name) or len(name) > 200:
-        raise SubscriberError("the name must be one line of at most 200 characters")
+        raise FieldError("the name must be one line of at most 200 characters", "name")
     return normalized, name
 
 
@@ -129,19 +157,18 @@ def request_subscription(
     normalized, name = checked_request(address, name)
     moment = now.timestamp()
     ratelimits.serialize(connection)
-    wait = ratelimits.hit_window(connection, f"client:{client}", limits.per_minute, 60, moment)
-    if wait:
-        return Requested(retry_after=wait)
+    hit = ratelimits.hit_window(connection, f"client:{client}", limits.per_minute, 60, moment)
+    if hit.wait:
+        return Requested(retry_after=hit.wait)
     key = f"address:{normalized.lower()}"
     wait = ratelimits.hit_interval(connection, key, limits.confirm_interval, moment)
     if wait:
         return Requested(retry_after=wait)
-    ratelimits.forget_before(connection, moment - max(limits.confirm_interval, 60) - 60)
+    if hit.new_window:  # once a minute per client is often enough to tidy up
+        ratelimits.forget_before(connection, moment - max(limits.confirm_interval, 60) - 60)
     found = find_subscriber(connection, normalized)
     if found is None:
-        add_subscriber(connection, normalized, name, now, status="pending")
-        found = find_subscriber(connection, normalized)
-        assert found is not None
+        found = insert_subscriber(connection, normalized, name, now, "pending")
     if found.status == "active":
         return Requested()
     row = {"subscriber": found.id, "recipient": found.address, "issued": moment,
@@ -149,6 +176,17 @@ def request_subscription(
            "provider_id": "", "last_error": "", "changed": now.isoformat()}  # fmt: skip
     mail = connection.execute(confirmation_mails.insert().values(**row)).inserted_primary_key
     return Requested(mail=int(mail[0]) if mail else None)
+
+
+def address_of_link(connection: Connection, key: bytes, token: str) -> str:
+    """The address a link's token names, for a new confirmation link asked from the page
+    it opened: an unsubscribe token (the page after unsubscribing offers to come back) or
+    a confirmation token, expired or not. The pages carry the token, never the address.
+    A TokenError for any other token."""
+    claim = verify_confirm_token(key, token)
+    if claim is not None:
+        return claim.address
+    return subscriber_of_token(connection, key, token).address
 
 
 def claim_of_token(key: bytes, token: str, now: datetime) -> ConfirmationClaim:
@@ -178,7 +216,8 @@ def confirm_by_token(connection: Connection, key: bytes, token: str, now: dateti
         claim.issued
     ):
         raise ExpiredToken(
-            f"this link was asked for before the address {found.status}", claim.address
+            f"this link was asked for before the address {found.status}", claim.address,
+            superseded=True,
         )
     connection.execute(
         update(subscribers)

@@ -1,7 +1,9 @@
 """Issues from start to end: plan, create (or resume) for a period, render, preview.
 
-``create_or_resume_issue`` is what a scheduled run calls with its period key; the CLI's
-``digest --send`` calls it with the key of the current hour.
+``create_or_resume_issue`` is what a scheduled run calls with its period key: one issue
+per fire, ever. The CLI's ``digest --send`` calls it with the key of the current hour
+and ``manual``: an issue of that hour that went out already does not stop a new issue
+for posts that are in none.
 """
 
 from __future__ import annotations
@@ -38,25 +40,26 @@ STOPPED = "stopped on request after the call in flight; the next run resumes the
 class Plan:
     """What ``digest --send`` would do now, found without writing anything."""
 
-    period: str
+    period: str  # of the new issue
     unfinished: tuple[tuple[Issue, dict[str, int]], ...]  # issues a run would finish first
-    done_for_period: Issue | None  # this period's issue, when it went out already
+    done_for_period: Issue | None  # this period's issue, when it went out and nothing is new
     posts: tuple[Post, ...]  # of the new issue
     subject: str
     recipients: int  # active subscribers
 
 
 def create_or_resume_issue(
-    settings: Settings, store: Store, period: str, now: datetime
+    settings: Settings, store: Store, period: str, now: datetime, manual: bool = False
 ) -> Issue | None:
     """The issue of ``period``: the one already made, else a new one when there are new
-    posts and active subscribers; None otherwise.
+    posts and active subscribers; None otherwise. With ``manual``, an issue of ``period``
+    that is done gives way to a new one when posts are in no issue.
 
     Two processes may race to make it; the loser finds the winner's issue and resumes it.
     """
     try:
         with store.transaction() as connection:
-            return _create_or_find(settings, connection, period, now)
+            return _create_or_find(settings, connection, period, now, manual)
     except DuplicateError:
         with store.transaction() as connection:
             found = ledger.issue_for_period(connection, period)
@@ -66,17 +69,20 @@ def create_or_resume_issue(
 
 
 def _create_or_find(
-    settings: Settings, connection: Connection, period: str, now: datetime
+    settings: Settings, connection: Connection, period: str, now: datetime, manual: bool
 ) -> Issue | None:
     found = ledger.issue_for_period(connection, period)
-    if found is not None:
+    if found is not None and not (manual and found.status == "done"):
         return found
     posts = select_posts(settings, connection, now)
-    if not posts or not count_active(connection):
+    if not posts:
+        return found
+    if not count_active(connection):
         return None
     number = ledger.next_issue_number(connection)
-    subject = render_subject(settings, number, period, posts, now)
-    return ledger.create_issue(connection, period, subject, [p.id for p in posts], now)
+    key = ledger.manual_period(period, found, number) if manual else period
+    subject = render_subject(settings, number, key, posts, now)
+    return ledger.create_issue(connection, key, subject, [p.id for p in posts], now)
 
 
 def unfinished_issues(store: Store) -> list[Issue]:
@@ -110,11 +116,13 @@ def plan_digest(settings: Settings, store: Store, period: str, now: datetime) ->
             (issue, ledger.counts(connection, issue.number))
             for issue in ledger.unfinished_issues(connection)
         )
-        done = ledger.issue_for_period(connection, period)
-        posts = () if done else tuple(select_posts(settings, connection, now))
+        taken = ledger.issue_for_period(connection, period)
+        posts = tuple(select_posts(settings, connection, now))
         number = ledger.next_issue_number(connection)
-        subject = render_subject(settings, number, period, posts, now) if posts else ""
-        return Plan(period, unfinished, done, posts, subject, count_active(connection))
+        key = ledger.manual_period(period, taken, number)
+        subject = render_subject(settings, number, key, posts, now) if posts else ""
+        done = None if posts else taken
+        return Plan(key, unfinished, done, posts, subject, count_active(connection))
 
 
 def issue_posts(settings: Settings, connection: Connection, issue: Issue) -> list[Post]:
@@ -154,7 +162,7 @@ def write_preview(
         if issue is None:
             return None
         maker = message_maker(settings, connection, issue, environ, now)
-        envelope = maker.envelope(_preview_recipient(connection), now)
+        envelope = maker.envelope(*_preview_recipient(connection), now)
     return _write_preview_files(folder, f"issue-{issue.number}", envelope)
 
 
@@ -164,20 +172,18 @@ def _next_issue(
     unfinished = ledger.unfinished_issues(connection)
     if unfinished:
         return unfinished[0]
-    found = ledger.issue_for_period(connection, period)
-    if found is not None:
-        return None
     posts = select_posts(settings, connection, now)
     if not posts:
         return None
     number = ledger.next_issue_number(connection)
-    subject = render_subject(settings, number, period, posts, now)
-    return Issue(number, period, subject, "preview", tuple(p.id for p in posts), now.isoformat())
+    key = ledger.manual_period(period, ledger.issue_for_period(connection, period), number)
+    subject = render_subject(settings, number, key, posts, now)
+    return Issue(number, key, subject, "preview", tuple(p.id for p in posts), now.isoformat())
 
 
-def _preview_recipient(connection: Connection) -> str:
+def _preview_recipient(connection: Connection) -> tuple[str, int]:
     first = next(iter(list_subscribers(connection, "active")), None)
-    return first.address if first else PREVIEW_RECIPIENT
+    return (first.address, first.id) if first else (PREVIEW_RECIPIENT, 0)
 
 
 def _write_preview_files(folder: Path, stem: str, envelope: Envelope) -> list[Path]:
@@ -205,8 +211,10 @@ def run_digest(
     new_issue: bool = True,
     resend_uncertain: bool = False,
     on_start: Callable[[Issue, int], None] = lambda _issue, _total: None,
+    manual: bool = False,
 ) -> Run:
-    """Finishes every unfinished issue, then (with ``new_issue``) sends ``period``'s."""
+    """Finishes every unfinished issue, then (with ``new_issue``) sends ``period``'s
+    (with ``manual``, see ``create_or_resume_issue``)."""
     store = dispatcher.store
     run = Run([])
     for issue in unfinished_issues(store):
@@ -219,7 +227,7 @@ def run_digest(
     if not new_issue:
         run.note = "" if run.summaries else "no unfinished issue: nothing to resume"
         return run
-    current = create_or_resume_issue(settings, store, period, dispatcher.now())
+    current = create_or_resume_issue(settings, store, period, dispatcher.now(), manual)
     if current is None:
         run.note = _why_nothing(store)
     elif current.status == "done":

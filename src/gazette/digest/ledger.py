@@ -24,10 +24,18 @@ OPEN = ("pending", "in-flight", "uncertain")
 def period_for(moment: datetime, zone: ZoneInfo) -> str:
     """The period key of a run at ``moment``: its local date and hour, e.g. 2026-11-23T08.
 
-    The scheduler passes its fire time; a manual send passes the current time, so two
-    sends within the same hour make one issue.
+    The scheduler passes its fire time; a manual send passes the current time (see
+    ``manual_period`` for a second manual issue within the hour).
     """
     return moment.astimezone(zone).strftime("%Y-%m-%dT%H")
+
+
+def manual_period(hour: str, taken: Issue | None, number: int) -> str:
+    """The period key of manual issue ``number`` sent in the period ``hour``: the hour's,
+    unless an issue holds that key already; then the hour and the new issue's number
+    (``2026-11-23T08.2``), a key no other issue can hold. A manual send is one at a time
+    (the lease) and takes only posts in no issue, so the hour need not stop it."""
+    return hour if taken is None else f"{hour}.{number}"
 
 
 def scheduled_period(fire_time: datetime, zone: ZoneInfo) -> str:
@@ -56,6 +64,7 @@ class Claimed:
     id: int
     recipient: str
     attempts: int
+    subscriber: int
 
 
 def issue_for_period(connection: Connection, period: str) -> Issue | None:
@@ -156,10 +165,13 @@ def claim_batch(connection: Connection, issue: int, size: int, now: datetime) ->
         update(deliveries)
         .where(deliveries.c.id.in_(ids), deliveries.c.status == "pending")
         .values(status="in-flight", attempts=deliveries.c.attempts + 1, changed=now.isoformat())
-        .returning(deliveries.c.id, deliveries.c.recipient, deliveries.c.attempts)
+        .returning(
+            deliveries.c.id, deliveries.c.recipient, deliveries.c.attempts, deliveries.c.subscriber
+        )
     )
     return sorted(
-        (Claimed(row.id, row.recipient, row.attempts) for row in moved), key=lambda c: c.id
+        (Claimed(row.id, row.recipient, row.attempts, row.subscriber) for row in moved),
+        key=lambda c: c.id,
     )
 
 

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from gazette.config import Settings
+from gazette.config import Settings, is_loopback_http
 from gazette.digest.render import UNSUBSCRIBE_PLACEHOLDER, Rendered
 from gazette.digest.subscribers import control_character, mailbox_problem
 from gazette.digest.tokens import make_token
@@ -130,10 +130,11 @@ def check_sender(settings: Settings) -> Sender:
 
 def _check_unsubscribe_settings(settings: Settings) -> None:
     url = _config_value(settings, "[digest] unsubscribe_url", settings.digest.unsubscribe_url)
-    if not re.match(r"^https://[^/\s]+/?\S*$", url):
+    if not re.match(r"^https://[^/\s]+/?\S*$", url) and not is_loopback_http(url):
         raise ConfigError(
             f"{settings.config_path}: [digest] unsubscribe_url: got {url!r}; one-click "
-            "unsubscribe (RFC 8058) needs an https URL, e.g. https://example.org/unsubscribe"
+            "unsubscribe (RFC 8058) needs an https URL, e.g. https://example.org/unsubscribe "
+            "(http only on a loopback address, for local trials)"
         )
     mailto = settings.digest.unsubscribe_mailto
     if mailto:
@@ -271,12 +272,13 @@ class MessageMaker:
         object.__setattr__(self, "layout", MimeLayout.of(self.sender, self.rendered))
         # A header wrong for every recipient stops the issue here, each delivery pending,
         # instead of failing them one by one.
-        self.envelope(SAMPLE_RECIPIENT, _SAMPLE_DATE)
+        self.envelope(SAMPLE_RECIPIENT, 0, _SAMPLE_DATE)
 
-    def envelope(self, recipient: str, now: datetime) -> Envelope:
-        """This recipient's message; a DeliveryError when it cannot be sent as meant."""
+    def envelope(self, recipient: str, subscriber: int, now: datetime) -> Envelope:
+        """The message to ``recipient`` (subscriber id ``subscriber``, whom its unsubscribe
+        link names); a DeliveryError when it cannot be sent as meant."""
         checked_recipient(recipient)
-        token = make_token(self.key, recipient)
+        token = make_token(self.key, subscriber, recipient)
         url = unsubscribe_url(self.settings, token)
         html, text = self.rendered.for_recipient(url)
         digest = hashlib.sha256(f"{self.issue}\0{recipient}".encode()).hexdigest()[:24]

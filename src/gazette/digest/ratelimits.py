@@ -8,6 +8,7 @@ processes never both read a window and both count themselves into it.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select, text, update
 
@@ -30,18 +31,26 @@ def serialize(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def hit_window(connection: Connection, key: str, limit: int, seconds: float, now: float) -> float:
-    """Counts one hit of ``key`` in its window of ``seconds``: 0 while within ``limit``,
-    else how many seconds until the next window (the hit is not counted)."""
+class Hit(NamedTuple):
+    """What counting a hit found: seconds to wait (0: allowed), and whether it opened a
+    new window."""
+
+    wait: float
+    new_window: bool
+
+
+def hit_window(connection: Connection, key: str, limit: int, seconds: float, now: float) -> Hit:
+    """Counts one hit of ``key`` in its window of ``seconds``: allowed while within
+    ``limit``, else how many seconds until the next window (the hit is not counted)."""
     start = math.floor(now / seconds) * seconds
     found = _row(connection, key)
     if found is None or found[0] != start:
         _store(connection, key, start, 1, found is None)
-        return 0.0
+        return Hit(0.0, True)
     if found[1] >= limit:
-        return start + seconds - now
+        return Hit(start + seconds - now, False)
     _store(connection, key, start, found[1] + 1, False)
-    return 0.0
+    return Hit(0.0, False)
 
 
 def hit_interval(connection: Connection, key: str, seconds: float, now: float) -> float:

@@ -1,7 +1,8 @@
 """An issue rendered once: subject, HTML (CSS inlined) and text.
 
 The templates are ``digest.html.j2`` and ``digest.txt.j2`` from ``digest.templates``
-when that folder has them, else the bundled ones; the subject is ``digest.subject``.
+when that folder has them, else the bundled ones; the subject is ``digest.subject``, or
+the template ``digest.subject.j2`` when that key is empty.
 Every recipient's copy differs only by its unsubscribe link, so the issue is rendered
 with a placeholder there and each copy is made by replacing it.
 """
@@ -26,6 +27,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from gazette import i18n
 from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.digest.mailsafe import mail_safe
 from gazette.digest.wrap import wrap
@@ -34,6 +36,7 @@ from gazette.models import Post
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/gazette-placeholder"
 TEXT_WIDTH = 72
+SUBJECT_TEMPLATE = "digest.subject.j2"  # plain text: its name is not one autoescaped
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
@@ -93,22 +96,29 @@ def environment(settings: Settings) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["wrap"] = lambda text: wrap(str(text), TEXT_WIDTH)
-    return env
+    return i18n.install(env, settings.site.language)
 
 
 def render_subject(
     settings: Settings, number: int, period: str, posts: Sequence[Post], now: datetime
 ) -> str:
-    """The subject line from ``digest.subject`` (plain text, not escaped), on one line."""
+    """The subject line (plain text, not escaped), on one line: ``digest.subject`` when
+    set, else the template ``digest.subject.j2``."""
     context = _context(settings, IssueView(number, period, "", _date(settings, now)), posts)
-    where = f"{settings.config_path}: [digest] subject"
-    try:
-        # A subject is plain text: escaping would show "&amp;" in every mail client.
-        plain = Environment(undefined=StrictUndefined, autoescape=False)  # noqa: S701
-        template = plain.from_string(settings.digest.subject)
-        subject = " ".join(template.render(context).split())
-    except TemplateError as error:
-        raise ConfigError(f"{where}: {error}; fix the template") from None
+    if settings.digest.subject:
+        where = f"{settings.config_path}: [digest] subject"
+        try:
+            # A subject is plain text: escaping would show "&amp;" in every mail client.
+            plain = Environment(undefined=StrictUndefined, autoescape=False)  # noqa: S701
+            template = i18n.install(plain, settings.site.language).from_string(
+                settings.digest.subject
+            )
+            subject = " ".join(template.render(context).split())
+        except TemplateError as error:
+            raise ConfigError(f"{where}: {error}; fix the template") from None
+    else:
+        where = SUBJECT_TEMPLATE
+        subject = " ".join(render_template(environment(settings), where, context).split())
     if not subject:
         raise ConfigError(f"{where}: renders an empty subject; write a subject template")
     return subject
@@ -122,7 +132,8 @@ def render_issue(
     context = _context(settings, IssueView(number, period, subject, _date(settings, now)), posts)
     page = render_template(env, "digest.html.j2", context)
     text = render_template(env, "digest.txt.j2", context)
-    return Rendered(subject, _INLINER.inline(page), _tidy_text(text))
+    # Wrapped again as a whole: template lines (the footer) keep to the width too.
+    return Rendered(subject, _INLINER.inline(page), _tidy_text(wrap(text, TEXT_WIDTH)))
 
 
 def render_template(env: Environment, name: str, context: dict[str, Any]) -> str:

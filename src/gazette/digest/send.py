@@ -110,11 +110,12 @@ class Dispatcher:
         refused: list[tuple[Claimed, SendResult]] = []
         for delivery in claimed:
             try:
-                envelopes.append(maker.envelope(delivery.recipient, self.now()))
+                envelope = maker.envelope(delivery.recipient, delivery.subscriber, self.now())
             except DeliveryError as error:
                 failed = SendResult(delivery.recipient, "failed", error=str(error))
                 refused.append((delivery, failed))
             else:
+                envelopes.append(envelope)
                 sendable.append(delivery)
         ledger.record_results(
             connection, [d for d, _ in refused], [r for _, r in refused], self.now()

@@ -87,6 +87,11 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
+def find_subscriber_by_id(connection: Connection, number: int) -> Subscriber | None:
+    row = connection.execute(select(subscribers).where(subscribers.c.id == number)).first()
+    return _subscriber(row._mapping) if row else None
+
+
 def find_subscriber(connection: Connection, address: str) -> Subscriber | None:
     row = connection.execute(
         select(subscribers).where(subscribers.c.address_key == address.lower())
@@ -96,6 +101,18 @@ def find_subscriber(connection: Connection, address: str) -> Subscriber | None:
 
 def _subscriber(mapping: Any) -> Subscriber:
     return Subscriber(**{name: mapping[name] for name in Subscriber.__slots__})
+
+
+def insert_subscriber(
+    connection: Connection, normalized: str, name: str, now: datetime, status: Status
+) -> Subscriber:
+    """Writes a new row for an address already normalized and checked absent."""
+    stamp = now.isoformat()
+    values = {"address": normalized, "address_key": normalized.lower(), "name": name,
+              "status": status, "created": stamp, "changed": stamp}  # fmt: skip
+    inserted = connection.execute(subscribers.insert().values(**values)).inserted_primary_key
+    assert inserted is not None
+    return _subscriber({"id": int(inserted[0]), **values})
 
 
 def add_subscriber(
@@ -116,17 +133,7 @@ def add_subscriber(
         )
     found = find_subscriber(connection, normalized)
     if found is None:
-        stamp = now.isoformat()
-        connection.execute(
-            subscribers.insert().values(
-                address=normalized,
-                address_key=normalized.lower(),
-                name=name.strip(),
-                status=status,
-                created=stamp,
-                changed=stamp,
-            )
-        )
+        insert_subscriber(connection, normalized, name.strip(), now, status)
         return True
     if found.status in ("unsubscribed", "bounced"):
         raise SubscriberError(

@@ -1,11 +1,12 @@
-"""Signed tokens: unsubscribe tokens (the address and an HMAC-SHA256 of it, both
-base64url) and confirmation tokens (the address, when it was asked and until when the
-link holds, signed with the same key for another purpose).
+"""Signed tokens: unsubscribe tokens and confirmation tokens (the address, when it was
+asked and until when the link holds, signed with the same key for another purpose).
 
-``<address>.<signature>``: the unsubscribe endpoint needs no lookup to know whose link
-was followed, and a changed address or signature fails verification. The key comes from
-``GAZETTE_SECRET_KEY`` (at least 32 characters); without it, a random key is made once
-and kept in the state database, so links in mail already sent stay valid.
+An unsubscribe token is ``2.<subscriber id>.<signature>``, the signature an HMAC-SHA256
+over the id and the address: whoever sees the link (a proxy's log, a forwarded mail)
+learns no address, and a changed id or signature fails verification. Mail sent before
+this format carries ``<address>.<signature>`` (both base64url); those links keep working.
+The key comes from ``GAZETTE_SECRET_KEY`` (at least 32 characters); without it, a random
+key is made once and kept in the state database, so links in mail already sent stay valid.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ _STORED_KEY = "secret_key"
 MIN_KEY_LENGTH = 32
 _PURPOSE = b"gazette-unsubscribe\0"
 _CONFIRM_PURPOSE = b"gazette-confirm\0"
+_SUBSCRIBER_PURPOSE = b"gazette-unsubscribe-2\0"
+_VERSION = "2"
+_MAX_ID_DIGITS = 18  # ids are 64-bit integers at most
 
 
 def secret_key(connection: Connection, environ: Mapping[str, str]) -> bytes:
@@ -64,14 +68,42 @@ def check_secret_key(environ: Mapping[str, str]) -> str:
     return given
 
 
-def make_token(key: bytes, address: str) -> str:
-    """The unsubscribe token of ``address``."""
-    payload = address.encode("utf-8")
-    return f"{_b64(payload)}.{_b64(_signature(key, payload))}"
+def make_token(key: bytes, subscriber: int, address: str) -> str:
+    """The unsubscribe token of the subscriber with this id and address."""
+    signature = _signature(key, _subscriber_payload(subscriber, address), _SUBSCRIBER_PURPOSE)
+    return f"{_VERSION}.{subscriber}.{_b64(signature)}"
+
+
+def token_subscriber(token: str) -> int | None:
+    """The subscriber id an unsubscribe token names, not yet verified (None for a token of
+    the older format, which names its address instead)."""
+    version, _, rest = token.strip().partition(".")
+    number, dot, _signature_part = rest.partition(".")
+    if version != _VERSION or not dot or not number.isascii() or not number.isdigit():
+        return None
+    return int(number) if len(number) <= _MAX_ID_DIGITS else None
+
+
+def verify_subscriber_token(key: bytes, token: str, subscriber: int, address: str) -> bool:
+    """Whether ``token`` is the unsubscribe token made for this subscriber and address."""
+    given = token.strip().rpartition(".")[2]
+    try:
+        signature = _unb64(given)
+    except (binascii.Error, ValueError):
+        return False
+    expected = _signature(key, _subscriber_payload(subscriber, address), _SUBSCRIBER_PURPOSE)
+    return token.strip() == f"{_VERSION}.{subscriber}.{given}" and hmac.compare_digest(
+        signature, expected
+    )
+
+
+def _subscriber_payload(subscriber: int, address: str) -> bytes:
+    return f"{subscriber}\0{address.lower()}".encode()
 
 
 def verify_token(key: bytes, token: str) -> str | None:
-    """The address a token was made for, or None when it was not made with ``key``."""
+    """The address a token of the older format was made for, or None when it was not made
+    with ``key``."""
     payload = _verified_payload(key, token, _PURPOSE)
     if payload is None:
         return None

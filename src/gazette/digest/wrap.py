@@ -32,12 +32,12 @@ def wrap(text: str, width: int = 72) -> str:
 
 
 def _wrap_line(line: str, width: int) -> list[str]:
-    indent = re.match(r"^(- |\s*)", line)
+    indent = re.match(r"^(- |\d{1,4}\. |\s*)", line)
     prefix = " " * len(indent.group(0)) if indent else ""
     lines: list[str] = []
     current = ""
     for atom in _atoms(line):
-        fits = display_width(current.rstrip() + atom.rstrip()) <= width
+        fits = display_width(current + atom.rstrip()) <= width
         if fits or not current.strip() or atom.isspace():
             current += atom
             continue

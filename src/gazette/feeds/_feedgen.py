@@ -39,14 +39,14 @@ feedgen.entry.formatRFC2822 = _rfc822
 
 
 class FeedExtension(BaseExtension):  # type: ignore[misc]
-    """Channel links RSS would drop, and RFC 5005's archive marker."""
+    """Channel links RSS would drop, and RFC 5005's marker (``archive`` or ``complete``)."""
 
     def __init__(self) -> None:
         self.rss_links: list[dict[str, str]] = []
-        self.archive = False
+        self.history = ""
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": HISTORY_NS} if self.archive else {}
+        return {"fh": HISTORY_NS} if self.history else {}
 
     def extend_rss(self, rss_feed: etree._Element) -> etree._Element:
         channel = rss_feed[0]
@@ -55,8 +55,8 @@ class FeedExtension(BaseExtension):  # type: ignore[misc]
         return rss_feed
 
     def extend_atom(self, atom_feed: etree._Element) -> etree._Element:
-        if self.archive:
-            etree.SubElement(atom_feed, f"{{{HISTORY_NS}}}archive")
+        if self.history:
+            etree.SubElement(atom_feed, f"{{{HISTORY_NS}}}{self.history}")
         return atom_feed
 
 

@@ -19,14 +19,14 @@ def render_atom(document: FeedDocument) -> bytes:
         generator.subtitle(document.description)
     generator.language(document.language)
     generator.updated(document.updated)
-    generator.author(name=document.author or document.title)
+    generator.author(name=document.author or document.site_title)
     generator.link(href=document.self_url, rel="self", type=ATOM_TYPE)
     generator.link(href=document.home_url, rel="alternate", type="text/html")
     for link in document.links:
         generator.link(link.attributes())
     if document.icon:
         generator.icon(document.icon)
-    feed_extension(generator).archive = document.archive
+    feed_extension(generator).history = document.history
     for item in document.items:
         _add_entry(generator, item, document.language)
     xml: bytes = generator.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
@@ -36,7 +36,7 @@ def render_atom(document: FeedDocument) -> bytes:
 def _add_entry(generator: Any, item: FeedItem, feed_language: str) -> None:
     post = item.post
     entry = generator.add_entry(order="append")
-    entry.id(item.atom_id)
+    entry.id(item.entry_id)
     entry.title(item.title)
     entry.published(post.published)
     entry.updated(post.updated)

@@ -15,7 +15,7 @@ from gazette.config import Settings
 from gazette.digest.archive import FOLDER as ARCHIVE_FOLDER
 from gazette.digest.archive import ArchiveFile, archive_files
 from gazette.feeds.atom import ATOM_TYPE, render_atom
-from gazette.feeds.document import FeedDocument, Link
+from gazette.feeds.document import FeedDocument, History, Link
 from gazette.feeds.index import FeedLinks, render_index
 from gazette.feeds.items import FeedItem, feed_item
 from gazette.feeds.jsonfeed import render_json_feed
@@ -148,15 +148,21 @@ class _Builder:
             key = input_key(self.settings, path, feed_set.heads, *links)
             if self.folder.keep_if_current(path, key):
                 continue
-            document = self._document(title, path, feed_set.heads, links, archive=False)
+            document = self._document(title, path, feed_set.heads, links)
             self.folder.stage(path, RENDERERS[name](document), key)
 
     def _document(
-        self, title: str, path: str, heads: Sequence[Head], links: list[Link], archive: bool
+        self,
+        title: str,
+        path: str,
+        heads: Sequence[Head],
+        links: list[Link],
+        history: History = "",
     ) -> FeedDocument:
         site = self.settings.site
         return FeedDocument(
             title=title,
+            site_title=site.title,
             description=site.description,
             home_url=site.url,
             self_url=self.base + path,
@@ -165,21 +171,30 @@ class _Builder:
             icon=self._icon(),
             items=self._items(heads),
             links=tuple(links),
-            archive=archive,
+            history=history,
         )
 
     def _archive_page(self, page: ArchivePage) -> None:
+        links, history = self._archive_links(page)
+        key = input_key(self.settings, page.path, page.heads, history, *links)
+        if self.folder.keep_if_current(page.path, key):
+            return
+        title = f"{self.settings.site.title} · archive {page.number}"
+        document = self._document(title, page.path, page.heads, links, history)
+        self.folder.stage(page.path, render_atom(document), key)
+
+    def _archive_links(self, page: ArchivePage) -> tuple[list[Link], History]:
+        # A lone page holds every post: RFC 5005 calls that a complete feed, and a complete
+        # feed carries no archive links (the W3C validator rejects a `current` other than
+        # itself there, and warns about an fh:archive page with no prev or next page).
+        if page.number == 1 and not page.has_next:
+            return [], "complete"
         links = [Link("current", self.base + "atom.xml", ATOM_TYPE)]
         if page.number > 1:
             links.append(Link("prev-archive", self.base + archive_path(page.number - 1)))
         if page.has_next:
             links.append(Link("next-archive", self.base + archive_path(page.number + 1)))
-        key = input_key(self.settings, page.path, page.heads, *links)
-        if self.folder.keep_if_current(page.path, key):
-            return
-        title = f"{self.settings.site.title} · archive {page.number}"
-        document = self._document(title, page.path, page.heads, links, archive=True)
-        self.folder.stage(page.path, render_atom(document), key)
+        return links, "archive"
 
     def _index(self, plan: BuildPlan, newest_archive: str) -> None:
         feeds = [self._feed_links(feed_set) for feed_set in plan.feed_sets]

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from gazette.feeds.items import FeedItem
+
+# RFC 5005's marker in a feed's head: an archive page (fh:archive), or a document that
+# holds every entry of the feed (fh:complete). RFC 5005 leaves a document carrying both
+# undefined, so a page is one or the other.
+History = Literal["", "archive", "complete"]
 
 # The date of a feed with no entries: a constant, so an empty feed is byte-stable too.
 EMPTY_FEED_DATE = datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,6 +36,7 @@ class FeedDocument:
     self and alternate: the WebSub hub and RFC 5005's archive links."""
 
     title: str
+    site_title: str  # who the feed is by when the site names no author
     description: str
     home_url: str
     self_url: str
@@ -38,7 +45,7 @@ class FeedDocument:
     icon: str
     items: tuple[FeedItem, ...]
     links: tuple[Link, ...] = ()
-    archive: bool = False  # an RFC 5005 archive page, not a subscription feed
+    history: History = ""  # RFC 5005 pages only; subscription feeds carry no marker
 
     @property
     def updated(self) -> datetime:

@@ -8,6 +8,7 @@ from functools import cache
 
 import jinja2
 
+from gazette import i18n
 from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.models import Post
 
@@ -24,13 +25,14 @@ class FeedLinks:
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+def _environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(BUNDLED_TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    return i18n.install(env, language)
 
 
 def render_index(
@@ -39,7 +41,7 @@ def render_index(
     feeds: Sequence[FeedLinks],
     newest_archive: str,
 ) -> bytes:
-    template = _environment().get_template("index.html.j2")
+    template = _environment(settings.site.language).get_template("index.html.j2")
     html = template.render(
         site=settings.site,
         posts=posts,

@@ -44,7 +44,7 @@ class FeedItem:
     """One post as every feed format shows it."""
 
     post: Post
-    atom_id: str
+    entry_id: str  # the same in RSS, Atom and JSON Feed, so readers see one post once
     title: str
     summary: str  # plain text
     content_html: str  # the full content; empty in summary-only feeds
@@ -57,9 +57,11 @@ def xml_text(text: str) -> str:
     return safe_characters(text)
 
 
-def atom_id(post: Post, authority: str) -> str:
+def entry_id(post: Post, authority: str) -> str:
     """Atom ids must be IRIs: an id that is not one (an explicit ``id: my-post`` in front
-    matter) becomes a tag URI (RFC 4151) under the site's authority."""
+    matter) becomes a tag URI (RFC 4151) under the site's authority. RSS guids and JSON
+    Feed ids take the same value, so a reader subscribed to two formats (or moving from
+    one to another) recognizes the post."""
     if _URI_SCHEME.match(post.id):
         return post.id
     return f"tag:{authority},{post.published:%Y}:{quote(post.id, safe='/-._~')}"
@@ -72,7 +74,7 @@ def feed_item(post: Post, full_content: bool, series_scheme: str, authority: str
         categories += ((post.series, series_scheme),)
     return FeedItem(
         post=post,
-        atom_id=atom_id(post, authority),
+        entry_id=entry_id(post, authority),
         title=xml_text(post.title),
         summary=xml_text(post.summary_text),
         content_html=absolute_html(_xml_safe_html(html), post.url),

@@ -34,7 +34,7 @@ def render_json_feed(document: FeedDocument) -> bytes:
 
 def _item(item: FeedItem, feed_language: str) -> dict[str, Any]:
     post = item.post
-    entry: dict[str, Any] = {"id": post.id, "url": post.url, "title": item.title}
+    entry: dict[str, Any] = {"id": item.entry_id, "url": post.url, "title": item.title}
     if item.content_html:
         entry["content_html"] = item.content_html
     else:

@@ -18,7 +18,7 @@ from gazette.catalog.identity import make_slug
 from gazette.config import Settings
 
 # Bump when the bytes written for the same input change.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 FeedKind = Literal["main", "tag", "series"]
 FEED_FORMATS = ("feed.xml", "atom.xml", "feed.json")
 

@@ -43,7 +43,7 @@ def _add_item(generator: Any, item: FeedItem, author: str) -> None:
     entry.title(plain(item.title))
     entry.link(href=post.url)
     # A guid is a permalink only when it is the post's URL; tag URIs are not links.
-    entry.guid(post.id, permalink=post.id == post.url)
+    entry.guid(item.entry_id, permalink=item.entry_id == post.url)
     entry.pubDate(post.published)
     entry.description(plain_html(item.summary))
     if item.content_html:

@@ -78,7 +78,8 @@ def build_job() -> JobResult:
     """Rebuilds the feeds if a source changed."""
     log.debug("job build started")
     runtime = _runtime()
-    return describe_build(build_if_changed(runtime.settings, runtime.store, datetime.now(UTC)))
+    outcome = build_if_changed(runtime.settings, runtime.store, datetime.now(UTC))
+    return describe_build(outcome, runtime.settings)
 
 
 def digest_job() -> JobResult:
@@ -107,13 +108,13 @@ def resume_unfinished(runtime: Runtime) -> JobResult:
     return describe_run(run)
 
 
-def describe_build(outcome: BuildOutcome) -> JobResult:
+def describe_build(outcome: BuildOutcome, settings: Settings) -> JobResult:
     report = outcome.report
     if report is None:
         return JobResult(outcome.reason, skipped=True)
     text = (
         f"{len(report.written)} written, {report.kept} kept, {len(report.removed)} removed "
-        f"({outcome.reason})"
+        f"in {settings.resolve(settings.feeds.output)} ({outcome.reason})"
     )
     return JobResult(text + "".join(f"; warning: {w}" for w in report.warnings))
 

@@ -5,6 +5,8 @@ What real servers need of it:
   and knows what came due while it was stopped. A digest missed while stopped runs once
   on start-up if it is no later than digest.misfire_grace (coalesced: once, however many
   fires were missed); APScheduler's own default grace is one second.
+- The build job runs at start when no build is recorded or its schedule would have run
+  one since the last (a new install builds at once, not one feeds.schedule later).
 - Only one scheduler per state database: the lease (gazette.lease) refuses a second.
 - SIGTERM or Ctrl-C lets the provider call in flight finish and be recorded, then exits
   0; a second signal exits at once. The next start finishes the issue first.
@@ -34,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from gazette.config import Settings
+from gazette.cycle import last_build
 from gazette.digest.tokens import check_secret_key
 from gazette.errors import GazetteError
 from gazette.lease import describe_process, held_lease
@@ -41,7 +44,7 @@ from gazette.log import duration, stamp
 from gazette.scheduler import jobs
 from gazette.scheduler.jobs import BUILD_JOB, DIGEST_JOB, JobResult, Runtime
 from gazette.scheduler.tables import JOBS_TABLE
-from gazette.schedules import build_trigger, cron_trigger
+from gazette.schedules import build_trigger, cron_trigger, overdue_since
 from gazette.stopping import stop_on_signals
 from gazette.store import Store
 
@@ -116,6 +119,7 @@ def _serve(settings: Settings, store: Store, runtime: Runtime) -> None:
     scheduler.start(paused=True)
     try:
         sync_jobs(scheduler, settings)
+        _build_at_start(scheduler, settings, store)
         _resume_unfinished(runtime)
         if not runtime.stop.is_set():
             scheduler.resume()
@@ -155,6 +159,21 @@ def sync_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
                           max_instances=1, replace_existing=True)  # fmt: skip
         why = "new" if stored is None else "the schedule in the config changed"
         log.info("job %s: schedule %r, stored anew (%s)", spec.id, spec.schedule, why)
+
+
+def _build_at_start(scheduler: BackgroundScheduler, settings: Settings, store: Store) -> None:
+    """Moves the build job's next run to now when the feeds may be a schedule behind."""
+    now = datetime.now(UTC)
+    last = last_build(store)
+    at = datetime.fromisoformat(last.at) if last else None
+    if at is None:
+        why = "no build yet"
+    elif overdue_since(settings.feeds.schedule, settings.site.zone, at, now):
+        why = f"the last build, {stamp(at)}, is older than feeds.schedule"
+    else:
+        return
+    scheduler.modify_job(BUILD_JOB, next_run_time=now)
+    log.info("job build: runs now (%s)", why)
 
 
 def _resume_unfinished(runtime: Runtime) -> None:

@@ -128,6 +128,7 @@ def status_as_json(status: Status, settings: Settings) -> dict[str, Any]:
         "last_issue": asdict(status.last_issue) if status.last_issue else None,
         "subscribers": status.subscribers,
         "confirmation_mails": status.confirmation_mails,
+        "subscribe_page": f"{settings.serve_base_url}/subscribe",
     }  # fmt: skip
 
 
@@ -152,6 +153,8 @@ def describe_status(status: Status, settings: Settings) -> list[str]:
     lines.append(_build_line(status.last_build, zone))
     lines.append(_issue_line(status.last_issue))
     lines.append(_subscribers_line(status.subscribers, status.confirmation_mails))
+    page = f"{settings.serve_base_url}/subscribe"
+    lines.append(f"subscribe page: {page} (while `gazette serve` runs)")
     return lines
 
 

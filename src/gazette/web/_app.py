@@ -23,7 +23,7 @@ from gazette.web._state import StateHandle
 
 log = logging.getLogger("gazette.web")
 NO_STORE = {"cache-control": "no-store"}
-RETRY_SECONDS = 60
+RETRY_SECONDS = 60  # queued confirmation mails are tried again this often
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -59,17 +59,10 @@ async def _lifespan(state: StateHandle, pages: Pages, _app: Starlette) -> AsyncI
     await anyio.to_thread.run_sync(state.answers)
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_retry_confirmations, pages)
+            group.start_soon(pages.send_confirmations_until_stopped, RETRY_SECONDS)
             yield
             group.cancel_scope.cancel()
     finally:
+        await anyio.to_thread.run_sync(pages.grouped.close)
         state.close()
         log.info("state database closed")
-
-
-async def _retry_confirmations(pages: Pages) -> None:
-    """Confirmation mails left queued (a provider that failed, a process stopped before
-    sending) go out from here: at start, then every RETRY_SECONDS."""
-    while True:
-        await anyio.to_thread.run_sync(pages.send_confirmations)
-        await anyio.sleep(RETRY_SECONDS)

@@ -10,16 +10,19 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+import anyio
 import anyio.to_thread
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from gazette.config import BUNDLED_TEMPLATES, Settings
+from gazette import i18n
+from gazette.config import Settings
 from gazette.digest.confirmation_mail import send_queued
+from gazette.digest.render import environment
 from gazette.digest.tokens import check_secret_key, secret_key
 from gazette.errors import GazetteError
+from gazette.web._grouped import GroupedWrites
 from gazette.web._state import StateHandle
 
 log = logging.getLogger("gazette.web")
@@ -41,16 +44,12 @@ class Pages:
         self.settings = settings
         self.state = state
         check_secret_key(os.environ)  # a short key stops serve at start, not at a click
-        folders = [BUNDLED_TEMPLATES]
-        if settings.digest.templates:
-            folders.insert(0, settings.resolve(settings.digest.templates))
-        self.env = Environment(
-            loader=FileSystemLoader(folders),
-            autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
-            undefined=StrictUndefined,
-        )
+        self.env = environment(settings)
+        self.words = i18n.translations(settings.site.language)
         self._key: bytes | None = None
+        self._wake: anyio.Event | None = None
         self._lock = threading.Lock()
+        self.grouped = GroupedWrites(state.store)
 
     def key(self, connection: Connection) -> bytes:
         """The signing key, read (or made) once per process."""
@@ -67,6 +66,27 @@ class Pages:
                 return work(connection)
 
         return await anyio.to_thread.run_sync(in_transaction)
+
+    async def run_grouped(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in a transaction shared with the other works waiting to be written
+        (in a savepoint of its own), once that transaction is committed."""
+        result: T = await self.grouped.run(work)
+        return result
+
+    def mail_queued(self) -> None:
+        """Wakes the sender: a confirmation mail is queued (it goes out after the answer)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def send_confirmations_until_stopped(self, every: float) -> None:
+        """Sends queued confirmation mails when woken, and every ``every`` seconds (mails
+        a failed provider or a stopped process left). One sender per process: requests
+        that come at once share a pass instead of racing each other for the rows."""
+        while True:
+            self._wake = anyio.Event()  # before the pass: a wake during it means another
+            await anyio.to_thread.run_sync(self.send_confirmations)
+            with anyio.move_on_after(every):
+                await self._wake.wait()
 
     def send_confirmations(self) -> None:
         """Sends the queued confirmation mails (in a worker thread); a problem is logged,

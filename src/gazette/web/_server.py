@@ -60,8 +60,9 @@ def serve(settings: Settings) -> int:
 
 def app_from_environment() -> Any:
     """A worker's app (uvicorn's factory): the config named by $GAZETTE_CONFIG."""
-    configure_logging(False)
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(False, settings.site.zone)
+    return create_app(settings)
 
 
 def bind(settings: Settings) -> socket.socket:

@@ -26,7 +26,7 @@ class StateHandle:
         with self._lock:
             if self._store is None:
                 try:
-                    self._store = Store(self.url)
+                    self._store = Store(self.url, threads=True)
                 except OSError as error:  # a SQLite folder that cannot be made
                     raise StateError(f"{shown_url(self.url)}: {error.strerror}") from None
             return self._store

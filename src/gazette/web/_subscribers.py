@@ -7,16 +7,17 @@ import math
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-import anyio.to_thread
-from starlette.background import BackgroundTask
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from gazette.digest.confirmation_mail import base_url
 from gazette.digest.confirmations import (
     ExpiredToken,
+    FieldError,
     Limits,
+    Requested,
     TokenError,
+    address_of_link,
     claim_of_token,
     confirm_by_token,
     mask_address,
@@ -24,7 +25,8 @@ from gazette.digest.confirmations import (
     subscriber_of_token,
     unsubscribe_by_token,
 )
-from gazette.errors import StateError, SubscriberError
+from gazette.errors import StateError
+from gazette.i18n import N_
 from gazette.web._pages import (
     FORM_TYPE,
     NO_STORE,
@@ -41,14 +43,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _bad_token(pages: Pages, error: TokenError) -> Response:
-    return pages.notice("This link does not work", str(error), 400, problem=True,
+def _bad_token(pages: Pages) -> Response:
+    _ = pages.words.gettext
+    text = _("It was changed or cut short, or it comes from another list. Open the link "
+             "from the mail again, whole.")  # fmt: skip
+    return pages.notice(_("This link does not work"), text, 400, problem=True,
                         offer_subscribe=True)  # fmt: skip
 
 
 def _unavailable(pages: Pages) -> Response:
-    text = "The list cannot be reached just now; nothing was changed."
-    return pages.notice("Try again in a moment", text, 503, {"retry-after": "30"}, problem=True)
+    _ = pages.words.gettext
+    text = _("The list cannot be reached just now; nothing was changed.")
+    return pages.notice(_("Try again in a moment"), text, 503, {"retry-after": "30"},
+                        problem=True)  # fmt: skip
+
+
+def _too_large(pages: Pages) -> Response:
+    _ = pages.words.gettext
+    return pages.notice(_("Too large"), _("That request was too large."), 413, problem=True)
 
 
 async def unsubscribe_page(pages: Pages, request: Request) -> Response:
@@ -56,8 +68,8 @@ async def unsubscribe_page(pages: Pages, request: Request) -> Response:
     token = request.query_params.get("token", "")
     try:
         found = await pages.run(lambda c: subscriber_of_token(c, pages.key(c), token))
-    except TokenError as error:
-        return _bad_token(pages, error)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     return pages.page("unsubscribe.html.j2", done=False, masked=mask_address(found.address),
@@ -70,22 +82,22 @@ async def unsubscribe(pages: Pages, request: Request) -> Response:
     try:
         await read_body(request)  # read and dropped: one-click's body is a constant
     except BodyTooLarge:
-        return pages.notice("Too large", "That request was too large.", 413, problem=True)
+        return _too_large(pages)
     token = request.query_params.get("token", "")
     try:
         done = await pages.run(lambda c: unsubscribe_by_token(c, pages.key(c), token, _now()))
-    except TokenError as error:
-        return _bad_token(pages, error)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     address = done.subscriber.address
     return pages.page("unsubscribe.html.j2", done=True, masked=mask_address(address),
-                      address=address, subscribe_action="/subscribe")  # fmt: skip
+                      token=token, subscribe_action="/subscribe")  # fmt: skip
 
 
 # --- subscribing ------------------------------------------------------------------------
 
-SENT = "If that address can be subscribed, a confirmation link is on its way to it."
+SENT = N_("If that address can be subscribed, a confirmation link is on its way to it.")
 THANKS = "/subscribe/thanks"
 
 
@@ -102,7 +114,7 @@ def _origin(url: str) -> str:
 def _from_the_blog(pages: Pages, request: Request) -> bool:
     """Posted by a form on the blog's own pages (site.url), not on serve's."""
     origin = _origin(request.headers.get("origin", "") or request.headers.get("referer", ""))
-    own = _origin(base_url(pages.settings))
+    own = _origin(pages.settings.serve_base_url)
     return bool(origin) and origin == _origin(pages.settings.site.url) and origin != own
 
 
@@ -131,23 +143,42 @@ async def subscribe(pages: Pages, request: Request) -> Response:
     fields = await _subscribe_fields(pages, request, json)
     if isinstance(fields, Response):
         return fields
-    email, name = fields.get("email", ""), fields.get("name", "")
     if fields.get("website", ""):  # the honeypot: a person never sees it
-        return _accepted(pages, request, json, None)
-    client = request.client.host if request.client else "-"
-    try:
-        done = await pages.run(
-            lambda c: request_subscription(c, email, name, client, _limits(pages), _now())
-        )
-    except SubscriberError as error:
-        return _refused(pages, json, 400, str(error), email, name)
-    except StateError:
-        return _unavailable(pages)
+        return _accepted(pages, request, json)
+    done = await _record(pages, request, fields, json)
+    if isinstance(done, Response):
+        return done
     if done.retry_after:
         wait = str(math.ceil(done.retry_after))
-        return _refused(pages, json, 429, "Too many requests: try again later.", email, name,
-                        {"retry-after": wait})  # fmt: skip
-    return _accepted(pages, request, json, BackgroundTask(_send_later, pages))
+        problem = pages.words.gettext("Too many requests: try again later.")
+        return _refused(pages, json, 429, problem, fields.get("email", ""),
+                        fields.get("name", ""), {"retry-after": wait})  # fmt: skip
+    if done.mail is not None:
+        pages.mail_queued()
+    return _accepted(pages, request, json)
+
+
+async def _record(
+    pages: Pages, request: Request, fields: dict[str, str], json: bool
+) -> Requested | Response:
+    """The request recorded: for the address in the form, or for the one the token of a
+    page's "Send a new link" or "Subscribe again" names."""
+    email, name = fields.get("email", ""), fields.get("name", "")
+    token = "" if email else fields.get("token", "")
+    client = request.client.host if request.client else "-"
+
+    def request_it(connection: Connection) -> Requested:
+        address = address_of_link(connection, pages.key(connection), token) if token else email
+        return request_subscription(connection, address, name, client, _limits(pages), _now())
+
+    try:
+        return await pages.run_grouped(request_it)
+    except FieldError as error:
+        return _refused(pages, json, 400, _field_problem(pages, error), email, name)
+    except TokenError:
+        return _bad_token(pages)
+    except StateError:
+        return _unavailable(pages)
 
 
 async def _subscribe_fields(
@@ -156,26 +187,26 @@ async def _subscribe_fields(
     try:
         fields = form_fields(request, await read_body(request))
     except BodyTooLarge:
-        return _refused(pages, json, 413, "That request was too large.")
+        return _refused(pages, json, 413, pages.words.gettext("That request was too large."))
     if fields is None:
-        return _refused(pages, json, 415, f"Send the form as {FORM_TYPE}.")
+        problem = pages.words.gettext("Send the form as %(type)s.") % {"type": FORM_TYPE}
+        return _refused(pages, json, 415, problem)
     return fields
 
 
-async def _send_later(pages: Pages) -> None:
-    await anyio.to_thread.run_sync(pages.send_confirmations)
+def _field_problem(pages: Pages, error: FieldError) -> str:
+    _ = pages.words.gettext
+    if error.field == "name":
+        return _("The name must be one line of at most 200 characters.")
+    return _("That is not an email address that can be mailed: check it and try again.")
 
 
-def _accepted(pages: Pages, request: Request, json: bool,
-              task: BackgroundTask | None) -> Response:  # fmt: skip
+def _accepted(pages: Pages, request: Request, json: bool) -> Response:
     if json:
-        answer = json_answer({"status": "accepted", "message": SENT}, 202)
-    elif _from_the_blog(pages, request):
-        answer = RedirectResponse(THANKS, 303, headers=NO_STORE)
-    else:
-        answer = pages.page("subscribe.html.j2", sent=True)
-    answer.background = task
-    return answer
+        return json_answer({"status": "accepted", "message": pages.words.gettext(SENT)}, 202)
+    if _from_the_blog(pages, request):
+        return RedirectResponse(THANKS, 303, headers=NO_STORE)
+    return pages.page("subscribe.html.j2", sent=True)
 
 
 async def confirm_page(pages: Pages, request: Request) -> Response:
@@ -186,19 +217,19 @@ async def confirm_page(pages: Pages, request: Request) -> Response:
         key = await pages.run(pages.key)
         claim = claim_of_token(key, token, _now())
     except ExpiredToken as error:
-        return _expired(pages, error)
-    except TokenError as error:
-        return _bad_token(pages, error)
+        return _expired(pages, error, token)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     return pages.page("confirm.html.j2", done=False, expired=False, token=token,
                       masked=mask_address(claim.address))  # fmt: skip
 
 
-def _expired(pages: Pages, error: ExpiredToken) -> Response:
-    problem = str(error)[:1].upper() + str(error)[1:]
-    return pages.page("confirm.html.j2", 410, done=False, expired=True, problem=problem,
-                      masked=mask_address(error.address), address=error.address)  # fmt: skip
+def _expired(pages: Pages, error: ExpiredToken, token: str) -> Response:
+    return pages.page("confirm.html.j2", 410, done=False, expired=True,
+                      superseded=error.superseded, masked=mask_address(error.address),
+                      token=token)  # fmt: skip
 
 
 async def confirm(pages: Pages, request: Request) -> Response:
@@ -206,14 +237,14 @@ async def confirm(pages: Pages, request: Request) -> Response:
     try:
         fields = form_fields(request, await read_body(request))
     except BodyTooLarge:
-        return pages.notice("Too large", "That request was too large.", 413, problem=True)
+        return _too_large(pages)
     token = (fields or {}).get("token", "")
     try:
         found = await pages.run(lambda c: confirm_by_token(c, pages.key(c), token, _now()))
     except ExpiredToken as error:
-        return _expired(pages, error)
-    except TokenError as error:
-        return _bad_token(pages, error)
+        return _expired(pages, error, token)
+    except TokenError:
+        return _bad_token(pages)
     except StateError:
         return _unavailable(pages)
     return pages.page("confirm.html.j2", done=True, expired=False,
