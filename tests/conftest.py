@@ -7,6 +7,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,7 +106,14 @@ _END_CONNECTIONS = text(
 
 @pytest.fixture
 def postgres_url(postgres_admin: Engine) -> Iterator[str]:
-    """A new, empty PostgreSQL database for this test (dropped after it), as a URL.
+    """A new, empty PostgreSQL database for this test (dropped after it), as a URL."""
+    with new_database(postgres_admin) as url:
+        yield url
+
+
+@contextmanager
+def new_database(postgres_admin: Engine) -> Iterator[str]:
+    """A new, empty PostgreSQL database (dropped on leaving), as a URL.
 
     It sorts text as an English-language server does (ICU en-US: "a" before "B"), so a
     query whose order depends on the server's collation shows up here, not in production.

@@ -11,33 +11,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gazette import __version__, cycle
-from gazette.catalog import check_catalog, iter_posts, post_as_json, update_catalog
-from gazette.catalog.text import display_width
-from gazette.config import Settings, load_settings
-from gazette.cycle import (
-    SendOptions,
-    build_if_changed,
-    due_fire_time,
-    next_fire_time,
-    send_digest,
-)
-from gazette.digest import Issue, Plan, Run, period_for, plan_digest, write_preview
-from gazette.digest import subscribers as subscriber_list
+from gazette import __version__
 from gazette.errors import GazetteError
-from gazette.feeds import BuildReport
-from gazette.lease import describe_process, held_lease
-from gazette.log import configure_logging
-from gazette.models import Post
-from gazette.scheduler import run_scheduler
-from gazette.scheduler.jobs import describe_build
-from gazette.scheduler.status import describe_status, read_status, status_as_json
-from gazette.stopping import stop_on_signals
-from gazette.store import Store
+from gazette.models import SUBSCRIBER_STATUSES
+
+# Each command imports what it uses inside its body, so that `gazette --help` (and any
+# command's --help) answers without loading the database, the feeds or the providers.
+# ruff: noqa: PLC0415
+if TYPE_CHECKING:
+    from gazette.config import Settings
+    from gazette.digest import Issue, Plan, Run
+    from gazette.feeds import BuildReport
+    from gazette.models import Post
+    from gazette.store import Store
 
 
 class _Group(click.Group):
@@ -56,16 +46,20 @@ class _State:
     config: str | None
 
     def settings(self) -> Settings:
+        from gazette.config import load_settings
+
         return load_settings(self.config)
 
     def store(self, settings: Settings) -> Store:
         """The state database, closed when the command ends."""
+        from gazette.store import Store
+
         store = Store(settings.database_url)
         click.get_current_context().call_on_close(store.close)
         return store
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config",
@@ -90,6 +84,8 @@ def check(state: _State) -> None:
 
     Example: gazette --config config/gazette.toml check
     """
+    from gazette.catalog import check_catalog
+
     settings = state.settings()
     findings = check_catalog(settings, state.store(settings), _now())
     for finding in findings:
@@ -117,6 +113,8 @@ def posts(state: _State, as_json: bool, include_future: bool) -> None:
 
     Example: gazette posts --json > posts.jsonl
     """
+    from gazette.catalog import iter_posts, post_as_json, update_catalog
+
     settings = state.settings()
     store = state.store(settings)
     now = _now()
@@ -140,6 +138,8 @@ def build(state: _State) -> None:
 
     Example: gazette --config config/gazette.toml build
     """
+    from gazette.cycle import build_if_changed
+
     settings = state.settings()
     outcome = build_if_changed(settings, state.store(settings), _now(), force=True)
     assert outcome.report is not None, "a forced build always builds"
@@ -170,6 +170,8 @@ def _table_row(post: Post) -> str:
 
 def _fit(text: str, width: int) -> str:
     """Cut and pad to ``width`` display columns (a CJK character takes two)."""
+    from gazette.catalog.text import display_width
+
     out: list[str] = []
     used = 0
     for char in text:
@@ -214,6 +216,8 @@ def digest(
 
     Example: gazette digest --dry-run && gazette digest --send
     """
+    from gazette.digest import period_for, plan_digest
+
     mode = _digest_mode(dry_run=dry_run, preview=preview is not None, send=send, resume=resume)
     settings = state.settings()
     store = state.store(settings)
@@ -258,6 +262,8 @@ def _print_plan(plan: Plan) -> None:
 
 
 def _preview(settings: Settings, store: Store, period: str, folder: Path, now: datetime) -> None:
+    from gazette.digest import write_preview
+
     paths = write_preview(settings, store, period, folder, os.environ, now)
     if paths is None:
         click.echo("nothing new since the last issue: nothing to preview")
@@ -290,6 +296,9 @@ class _Progress:
 
 
 def _send(settings: Settings, store: Store, period: str, new_issue: bool, resend: bool) -> None:
+    from gazette.catalog import update_catalog
+    from gazette.cycle import SendOptions, send_digest
+
     progress = _Progress()
     with _exclusive(settings, store, "digest") as stop:
         update_catalog(settings, store, _now())
@@ -317,6 +326,9 @@ def _print_run(run: Run) -> None:
 def _exclusive(settings: Settings, store: Store, command: str) -> Iterator[threading.Event]:
     """Holds the state's lease (no other sender meanwhile) and stops gracefully on a
     signal: yields the event a signal sets."""
+    from gazette.lease import describe_process, held_lease
+    from gazette.stopping import stop_on_signals
+
     stop = threading.Event()
     holder = describe_process(command)
     with held_lease(store, holder, settings.state.lease_seconds, stop.set), stop_on_signals(stop):
@@ -335,6 +347,11 @@ def publish(state: _State, verbose: bool) -> None:
 
     Example: */15 * * * * cd /srv/blog && gazette publish
     """
+    from gazette import cycle
+    from gazette.cycle import SendOptions, due_fire_time, next_fire_time
+    from gazette.log import configure_logging
+    from gazette.scheduler.jobs import describe_build
+
     settings = state.settings()
     configure_logging(verbose, settings.site.zone)
     store = state.store(settings)
@@ -363,6 +380,9 @@ def run(state: _State, verbose: bool) -> None:
 
     Example: gazette --config /srv/blog/gazette.toml run
     """
+    from gazette.log import configure_logging
+    from gazette.scheduler import run_scheduler
+
     settings = state.settings()
     configure_logging(verbose, settings.site.zone)
     sys.exit(run_scheduler(settings, os.environ))
@@ -376,6 +396,8 @@ def status(state: _State, as_json: bool) -> None:
 
     Example: gazette status --json | jq .last_issue
     """
+    from gazette.scheduler.status import describe_status, read_status, status_as_json
+
     settings = state.settings()
     found = read_status(settings, state.store(settings), _now())
     if as_json:
@@ -393,7 +415,8 @@ def serve(state: _State) -> None:
 
     Example: gazette --config /srv/blog/gazette.toml serve
     """
-    from gazette.web import serve as serve_web  # noqa: PLC0415 - keeps --help fast
+    from gazette.log import configure_logging
+    from gazette.web import serve as serve_web
 
     settings = state.settings()
     configure_logging(False, settings.site.zone)
@@ -424,6 +447,8 @@ def subscribers_add(state: _State, address: str, name: str) -> None:
 
     Example: gazette subscribers add reader@example.org --name "A Reader"
     """
+    from gazette.digest import subscribers as subscriber_list
+
     with _list_store(state).transaction() as connection:
         added = subscriber_list.add_subscriber(connection, address, name, _now())
     click.echo(f"added {address.strip()}" if added else f"{address.strip()} is already subscribed")
@@ -437,6 +462,8 @@ def subscribers_import(state: _State, csv_file: Path) -> None:
 
     Example: gazette subscribers import example/subscribers.csv
     """
+    from gazette.digest import subscribers as subscriber_list
+
     with _list_store(state).transaction() as connection:
         report = subscriber_list.import_csv(connection, csv_file, _now())
     for problem in report.problems:
@@ -457,19 +484,23 @@ def subscribers_remove(state: _State, address: str) -> None:
 
     Example: gazette subscribers remove reader@example.org
     """
+    from gazette.digest import subscribers as subscriber_list
+
     with _list_store(state).transaction() as connection:
         found = subscriber_list.set_status(connection, address, "unsubscribed", _now())
     click.echo(f"unsubscribed {found.address}")
 
 
 @subscribers.command("list")
-@click.option("--status", type=click.Choice(subscriber_list.STATUSES), help="Only this status.")
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), help="Only this status.")
 @click.pass_obj
 def subscribers_list(state: _State, status: str | None) -> None:
     """Every subscriber: address, status, since when, name (control characters escaped).
 
     Example: gazette subscribers list --status active
     """
+    from gazette.digest import subscribers as subscriber_list
+
     escape = subscriber_list.escape_controls
     with _list_store(state).transaction() as connection:
         for row in subscriber_list.list_subscribers(connection, status):

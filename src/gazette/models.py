@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 Severity = Literal["error", "warning", "info"]
+SubscriberStatus = Literal["pending", "active", "unsubscribed", "bounced"]
+SUBSCRIBER_STATUSES: tuple[str, ...] = get_args(SubscriberStatus)
 
 
 @dataclass(frozen=True, slots=True)

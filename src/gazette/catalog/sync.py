@@ -1,6 +1,7 @@
 """One pass over every source into the stored catalog.
 
-Read → merge duplicates → fill in series → match each post to its record (keeping ids)
+Read (only the files that changed: gazette.catalog.incremental) → merge duplicates
+→ fill in series → match each post to its record (keeping ids)
 → render only what changed → write. Runs inside one transaction; the caller commits.
 """
 
@@ -17,12 +18,14 @@ from sqlalchemy import Connection
 
 from gazette.catalog.batch import render_many
 from gazette.catalog.draft import Draft
-from gazette.catalog.identity import RecordIndex, SlugRegistry, body_hash, make_slug, mint_id
+from gazette.catalog.identity import RecordIndex, SlugRegistry, mint_id
+from gazette.catalog.incremental import Sourced, SourceFiles
 from gazette.catalog.normalize import detect_series
-from gazette.catalog.render import Rendered, render_key
-from gazette.catalog.sources import read_sources
+from gazette.catalog.render import Rendered
+from gazette.catalog.sources import read_into
 from gazette.catalog.tables import (
     PostKey,
+    count_present_posts,
     insert_posts,
     load_post_keys,
     mark_removed,
@@ -51,6 +54,7 @@ class SyncReport:
 
 @dataclass
 class _Merged:
+    item: Sourced
     draft: Draft
     locations: list[str]
     warnings: list[str]
@@ -68,55 +72,65 @@ class _Planned:
     render_key: str
     content_hash: str
     existing: PostKey | None
+    item: Sourced
 
 
-def sync_catalog(settings: Settings, connection: Connection, now: datetime) -> SyncReport:
-    """Bring the stored catalog in line with the sources, as of ``now``."""
+def sync_catalog(
+    settings: Settings, connection: Connection, now: datetime, incremental: bool = True
+) -> SyncReport:
+    """Bring the stored catalog in line with the sources, as of ``now``; without
+    ``incremental``, every file is read again."""
     report = SyncReport()
-    read = read_sources(settings, connection, now.astimezone(settings.site.zone).date())
+    files = SourceFiles(connection, settings, enabled=incremental)
+    read_into(settings, connection, files, now.astimezone(settings.site.zone).date())
+    if files.unchanged():
+        # The catalog is what the last sync made of these very files.
+        report.findings.extend(files.gathered(drafts=False).findings)
+        report.unchanged = count_present_posts(connection)
+        return report
+    read = files.gathered()
     report.findings.extend(read.findings)
-    merged = _merge_duplicates([d for d in read.drafts if d.published is not None])
-    merged = _with_series(merged)
+    dated = [item for item in read.drafts if item.draft.published is not None]
+    merged = _with_series(_merge_duplicates(dated))
     keys = load_post_keys(connection)
     planned = _plan(merged, keys, settings, now)
-    _write(connection, planned, settings, now, report)
+    _write(connection, planned, files, settings, now, report)
     _remove_missing(connection, keys, planned, now, report)
+    files.save()
     return report
 
 
 # --- merging and series --------------------------------------------------------------
 
 
-def _merge_duplicates(drafts: list[Draft]) -> list[_Merged]:
+def _merge_duplicates(items: list[Sourced]) -> list[_Merged]:
     """The same post from several sources is one post with every location."""
     merged: list[_Merged] = []
     by_key: dict[str, _Merged] = {}
-    for draft in drafts:
-        keys = _identity_keys(draft)
+    for item in items:
+        draft = item.draft
+        keys = _identity_keys(item)
         found = next((by_key[k] for k in keys if k in by_key), None)
         if found is None:
-            found = _Merged(draft, list(_locations(draft)), list(draft.warnings))
+            found = _Merged(item, draft, list(item.locations), list(draft.warnings))
             merged.append(found)
         else:
-            found.locations.extend(_locations(draft))
+            found.locations.extend(item.locations)
             found.warnings.extend(_conflicts(found.draft, draft))
         for key in keys:
             by_key.setdefault(key, found)
     return merged
 
 
-def _identity_keys(draft: Draft) -> list[str]:
+def _identity_keys(item: Sourced) -> list[str]:
+    draft = item.draft
     if draft.id:
         return [f"id:{draft.id}"]
     assert draft.published is not None
-    keys = [f"body:{body_hash(draft.body)}"]
+    keys = [f"body:{item.body_hash}"]
     if not draft.title_inferred:
         keys.append(f"title:{draft.published.date()}:{draft.title}")
     return keys
-
-
-def _locations(draft: Draft) -> tuple[str, ...]:
-    return draft.rendered.sources if draft.rendered is not None else (draft.location,)
 
 
 def _conflicts(kept: Draft, other: Draft) -> list[str]:
@@ -142,7 +156,7 @@ def _with_series(merged: list[_Merged]) -> list[_Merged]:
             match = detect_series(draft.title)
             if match is not None:
                 draft = replace(draft, series=match.name, series_index=match.index)
-        updated.append(_Merged(draft, item.locations, item.warnings))
+        updated.append(_Merged(item.item, draft, item.locations, item.warnings))
     members: dict[str, list[_Merged]] = defaultdict(list)
     for item in updated:
         if item.draft.series:
@@ -170,12 +184,9 @@ def _plan(
     slugs = SlugRegistry()
     for key in keys:
         slugs.reserve(key.slug)
-    width = settings.catalog.excerpt_width
+    ids = {key.id for key in keys}
     ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
-    wanted = [
-        (m.draft, body_hash(m.draft.body), m.draft.slug or make_slug(m.draft.title))
-        for m in ordered
-    ]
+    wanted = [(m.draft, m.item.body_hash, m.item.slug) for m in ordered]
     planned = []
     for item, (draft, hashed, wanted_slug), existing in zip(
         ordered, wanted, index.match_all(wanted), strict=True
@@ -183,14 +194,9 @@ def _plan(
         assert draft.published is not None
         if existing is not None:
             post_id = existing.id
-            slug = (
-                existing.slug
-                if not draft.slug or draft.slug == existing.slug
-                else slugs.unique(draft.slug)
-            )
+            slug = existing.slug if _keeps_slug(draft, existing) else slugs.unique(draft.slug)
         else:
-            slug = slugs.unique(wanted_slug)
-            post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
+            slug, post_id = _new_identity(draft, wanted_slug, slugs, ids, settings)
         content_hash = _content_hash(draft, hashed)
         planned.append(
             _Planned(
@@ -201,12 +207,36 @@ def _plan(
                 locations=item.locations,
                 warnings=item.warnings,
                 body_hash=hashed,
-                render_key=render_key(draft, width),
+                render_key=item.item.render_key,
                 content_hash=content_hash,
                 existing=existing,
+                item=item.item,
             )
         )
     return planned
+
+
+def _new_identity(
+    draft: Draft, wanted_slug: str, slugs: SlugRegistry, ids: set[str], settings: Settings
+) -> tuple[str, str]:
+    """A new post's slug and id. A minted id is never one a record has (a record keeps its
+    id when its slug changes, so the old slug's id may be taken): the slug takes a number."""
+    assert draft.published is not None
+    while True:
+        slug = slugs.unique(wanted_slug)
+        post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
+        if draft.id or post_id not in ids:
+            ids.add(post_id)
+            return slug, post_id
+
+
+def _keeps_slug(draft: Draft, existing: PostKey) -> bool:
+    """A post keeps its slug unless the source asks for another: the one it asks for, or
+    (when another post had it first) the one it got in its place, ``name-N``."""
+    if not draft.slug or draft.slug == existing.slug:
+        return True
+    number = existing.slug.removeprefix(f"{draft.slug}-")
+    return number != existing.slug and number.isdigit()
 
 
 def _content_hash(draft: Draft, hashed: str) -> str:
@@ -234,13 +264,14 @@ def _updated(draft: Draft, existing: PostKey | None, content_hash: str, now: dat
 def _write(
     connection: Connection,
     planned: list[_Planned],
+    files: SourceFiles,
     settings: Settings,
     now: datetime,
     report: SyncReport,
 ) -> None:
     stamp = now.isoformat()
     to_render = [p for p in planned if p.existing is None or p.existing.render_key != p.render_key]
-    drafts = [p.draft for p in to_render]
+    drafts = [files.with_body(p.item, p.draft) if p.item.stored else p.draft for p in to_render]
     chunks = render_many(connection, drafts, settings.catalog.excerpt_width)
     done = 0
     for rendered in chunks:

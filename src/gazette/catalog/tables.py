@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
+    Float,
     Integer,
     LargeBinary,
     String,
@@ -75,6 +77,22 @@ fetches = Table(
     Column("etag", String),
     Column("last_modified", String),
     Column("body", LargeBinary, nullable=False),
+)
+
+# What each source file gave at the last sync (its drafts without their bodies), and how
+# the file looked then: an unchanged file is not read again (gazette.catalog.incremental).
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("source", Integer, primary_key=True),  # the number of its [[sources]] table
+    Column("path", sorted_text(), primary_key=True),  # a file's path, or a feed's URL
+    Column("fingerprint", String(64), nullable=False),  # the settings and code it was read with
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("checked", Float, nullable=False),  # when it was read, in seconds since the epoch
+    Column("drafts", Text, nullable=False),  # JSON
+    Column("findings", Text, nullable=False),  # JSON
 )
 
 
@@ -278,3 +296,54 @@ def next_publication(connection: Connection, after: datetime) -> datetime | None
     )
     found = connection.execute(query).scalar()
     return datetime.fromisoformat(found) if found else None
+
+
+# --- source files ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """How a source file looked when it was last read, and what reading it found."""
+
+    fingerprint: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    checked: float
+    findings: str  # JSON
+
+
+FileKey = tuple[int, str]  # (number of the [[sources]] table, path or URL)
+
+
+def load_file_records(connection: Connection) -> dict[FileKey, FileRecord]:
+    """Every source file's record, without the drafts."""
+    columns = [source_files.c[name] for name in ("source", "path", *FileRecord.__slots__)]
+    return {(row[0], row[1]): FileRecord(*row[2:]) for row in connection.execute(select(*columns))}
+
+
+def load_file_drafts(connection: Connection) -> dict[FileKey, str]:
+    """Every source file's drafts (JSON), as the last sync stored them."""
+    query = select(source_files.c.source, source_files.c.path, source_files.c.drafts)
+    return {(row[0], row[1]): row[2] for row in connection.execute(query)}
+
+
+def save_file_records(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Stores (replacing) the records of these files: dicts of every column."""
+    delete_file_records(connection, [(row["source"], row["path"]) for row in rows])
+    if rows:
+        connection.execute(source_files.insert(), list(rows))
+
+
+def delete_file_records(connection: Connection, keys: Sequence[FileKey]) -> None:
+    for source, path in keys:
+        connection.execute(
+            source_files.delete().where(
+                source_files.c.source == source, source_files.c.path == path
+            )
+        )
+
+
+def count_present_posts(connection: Connection) -> int:
+    query = select(func.count()).select_from(posts).where(posts.c.removed_at.is_(None))
+    return int(connection.execute(query).scalar() or 0)

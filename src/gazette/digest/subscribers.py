@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, func, select, update
 
 from gazette.digest.tables import subscribers
 from gazette.errors import SubscriberError
+from gazette.models import SubscriberStatus as Status
 
-Status = Literal["pending", "active", "unsubscribed", "bounced"]
-STATUSES: tuple[str, ...] = get_args(Status)
 _HEADER_NAMES = frozenset({"email", "e-mail", "address", "mail"})
 # C0 and C1 controls, DEL, and the line and paragraph separators (str.splitlines breaks there).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -1,0 +1,355 @@
+"""Incremental to the file: a source file that has not changed since the last sync is not
+read, parsed or hashed again; its drafts come from what that sync stored.
+
+A file counts as unchanged when its size and mtime are those stored and it was read with
+the same settings and the same reader code. An mtime with no fraction of a second (a
+coarse filesystem) or one within a few seconds of the last read (the file may have been
+written again in the same clock tick) is not proof enough: then the content is hashed and
+compared. A feed fetched by URL is compared by its body's hash (a 304 gives the same).
+
+What a stored draft lacks is its body (and a JSON Lines record's rendering): the rest of
+the sync needs only its hashes. When a stored draft must be rendered after all (a post
+that a changed file no longer duplicates, say), its file is read again for the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from gazette import __version__
+from gazette.catalog.draft import Draft, ReadResult
+from gazette.catalog.identity import body_hash, make_slug
+from gazette.catalog.normalize import normalize_drafts
+from gazette.catalog.render import render_key
+from gazette.catalog.tables import (
+    FileKey,
+    FileRecord,
+    delete_file_records,
+    load_file_drafts,
+    load_file_records,
+    save_file_records,
+)
+from gazette.config import Settings, SourceSettings
+from gazette.errors import SourceError
+from gazette.models import Finding
+
+RACY_SECONDS = 2.0  # a file written this close to its last read is compared by content
+Parse = Callable[[bytes], ReadResult]
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced:
+    """A draft with what syncing derives from its text, computed once per version of its
+    file; ``stored`` when it came from the last sync's record (then its body is empty)."""
+
+    draft: Draft
+    body_hash: str
+    render_key: str
+    slug: str  # the slug it asks for: its own, or one made from its title
+    locations: tuple[str, ...]
+    key: FileKey
+    stored: bool = False
+
+
+@dataclass
+class FileRead:
+    """What one file gave: drafts, the reader's findings, and normalizing's findings."""
+
+    drafts: list[Sourced] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    normalized: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """A file as found now."""
+
+    size: int
+    mtime_ns: int
+    checked: float
+
+
+class SourceFiles:
+    """The source files of one sync: which are unchanged, what changed ones gave."""
+
+    def __init__(self, connection: Connection, settings: Settings, enabled: bool = True) -> None:
+        self.connection = connection
+        self.settings = settings
+        self.enabled = enabled
+        self.records = load_file_records(connection) if enabled else {}
+        self.seen: set[FileKey] = set()
+        self.order: list[FileKey | Finding] = []  # files read, and findings about no file
+        self.results: dict[FileKey, FileRead] = {}  # files read now
+        self.fingerprints: dict[int, str] = {}  # of each [[sources]] table
+        self.fresh: dict[FileKey, dict[str, Any]] = {}  # rows to store
+        self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
+        self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
+
+    # --- reading ------------------------------------------------------------------------
+
+    def read_file(
+        self,
+        number: int,
+        source: SourceSettings,
+        path: str,
+        today: date,
+        load: Callable[[], bytes | Finding],
+        parse: Parse,
+    ) -> None:
+        """Reads the file at ``path`` unless it is unchanged since the last sync."""
+        key = (number, path)
+        self.seen.add(key)
+        self.order.append(key)
+        self.parsers[key] = (load, parse)
+        fingerprint = self._fingerprint(number, source, today)
+        look = _look(path)
+        record = self.records.get(key)
+        if record is not None and look is not None and _unchanged(record, fingerprint, look):
+            racy = _racy(record, look)
+            if not racy or _content_hash(load()) == record.content_hash:
+                self.stored[key] = record
+                return
+        checked = look.checked if look is not None else time.time()
+        data = load()
+        self._parsed(key, fingerprint, data, parse, look, checked)
+
+    def read_body(
+        self, number: int, source: SourceSettings, url: str, body: bytes, parse: Parse
+    ) -> None:
+        """Reads a fetched feed's body unless it is the one the last sync read."""
+        key = (number, url)
+        self.seen.add(key)
+        self.order.append(key)
+        self.parsers[key] = (lambda: body, parse)
+        fingerprint = self._fingerprint(number, source, None)
+        record = self.records.get(key)
+        if (
+            record is not None
+            and record.fingerprint == fingerprint
+            and record.content_hash == _content_hash(body)
+        ):
+            self.stored[key] = record
+            return
+        self._parsed(key, fingerprint, body, parse, _Look(len(body), 0, time.time()), time.time())
+
+    def _parsed(
+        self,
+        key: FileKey,
+        fingerprint: str,
+        data: bytes | Finding,
+        parse: Parse,
+        look: _Look | None,
+        checked: float,
+    ) -> None:
+        read = _read(self.settings, key, data, parse)
+        self.results[key] = read
+        if isinstance(data, Finding) or look is None:
+            return  # an unreadable file is tried again next time
+        self.fresh[key] = {
+            "source": key[0],
+            "path": key[1],
+            "fingerprint": fingerprint,
+            "size": look.size,
+            "mtime_ns": look.mtime_ns,
+            "content_hash": _content_hash(data),
+            "checked": checked,
+            "drafts": json.dumps([_encoded(s) for s in read.drafts], ensure_ascii=False),
+            "findings": json.dumps(
+                [_encoded_findings(read.findings), _encoded_findings(read.normalized)],
+                ensure_ascii=False,
+            ),
+        }
+
+    def _fingerprint(self, number: int, source: SourceSettings, today: date | None) -> str:
+        if number not in self.fingerprints:
+            self.fingerprints[number] = _fingerprint(self.settings, source, today)
+        return self.fingerprints[number]
+
+    def note(self, finding: Finding) -> None:
+        """A finding about a source rather than a file (a glob that matches nothing)."""
+        self.order.append(finding)
+
+    # --- what was read ------------------------------------------------------------------
+
+    def unchanged(self) -> bool:
+        """Every file is as the last sync left it, and no file came or went."""
+        return self.enabled and not self.results and self.seen == set(self.records)
+
+    def gathered(self, drafts: bool = True) -> FileRead:
+        """Every file's drafts (stored ones without bodies; none when not ``drafts``) and
+        findings, in the order the files were read."""
+        texts = load_file_drafts(self.connection) if drafts and self.stored else {}
+        total = FileRead()
+        normalized: list[Finding] = []
+        for key in self.order:
+            if isinstance(key, Finding):
+                total.findings.append(key)
+                continue
+            part = (
+                self.results[key]
+                if key in self.results
+                else _stored_read(key, self.stored[key], texts.get(key))
+            )
+            total.drafts.extend(part.drafts)
+            total.findings.extend(part.findings)
+            normalized.extend(part.normalized)
+        total.findings.extend(normalized)
+        return total
+
+    def with_body(self, item: Sourced, draft: Draft) -> Draft:
+        """``draft`` (the sync's version of ``item``) with the body its file holds now."""
+        load, parse = self.parsers[item.key]
+        read = _read(self.settings, item.key, load(), parse)
+        for found in read.drafts:
+            if found.draft.location == item.draft.location:
+                return replace(draft, body=found.draft.body, rendered=found.draft.rendered)
+        raise SourceError(
+            f"{item.draft.location}: the file changed while it was being synced; sync again"
+        )
+
+    def save(self) -> None:
+        """Stores the records of the files read now and forgets files that are gone."""
+        if not self.enabled:
+            return
+        gone = [key for key in self.records if key not in self.seen]
+        delete_file_records(self.connection, gone)
+        save_file_records(self.connection, list(self.fresh.values()))
+
+
+def _read(settings: Settings, key: FileKey, data: bytes | Finding, parse: Parse) -> FileRead:
+    if isinstance(data, Finding):
+        return FileRead(findings=[data])
+    parsed = parse(data)
+    normalized = normalize_drafts(ReadResult(drafts=parsed.drafts))
+    width = settings.catalog.excerpt_width
+    drafts = [
+        Sourced(
+            draft=draft,
+            body_hash=body_hash(draft.body),
+            render_key=render_key(draft, width),
+            slug=draft.slug or make_slug(draft.title),
+            locations=draft.rendered.sources if draft.rendered is not None else (draft.location,),
+            key=key,
+        )
+        for draft in normalized.drafts
+    ]
+    return FileRead(drafts, parsed.findings, normalized.findings)
+
+
+# --- how a file looks ------------------------------------------------------------------
+
+
+def _look(path: str) -> _Look | None:
+    checked = time.time()
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _Look(stat.st_size, stat.st_mtime_ns, checked)
+
+
+def _unchanged(record: FileRecord, fingerprint: str, look: _Look) -> bool:
+    return (
+        record.fingerprint == fingerprint
+        and record.size == look.size
+        and record.mtime_ns == look.mtime_ns
+    )
+
+
+def _racy(record: FileRecord, look: _Look) -> bool:
+    """Whether the mtime cannot tell an edit apart: whole seconds (a coarse filesystem),
+    or close to when the file was last read (written again within the same tick)."""
+    return (
+        look.mtime_ns % 1_000_000_000 == 0 or look.mtime_ns / 1e9 >= record.checked - RACY_SECONDS
+    )
+
+
+def _content_hash(data: bytes | Finding) -> str:
+    if isinstance(data, Finding):
+        return ""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fingerprint(settings: Settings, source: SourceSettings, today: date | None) -> str:
+    """What a file's drafts depend on besides its bytes."""
+    parts: list[Any] = [
+        _code_version(),
+        source.model_dump(mode="json"),
+        settings.site.timezone,
+        settings.catalog.model_dump(mode="json"),
+        os.getcwd(),  # locations are shown relative to it
+    ]
+    if source.format == "listing" and source.year is None and today is not None:
+        parts.append(today.isoformat())  # the newest entry's year is guessed from today
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+@cache
+def _code_version() -> str:
+    """The version and the catalog's own code: a reader that changes reads every file again."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
+# --- stored drafts ---------------------------------------------------------------------
+
+_DATES = ("published", "updated")
+_NO_FINDINGS = "[[], []]"
+
+
+def _encoded(item: Sourced) -> dict[str, Any]:
+    fields = {name: getattr(item.draft, name) for name in Draft.__slots__}
+    fields.pop("body")
+    fields.pop("rendered")
+    for name in _DATES:
+        fields[name] = fields[name].isoformat() if fields[name] is not None else None
+    return {
+        "draft": fields,
+        "body_hash": item.body_hash,
+        "render_key": item.render_key,
+        "slug": item.slug,
+        "locations": item.locations,
+    }
+
+
+def _decoded(key: FileKey, stored: dict[str, Any]) -> Sourced:
+    fields = dict(stored["draft"])
+    for name in _DATES:
+        fields[name] = datetime.fromisoformat(fields[name]) if fields[name] is not None else None
+    for name in ("tags", "warnings"):
+        fields[name] = tuple(fields[name])
+    return Sourced(
+        draft=Draft(body="", **fields),
+        body_hash=stored["body_hash"],
+        render_key=stored["render_key"],
+        slug=stored["slug"],
+        locations=tuple(stored["locations"]),
+        key=key,
+        stored=True,
+    )
+
+
+def _encoded_findings(findings: list[Finding]) -> list[list[str]]:
+    return [[f.severity, f.message, f.location] for f in findings]
+
+
+def _stored_read(key: FileKey, record: FileRecord, drafts: str | None) -> FileRead:
+    read, normalized = json.loads(record.findings) if record.findings != _NO_FINDINGS else ([], [])
+    return FileRead(
+        drafts=[_decoded(key, item) for item in json.loads(drafts)] if drafts else [],
+        findings=[Finding(*f) for f in read],
+        normalized=[Finding(*f) for f in normalized],
+    )

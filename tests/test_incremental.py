@@ -1,0 +1,308 @@
+"""Incremental syncs: random edits, additions, renames and removals of source files between
+syncs leave the catalog exactly as syncs that read every file again make it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
+from sqlalchemy import select
+
+from gazette.catalog.incremental import SourceFiles
+from gazette.catalog.sync import SyncReport, sync_catalog
+from gazette.catalog.tables import posts, source_files
+from gazette.config import Settings, load_settings
+from gazette.store import Store
+
+from .conftest import NOW, SITE, new_database
+
+# Examples per run: `GAZETTE_PROPERTY_EXAMPLES=3000 pytest tests/test_incremental.py`
+# for a long run.
+EXAMPLES = int(os.environ.get("GAZETTE_PROPERTY_EXAMPLES", "60"))
+SOURCES = """
+[[sources]]
+path = "posts/*.md"
+format = "markdown"
+optional = true
+
+[[sources]]
+path = "pages/*.txt"
+format = "listing"
+year = 2024
+optional = true
+"""
+# Few titles, dates, slugs and bodies, so that posts collide: duplicates across files,
+# shared titles and slugs, series, an edit that makes two posts one.
+TITLES = ["Alpha", "Beta", "梯度下降漫谈(一)", "梯度下降漫谈(二)", "Gamma"]
+DATES = ["2024-01-05", "2024-03-14", "2024-03-14T08:00:00+08:00"]
+DAYS = ["5 Jan", "14 Mar", "2 Nov"]
+TAGS = ["math", "ml", "notes"]
+BODIES = [
+    "设损失函数为$L(\\theta)$,有$\\nabla L$。",
+    "A plain paragraph with $x^2$ and $$\\frac{1}{2}$$.",
+    "Text with a [link](https://example.org/) and *emphasis*.",
+    "第二段:$\\Vert x \\Vert^2 \\le 1$。",
+]
+NAMES = [f"p{n}" for n in range(6)]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One change to the site's files (see ``_apply``)."""
+
+    kind: str
+    name: str
+    content: str = ""
+    other: str = ""
+
+
+markdown_posts = st.builds(
+    lambda title, date, tags, slug, body, broken: (
+        "---\n"
+        + (f'title: "{title}"\n' if title else "")
+        + f"date: {date}\n"
+        + f"tags: [{', '.join(tags)}]\n"
+        + (f"slug: {slug}\n" if slug else "")
+        + ("tags: [unclosed\n" if broken else "")
+        + f"---\n\n{body}\n"
+    ),
+    st.sampled_from(["", *TITLES]),
+    st.sampled_from(DATES),
+    st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
+    st.sampled_from(["", "", "", "shared-slug", "alpha"]),
+    st.sampled_from(BODIES),
+    st.sampled_from([False] * 9 + [True]),  # now and then front matter that is an error
+)
+listing_entries = st.builds(
+    lambda day, title, body: (
+        f"{day}\n\n" + (f"{title}\n\n" if title else "") + f"{body}\n\n点击阅读全文...\n"
+    ),
+    st.sampled_from(DAYS),
+    st.sampled_from(["", *TITLES]),
+    st.sampled_from(BODIES),
+)
+listing_pages = st.lists(listing_entries, min_size=1, max_size=4).map("\n".join)
+paths = st.one_of(
+    st.sampled_from(NAMES).map(lambda n: f"posts/{n}.md"),
+    st.sampled_from(NAMES).map(lambda n: f"pages/{n}.txt"),
+)
+
+
+def _write_op(path: str) -> st.SearchStrategy[Op]:
+    content = markdown_posts if path.endswith(".md") else listing_pages
+    return content.map(lambda text: Op("write", path, text))
+
+
+operations = st.one_of(
+    paths.flatmap(_write_op),
+    paths.map(lambda p: Op("remove", p)),
+    st.tuples(paths, paths).map(lambda pair: Op("rename", pair[0], other=pair[1])),
+    paths.map(lambda p: Op("touch", p)),
+    paths.map(lambda p: Op("same-size edit", p)),
+    st.sampled_from([Op("age", ""), Op("age whole seconds", "")]),
+)
+histories = st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=6)
+
+
+def _apply(folder: Path, op: Op, step: int) -> None:
+    path = folder / op.name
+    if op.kind == "write":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(op.content, encoding="utf-8")
+    elif op.kind == "remove":
+        path.unlink(missing_ok=True)
+    elif op.kind == "rename" and path.exists() and op.other[-3:] == op.name[-3:]:
+        path.rename(folder / op.other)
+    elif op.kind == "touch" and path.exists():
+        path.touch()
+    elif op.kind == "same-size edit" and path.exists():
+        # Same size, written at once: the mtime may well be the one of the last read.
+        text = path.read_text(encoding="utf-8")
+        swapped = (
+            text.replace("Alpha", "Gamma", 1)
+            if "Alpha" in text
+            else text.replace("Gamma", "Alpha", 1)
+        )
+        path.write_text(swapped, encoding="utf-8")
+    elif op.kind.startswith("age"):
+        # Every file gets an old, distinct mtime (so the stamps alone are trusted), with or
+        # without a fraction of a second (a coarse filesystem).
+        fraction = 0 if op.kind.endswith("seconds") else 123_456_789
+        for number, found in enumerate(sorted(folder.glob("*/*"))):
+            stamp = (1_600_000_000 + step * 100 + number) * 1_000_000_000 + fraction
+            os.utime(found, ns=(stamp, stamp))
+
+
+def _wipe(store: Store) -> None:
+    with store.transaction() as connection:
+        connection.execute(posts.delete())
+        connection.execute(source_files.delete())
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _sync(store: Store, site: Settings, step: int, incremental: bool) -> tuple[Any, ...]:
+    """A sync as update_catalog makes it (nothing kept when a source has an error), and
+    what it reported."""
+    now = NOW + timedelta(hours=step)
+    report = SyncReport()
+    try:
+        with store.transaction() as connection:
+            report = sync_catalog(site, connection, now, incremental=incremental)
+            if report.errors:
+                raise _RolledBack
+    except _RolledBack:
+        pass
+    counts = (report.added, report.changed, report.unchanged, report.removed)
+    return counts, sorted(map(str, report.findings))
+
+
+def _catalog(store: Store) -> list[dict[str, Any]]:
+    """Every stored post, every field but when a sync last read its file."""
+    columns = [c for c in posts.c if c.name != "last_seen"]
+    with store.transaction() as connection:
+        rows = connection.execute(select(*columns).order_by(posts.c.id))
+        return [dict(row._mapping) for row in rows]
+
+
+def _differences(stored: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v, expected[k]) for k, v in stored.items() if v != expected[k]}
+
+
+@pytest.fixture
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """Two empty state databases of one kind: one synced incrementally, one not."""
+    with ExitStack() as stack:
+        urls = [f"sqlite:///{tmp_path / 'incremental.db'}", f"sqlite:///{tmp_path / 'full.db'}"]
+        if request.param == "postgresql":
+            admin = request.getfixturevalue("postgres_admin")
+            urls = [
+                request.getfixturevalue("postgres_url"),
+                stack.enter_context(new_database(admin)),
+            ]
+        pair = (Store(urls[0]), Store(urls[1]))
+        yield pair
+        for store in pair:
+            store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stores", ["sqlite", "postgresql"], indirect=True)
+def test_incremental_catalog_equals_full_reads(stores: tuple[Store, Store]) -> None:
+    """After any history of edits, additions, renames and removals, the catalog an
+    incremental sync keeps (ids, every field, rendered HTML) and what each sync reports
+    are those of syncs that read every file."""
+    incremental, full = stores
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(histories)
+    def check(history: list[list[Op]]) -> None:
+        _wipe(incremental)
+        _wipe(full)
+        with tempfile.TemporaryDirectory() as temp:
+            folder = Path(temp)
+            (folder / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+            site = load_settings(folder / "gazette.toml")
+            for step, ops in enumerate(history):
+                for op in ops:
+                    note(f"step {step}: {op.kind} {op.name} {op.other} {op.content!r}")
+                    _apply(folder, op, step)
+                reported = _sync(incremental, site, step, incremental=True)
+                assert reported == _sync(full, site, step, incremental=False)
+                stored, expected = _catalog(incremental), _catalog(full)
+                pairs = zip(stored, expected, strict=False)  # the lengths are compared next
+                assert [_differences(a, b) for a, b in pairs] == [{}] * len(expected)
+                assert stored == expected
+
+    check()
+
+
+@contextmanager
+def _parses() -> Iterator[list[list[str]]]:
+    """The names of the files (or URLs) each sync parses: a list per sync, opened by
+    appending an empty one."""
+    parsed: list[list[str]] = []
+    original = SourceFiles._parsed
+
+    def counting(self: SourceFiles, key: Any, *args: Any) -> None:
+        parsed[-1].append(Path(key[1]).name)
+        original(self, key, *args)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(SourceFiles, "_parsed", counting)
+        yield parsed
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
+    """A second sync of unchanged files parses none of them; an edited one is parsed again."""
+    folder = tmp_path
+    (folder / "posts").mkdir()
+    for name in NAMES[:3]:
+        (folder / "posts" / f"{name}.md").write_text(
+            f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n", encoding="utf-8"
+        )
+    (folder / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+    site = load_settings(folder / "gazette.toml")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    with _parses() as parsed:
+        for step in range(3):
+            if step == 2:
+                (folder / "posts" / "p1.md").write_text(
+                    "---\ntitle: p1\ndate: 2024-01-05\n---\n\nA new body.\n", encoding="utf-8"
+                )
+            parsed.append([])
+            # Files written this second are compared by content; these are old enough.
+            for found in (folder / "posts").glob("*.md"):
+                if step < 2 or found.name != "p1.md":
+                    os.utime(found, ns=(1_600_000_000_123_456_789,) * 2)
+            with store.transaction() as connection:
+                sync_catalog(site, connection, NOW + timedelta(hours=step))
+    assert parsed == [["p0.md", "p1.md", "p2.md"], [], ["p1.md"]]
+
+
+def test_a_feed_url_answering_the_same_body_is_not_parsed_again(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A feed fetched by URL whose body is the one the last sync read (a 304, or the same
+    bytes) is not parsed again; a new body is."""
+    entry = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Blog</title><id>urn:blog</id><updated>2024-05-02T00:00:00Z</updated>"
+        "<entry><title>{title}</title><id>tag:blog.example.org,2024:a1</id>"
+        "<published>2024-05-01T09:00:00Z</published><updated>2024-05-02T00:00:00Z</updated>"
+        '<content type="html">Body.</content></entry></feed>'
+    )
+    url = httpserver.url_for("/feed.xml")
+    source = f'[[sources]]\npath = "{url}"\nformat = "feed"\n'
+    (tmp_path / "gazette.toml").write_text(SITE + source, encoding="utf-8")
+    site = load_settings(tmp_path / "gazette.toml")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    with _parses() as parsed:
+        for step, title in enumerate(["First", "First", "Second"]):
+            httpserver.clear()
+            httpserver.expect_request("/feed.xml").respond_with_data(
+                entry.format(title=title), content_type="application/atom+xml"
+            )
+            parsed.append([])
+            with store.transaction() as connection:
+                report = sync_catalog(site, connection, NOW + timedelta(hours=step))
+            assert not report.errors
+    assert parsed == [["feed.xml"], [], ["feed.xml"]]
+    with store.transaction() as connection:
+        assert [row.title for row in connection.execute(select(posts.c.title))] == ["Second"]

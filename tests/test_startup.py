@@ -1,0 +1,77 @@
+"""Start-up: help and version answer without loading the heavy parts of the application."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from gazette.cli import cli
+
+# What `--help` must not load: the database layer, the feed writers, the Markdown
+# renderer, the mail providers, and the catalog and settings that pull them in.
+HEAVY = (
+    "sqlalchemy",
+    "lxml",
+    "feedgen",
+    "markdown_it",
+    "pydantic",
+    "gazette.mail",
+    "gazette.catalog",
+    "gazette.feeds",
+    "gazette.digest",
+    "gazette.store",
+)
+
+# Runs the command line as the `gazette` script does, then prints what was imported.
+CHILD = """
+import json, sys
+from gazette.cli import main
+sys.argv = ["gazette", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _every_command() -> list[list[str]]:
+    names: list[list[str]] = []
+    for name, command in sorted(cli.commands.items()):
+        names.append([name])
+        if isinstance(command, click.Group):
+            names.extend([name, sub] for sub in sorted(command.commands))
+    return names
+
+
+def _loaded(*args: str) -> tuple[str, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True
+    )
+    modules = json.loads(done.stderr.strip().splitlines()[-1])
+    return done.stdout, set(modules)
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"]])
+def test_top_level_help_loads_nothing_heavy(args: list[str]) -> None:
+    """`gazette --help`, `-h` and `--version` import none of the heavy modules."""
+    output, modules = _loaded(*args)
+    assert "gazette" in output
+    assert _heavy(modules) == []
+
+
+@pytest.mark.parametrize("command", _every_command(), ids=" ".join)
+def test_every_command_help_loads_nothing_heavy(command: list[str]) -> None:
+    """Each command's --help (and -h) answers without importing what the command runs."""
+    for flag in ("--help", "-h"):
+        output, modules = _loaded(*command, flag)
+        assert f"Usage: gazette {' '.join(command)}" in output
+        assert _heavy(modules) == []
