@@ -215,6 +215,9 @@ class MailSettings(_Section):
     mailgun_region: Literal["us", "eu"] = "us"
     ses_region: str = ""
     ses_configuration_set: str = ""
+    # This many soft (transient) bounces within soft_bounce_days make an address bounced.
+    soft_bounce_limit: int = Field(default=3, ge=1, le=100)
+    soft_bounce_days: int = Field(default=7, ge=1, le=365)
 
 
 class StateSettings(_Section):
