@@ -10,6 +10,7 @@ import hmac
 import itertools
 import json
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from gazette.digest.subscribers import add_subscriber
 from gazette.mail.base import SendResult
 from gazette.store import Store
 
-from .conftest import Served, build_site, start_serve
+from .conftest import CONFIG, Served, base_environment, build_site, start_serve
 
 MAILGUN_KEY = "mailgun-signing-key-for-tests"
 RESEND_SECRET = "whsec_" + base64.b64encode(b"resend-test-secret-32-bytes-long").decode()
@@ -351,3 +352,36 @@ def test_body_past_the_webhook_limit_is_refused(client: httpx.Client) -> None:
     body = b"[" + b'{"event": "open"},' * (5 * 1024 * 1024 // 17) + b"{}]"
     answer = client.post("/webhooks/sendgrid", content=body, headers=sendgrid_headers(b""))
     assert answer.status_code == 413
+
+
+def test_sendgrid_batch_of_a_thousand_events_is_applied(
+    client: httpx.Client, site: Path, reader: str
+) -> None:
+    """A signed batch of 1,000 events (SendGrid's largest) is applied whole."""
+    batch = [sendgrid_event(f"gone{n}@example.org", "delivered", n) for n in range(999)]
+    batch.append(sendgrid_event(reader, "bounce", 1000, type="bounce"))
+    body = json.dumps(batch).encode()
+    answer = client.post("/webhooks/sendgrid", content=body, headers=sendgrid_headers(body))
+    assert answer.json() == {"applied": 1000, "repeated": 0, "unknown": 999, "changed": 1}
+    assert row(site, reader) == ("bounced", "bounced")
+
+
+def test_bounced_subscribers_are_listed_by_status(
+    client: httpx.Client, site: Path, reader: str
+) -> None:
+    """After a webhook bounce, `gazette subscribers list --status bounced` lists the
+    address and `--status active` no longer does."""
+    event = {"address": reader, "kind": "hard_bounce", "id": f"listed-{reader}"}
+    bearer = {"authorization": f"Bearer {TOKEN}"}
+    assert client.post("/webhooks/bounce", json=event, headers=bearer).status_code == 200
+
+    def listed(status: str) -> list[str]:
+        done = subprocess.run(
+            ["gazette", "--config", str(CONFIG), "subscribers", "list", "--status", status],
+            env=base_environment(site), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return [line.split("\t")[0] for line in done.stdout.splitlines()]
+
+    assert reader in listed("bounced")
+    assert reader not in listed("active")
