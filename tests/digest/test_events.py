@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,10 +26,10 @@ READERS = ("ada@example.org", "li@example.com", "sam@example.net")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A state database with three active subscribers and one sent issue to them, each
-    delivery with the provider message id ``msg-<address>``."""
-    made = Store(f"sqlite:///{tmp_path / 'state.db'}")
+def store(state_url: str) -> Iterator[Store]:
+    """A state database (SQLite, then PostgreSQL) with three active subscribers and one
+    sent issue to them, each delivery with the provider message id ``msg-<address>``."""
+    made = Store(state_url)
     with made.transaction() as connection:
         for address in READERS:
             add_subscriber(connection, address, "", NOW - timedelta(days=30))
