@@ -93,3 +93,14 @@ def test_mailgun_body_without_signature_is_unsigned_and_non_json_is_malformed() 
         receive("mailgun", {}, b'{"event-data": {}}', environ, NOW)
     with pytest.raises(Malformed):
         receive("mailgun", {}, b"event=failed", environ, NOW)
+
+
+def test_public_surface_is_deliberate() -> None:
+    """gazette.digest.events exports exactly what the web and the CLI may use."""
+    from gazette.digest import events  # noqa: PLC0415 - the module under test
+
+    assert events.__all__ == [
+        "KINDS", "PROVIDERS", "TOLERANCE", "Applied", "BadSignature", "Event", "Kind",
+        "Malformed", "NotConfigured", "Received", "Unsigned", "WebhookError", "apply_events",
+        "claim_nonce", "receive",
+    ]  # fmt: skip
