@@ -222,6 +222,9 @@ class MailSettings(_Section):
     # password comes from GAZETTE_BOUNCE_MAILBOX_PASSWORD
     bounce_mailbox: str = ""
     bounce_processed: str = "gazette-processed"  # the folder reports are moved to
+    # This many soft (transient) bounces within soft_bounce_days make an address bounced.
+    soft_bounce_limit: int = Field(default=3, ge=1, le=100)
+    soft_bounce_days: int = Field(default=7, ge=1, le=365)
 
 
 class StateSettings(_Section):

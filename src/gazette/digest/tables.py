@@ -1,4 +1,5 @@
-"""The digest's tables in the state database: subscribers, issues and deliveries.
+"""The digest's tables in the state database: subscribers, issues and deliveries, and
+the provider events (bounces, complaints) heard about them.
 
 Confirmation mails and rate limits serve the subscriber pages. A change to them is a
 migration (`gazette.migrations`), never an edit alone.
@@ -64,9 +65,12 @@ deliveries = Table(
     # pending | in-flight | sent | failed | uncertain | skipped
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("provider_id", Text, nullable=False, default=""),
+    Column("provider_id", Text, nullable=False, default="", index=True),
     Column("last_error", Text, nullable=False, default=""),
     Column("changed", String(40), nullable=False),
+    # What the provider said became of it: "" (nothing yet) | delivered | soft_bounce |
+    # bounced | unsubscribed | complained; a later event only ever raises it.
+    Column("outcome", String(16), nullable=False, default="", server_default=""),
     UniqueConstraint("issue", "subscriber", name="uq_digest_deliveries_recipient"),
     Index("ix_digest_deliveries_issue_status", "issue", "status"),
 )
@@ -98,4 +102,29 @@ rate_limits = Table(
     Column("key", sorted_text(400), primary_key=True),
     Column("window_start", Float, nullable=False),
     Column("hits", Integer, nullable=False),
+)
+
+# Every provider event applied (bounce, complaint, delivery …), keyed by the provider's
+# event id so a retried webhook counts once; soft bounces are counted from here, and a
+# complaint stays recorded here after its subscriber has unsubscribed.
+provider_events = Table(
+    "provider_events",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("event_id", sorted_text(300), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("address_key", sorted_text(320), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("occurred", String(40), nullable=False),
+    Column("received", String(40), nullable=False),
+    Index("ix_provider_events_address_kind", "address_key", "kind", "occurred"),
+)
+
+# Mailgun's webhook tokens seen within its timestamp tolerance: a reused one is refused.
+webhook_nonces = Table(
+    "webhook_nonces",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("nonce", sorted_text(300), primary_key=True),
+    Column("seen", Float, nullable=False),
 )

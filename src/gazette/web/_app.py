@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from gazette.config import Settings
 from gazette.web import _subscribers as subscriber
+from gazette.web import _webhooks as webhooks
 from gazette.web._edge import Edge
 from gazette.web._files import OutputFiles
 from gazette.web._pages import Pages
@@ -24,6 +25,7 @@ from gazette.web._state import StateHandle
 log = logging.getLogger("gazette.web")
 NO_STORE = {"cache-control": "no-store"}
 RETRY_SECONDS = 60  # queued confirmation mails are tried again this often
+WEBHOOKS = ("postmark", "sendgrid", "mailgun", "resend", "bounce")  # POST /webhooks/<name>
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -40,8 +42,11 @@ def create_app(settings: Settings) -> ASGIApp:
         Route("/confirm", partial(subscriber.confirm, pages), methods=["POST"]),
         Route("/unsubscribe", partial(subscriber.unsubscribe_page, pages), methods=["GET"]),
         Route("/unsubscribe", partial(subscriber.unsubscribe, pages), methods=["POST"]),
-        # Provider webhooks go here too, before the output folder, which takes every
-        # other path: POST /webhooks/{provider}.
+        # Provider webhooks, before the output folder, which takes every other path.
+        *(
+            Route(f"/webhooks/{name}", partial(webhooks.receive, pages, name), methods=["POST"])
+            for name in WEBHOOKS
+        ),
         Route("/{path:path}", output, methods=["GET", "HEAD"]),
     ]
     return Edge(Starlette(routes=routes, lifespan=partial(_lifespan, state, pages)))

@@ -34,7 +34,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class BodyTooLarge(Exception):
-    """The request body passed FORM_LIMIT."""
+    """The request body passed its limit."""
 
 
 class Pages:
@@ -125,16 +125,16 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-async def read_body(request: Request) -> bytes:
-    """The body, at most FORM_LIMIT bytes (BodyTooLarge past that)."""
+async def read_body(request: Request, limit: int = FORM_LIMIT) -> bytes:
+    """The body, at most ``limit`` bytes (BodyTooLarge past that)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_LIMIT:
+    if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > FORM_LIMIT:
+        if size > limit:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
