@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from gazette.config import Settings, load_settings
-from gazette.digest.bounce_mailbox import Report, poll, reports_of
+from gazette.digest.bounce_mailbox import Report, poll, read_bounce_mailbox, reports_of
+from gazette.digest.subscribers import add_subscriber, find_subscriber
 from gazette.errors import DeliveryError
+from gazette.store import Store
 
-from ..conftest import ROOT
+from ..conftest import NOW, ROOT
 from .conftest import free_port
 
 PASSWORD = "loopback-only-mailbox"  # noqa: S105 - a made-up password for a test server
@@ -205,10 +207,13 @@ def test_reports_are_read_and_moved_and_other_mail_is_left(dovecot: Imap, tmp_pa
     """A permanent and a temporary DSN, an abuse report and a reader's reply: one poll
     reports the three, moves them to gazette-processed, and leaves the reply in the
     inbox; a second poll finds nothing new."""
+    empty(dovecot)
     dovecot.append(dsn(1, "gone@example.org", True), dsn(2, "full@example.org", False), ARF,
                    REPLY)  # fmt: skip
     settings = settings_for(dovecot, tmp_path)
-    first = poll(settings, {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD})
+    recorded: list[list[Report]] = []
+    first = poll(settings, {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD}, recorded.append)
+    assert recorded == [first.reports]
     assert sorted((r.kind, r.address) for r in first.reports) == [
         ("complaint", "angry@example.org"),
         ("hard_bounce", "gone@example.org"),
@@ -217,7 +222,7 @@ def test_reports_are_read_and_moved_and_other_mail_is_left(dovecot: Imap, tmp_pa
     assert (first.moved, first.left) == (3, 1)
     assert dovecot.count("INBOX") == 1
     assert dovecot.count("gazette-processed") == 3
-    again = poll(settings, {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD})
+    again = poll(settings, {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD}, recorded.append)
     assert (again.reports, again.moved, again.left) == ([], 0, 1)
 
 
@@ -236,4 +241,42 @@ def test_the_report_carries_its_own_message_id() -> None:
 def test_a_wrong_password_is_a_clear_error(dovecot: Imap, tmp_path: Path) -> None:
     """A refused login names the mailbox and changes nothing."""
     with pytest.raises(DeliveryError, match=r"bounce mailbox 127\.0\.0\.1"):
-        poll(settings_for(dovecot, tmp_path), {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": "wrong"})
+        poll(settings_for(dovecot, tmp_path), {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": "wrong"},
+             lambda _reports: None)  # fmt: skip
+
+
+def empty(server: Imap) -> None:
+    with server.session() as imap:
+        for folder in ("INBOX", "gazette-processed"):
+            status, data = imap.select(f'"{folder}"')
+            if status == "OK" and int(data[0] or 0):
+                imap.store("1:*", "+FLAGS", "(\\Deleted)")
+                imap.expunge()
+
+
+def test_a_bounce_in_the_mailbox_marks_its_subscriber_after_one_poll(
+    dovecot: Imap, tmp_path: Path
+) -> None:
+    """Active subscribers; a hard bounce for one and a complaint about another arrive:
+    after one poll the first is bounced, the second unsubscribed, the third untouched;
+    the same reports put back in the inbox count once."""
+    empty(dovecot)
+    settings = settings_for(dovecot, tmp_path)
+    store = Store(settings.database_url)
+    with store.transaction() as connection:
+        for address in ("gone@example.org", "angry@example.org", "fine@example.org"):
+            add_subscriber(connection, address, "", NOW)
+    dovecot.append(dsn(3, "gone@example.org", True), ARF)
+    environ = {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD}
+    _found, applied = read_bounce_mailbox(settings, store, environ, NOW)
+    assert (applied.applied, applied.changed) == (2, 2)
+    with store.transaction() as connection:
+        found = [find_subscriber(connection, a) for a in
+                 ("gone@example.org", "angry@example.org", "fine@example.org")]  # fmt: skip
+    status = {s.address: s.status for s in found if s is not None}
+    assert status == {"gone@example.org": "bounced", "angry@example.org": "unsubscribed",
+                      "fine@example.org": "active"}  # fmt: skip
+    dovecot.append(dsn(3, "gone@example.org", True))
+    _again, repeated = read_bounce_mailbox(settings, store, environ, NOW)
+    assert (repeated.applied, repeated.repeated) == (0, 1)
+    store.close()

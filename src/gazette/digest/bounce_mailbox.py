@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import imaplib
 import re
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
@@ -26,7 +28,9 @@ from urllib.parse import unquote, urlsplit
 from flufl.bounce import all_failures
 
 from gazette.config import Settings
+from gazette.digest.events import Applied, Event, Kind, apply_events
 from gazette.errors import ConfigError, DeliveryError
+from gazette.store import Store
 
 PASSWORD_VARIABLE = "GAZETTE_BOUNCE_MAILBOX_PASSWORD"  # noqa: S105 - a variable's name
 MOST_PER_POLL = 500  # messages read in one poll; the rest wait for the next
@@ -37,7 +41,7 @@ MESSAGE_LIMIT = 2 * 1024 * 1024  # bytes: a report larger than this is no report
 class Report:
     """What one message said about one recipient."""
 
-    kind: str  # hard_bounce | soft_bounce | complaint
+    kind: Kind  # hard_bounce | soft_bounce | complaint
     address: str
     message_id: str  # of the report itself: the same report read twice counts once
 
@@ -54,7 +58,9 @@ class Poll:
 def reports_of(raw: bytes) -> list[Report]:
     """The failures and complaints one message reports (none for an ordinary mail)."""
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    report_id = str(message.get("Message-ID", "")).strip()
+    report_id = str(message.get("Message-ID", "")).strip() or (
+        "sha256:" + hashlib.sha256(raw).hexdigest()
+    )
     complained = _complained_of(message)
     if complained:
         return [Report("complaint", address, report_id) for address in complained]
@@ -134,9 +140,13 @@ class Mailbox:
                    unquote(parts.username), folder)  # fmt: skip
 
 
-def poll(settings: Settings, environ: Mapping[str, str]) -> Poll:
-    """Reads the bounce mailbox once: the reports of its messages, those messages moved
-    to mail.bounce_processed, every other message left alone."""
+def poll(
+    settings: Settings, environ: Mapping[str, str], record: Callable[[list[Report]], None]
+) -> Poll:
+    """Reads the bounce mailbox once: ``record`` gets the reports of its messages (and
+    commits them), then those messages are moved to mail.bounce_processed; every other
+    message is left alone. A poll stopped between the two reads the same reports again
+    next time, and ``record`` counts each once (they carry the report's Message-ID)."""
     mailbox = Mailbox.of(settings)
     password = environ.get(PASSWORD_VARIABLE, "")
     if not password:
@@ -144,17 +154,37 @@ def poll(settings: Settings, environ: Mapping[str, str]) -> Poll:
     result = Poll()
     with _session(mailbox, password) as imap:
         _ensure_folder(imap, settings.mail.bounce_processed)
+        used: list[str] = []
         for number in _message_numbers(imap, mailbox.folder)[:MOST_PER_POLL]:
             raw = _fetch(imap, number)
             found = reports_of(raw) if raw is not None else []
+            result.reports += found
             if found:
-                result.reports += found
-                _move(imap, number, settings.mail.bounce_processed)
-                result.moved += 1
-            else:
-                result.left += 1
+                used.append(number)
+        result.left = len(_message_numbers(imap, mailbox.folder)) - len(used)
+        record(result.reports)
+        for number in used:
+            _move(imap, number, settings.mail.bounce_processed)
+        result.moved = len(used)
         imap.expunge()
     return result
+
+
+def read_bounce_mailbox(
+    settings: Settings, store: Store, environ: Mapping[str, str], now: datetime
+) -> tuple[Poll, Applied]:
+    """One poll of the bounce mailbox, its reports applied to the subscribers as the
+    providers' webhook events are (a hard bounce: bounced; a complaint: unsubscribed)."""
+    applied = [Applied()]
+
+    def record(reports: list[Report]) -> None:
+        events = [Event("mailbox", f"{r.message_id}:{r.kind}:{r.address}", r.kind, r.address,
+                        "", now) for r in reports]  # fmt: skip
+        with store.transaction() as connection:
+            applied[0] = apply_events(connection, events, settings.mail, now)
+
+    found = poll(settings, environ, record)
+    return found, applied[0]
 
 
 @contextmanager
