@@ -3,7 +3,7 @@
 The formulas are bench/formulas.txt (120, shaped like real math and ML posts'). Each
 step runs here, one after the other, the formulas in a fresh temp folder:
 
-    python3 bench/math.py
+    python3 bench/formula_images.py
 
 - latex2mathml: its bare `convert` of every formula (the named baseline).
 - mathml: gazette's conversion (TeX rewritten, MathML reshaped, sanitized).
