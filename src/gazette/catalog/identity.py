@@ -3,7 +3,9 @@
 A post keeps its id for life: an explicit ``id`` when the source gives one, otherwise a
 tag URI (RFC 4151) minted the first time the post is seen and stored from then on.
 A later run finds the record by id, slug, date and title, or date and body, so a
-corrected title keeps the id.
+corrected title keeps the id. Chinese titles are read as words (pypinyin's phrase data),
+so 两万 is ``liang-wan``; a record made when slugs were read character by character keeps
+its slug, and is still found by it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from gazette.config import SiteSettings
 
 SLUG_MAX_LENGTH = 60
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def body_hash(body: str) -> str:
@@ -31,7 +34,23 @@ def body_hash(body: str) -> str:
 
 
 def make_slug(text: str) -> str:
-    """Lowercase ASCII words joined by hyphens; Chinese is transliterated."""
+    """Lowercase ASCII words joined by hyphens; Chinese is read as words in pinyin."""
+    return _slugify(_pinyin(text) if _HAN.search(text) else text)
+
+
+def legacy_slug(text: str) -> str:
+    """The slug older releases made, reading each Chinese character on its own."""
+    return _slugify(text)
+
+
+def _pinyin(text: str) -> str:
+    """Han characters as pinyin syllables, each reading chosen from the phrase it is in."""
+    from pypinyin import lazy_pinyin  # noqa: PLC0415 - its phrase data takes ~0.3 s to load
+
+    return " ".join(lazy_pinyin(text))
+
+
+def _slugify(text: str) -> str:
     # Keep "Transformer升级" from transliterating into one word "transformersheng".
     text = _SCRIPT_BOUNDARY.sub(" ", text)
     slug = slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True, save_order=True)
@@ -108,6 +127,7 @@ class RecordIndex:
         if not draft.title_inferred:
             if not draft.slug:
                 candidates.append(self.by_slug.get(slug))
+                candidates.append(self.by_slug.get(legacy_slug(draft.title)))
             candidates.extend(self.by_date_title.get((_day(draft), draft.title), []))
         candidates.extend(self.by_date_body.get((_day(draft), hashed), []))
         return self._claim(candidates)
