@@ -1,5 +1,5 @@
 """Markdown posts: YAML (---) or TOML (+++) front matter, CommonMark with tables,
-footnotes and TeX math. ``<!--more-->`` ends the summary; drafts are skipped."""
+footnotes, TeX math and bare URLs linked. ``<!--more-->`` ends the summary; drafts are skipped."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.limits import TooDeep, check_nesting
+from gazette.catalog.linkify import CjkLinkify
 from gazette.catalog.listing import infer_title
 from gazette.catalog.normalize import parse_number
 from gazette.catalog.text import Placeholders, placeholders
@@ -274,7 +275,8 @@ def _date_from_filename(path: str, zone: ZoneInfo) -> datetime | None:
 
 
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
+    md.linkify = CjkLinkify()
     md.use(footnote_plugin).use(dollarmath_plugin, double_inline=True).use(amsmath_plugin)
     md.add_render_rule("math_inline", _inline_math)
     md.add_render_rule("math_inline_double", _display_math)

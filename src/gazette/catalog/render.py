@@ -18,7 +18,7 @@ from gazette.catalog.text import Placeholders, display_width, excerpt_html, html
 from gazette.models import Figure, Formula
 
 # Bump when rendering changes, so stored renderings are redone once.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 _TOO_DEEP = (
     f"the HTML nests elements more than {MAX_NESTING} deep, which no post needs: it is "
     "shown as source text; flatten it"
