@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
 
@@ -71,6 +71,23 @@ def post_url(site: SiteSettings, post_id: str, slug: str, published: datetime) -
         day=f"{published:%d}",
     )
     return path if re.match(r"^https?://", path) else site.url + path.lstrip("/")
+
+
+def dated_when_first_seen(drafts: list[Draft], keys: list[PostKey], now: datetime) -> list[Draft]:
+    """Drafts with no date (feed entries) take the date their record was first given, or
+    ``now`` when they are new: a feed reader dates an undated entry when it first sees it."""
+    if all(d.published is not None or not d.date_inferred for d in drafts):
+        return drafts
+    by_id = {key.id: key.published for key in keys}
+    by_text = {(key.title, key.body_hash): key.published for key in keys}
+
+    def dated(draft: Draft) -> Draft:
+        if draft.published is not None or not draft.date_inferred:
+            return draft
+        known = by_id.get(draft.id) or by_text.get((draft.title, body_hash(draft.body)))
+        return replace(draft, published=datetime.fromisoformat(known) if known else now)
+
+    return [dated(draft) for draft in drafts]
 
 
 @dataclass

@@ -17,7 +17,14 @@ from sqlalchemy import Connection
 
 from gazette.catalog.batch import render_many
 from gazette.catalog.draft import Draft
-from gazette.catalog.identity import RecordIndex, SlugRegistry, body_hash, make_slug, mint_id
+from gazette.catalog.identity import (
+    RecordIndex,
+    SlugRegistry,
+    body_hash,
+    dated_when_first_seen,
+    make_slug,
+    mint_id,
+)
 from gazette.catalog.normalize import detect_series
 from gazette.catalog.render import Rendered, render_key
 from gazette.catalog.sources import read_sources
@@ -75,9 +82,10 @@ def sync_catalog(settings: Settings, connection: Connection, now: datetime) -> S
     report = SyncReport()
     read = read_sources(settings, connection, now.astimezone(settings.site.zone).date())
     report.findings.extend(read.findings)
-    merged = _merge_duplicates([d for d in read.drafts if d.published is not None])
-    merged = _with_series(merged)
     keys = load_post_keys(connection)
+    drafts = dated_when_first_seen(read.drafts, keys, now)
+    merged = _merge_duplicates([d for d in drafts if d.published is not None])
+    merged = _with_series(merged)
     planned = _plan(merged, keys, settings, now)
     _write(connection, planned, settings, now, report)
     _remove_missing(connection, keys, planned, now, report)

@@ -46,7 +46,8 @@ def _add_entry(generator: Any, item: FeedItem, feed_language: str) -> None:
     extension.links = [link]
     if post.lang and post.lang != feed_language:
         extension.lang = post.lang
-    entry.summary(item.summary, type="text")
+    if item.summary.strip():
+        entry.summary(item.summary, type="text")
     if item.content_html:
         entry.content(xhtml_inner(item.content_html), type="xhtml")
     for term, scheme in item.categories:

@@ -36,7 +36,12 @@ _VOID_ELEMENT = re.compile(
     r"<(area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)(\s[^<>]*?)?\s*/?>"
 )
 _STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+# An IRI (RFC 3987): a scheme, then only characters a URI may hold (percent-escapes
+# whole) or non-ASCII letters; a space, "<", a quote or a lone "%" makes it none.
+_IRI = re.compile(
+    r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2}"
+    r"|[^\x00-\x7f\x80-\x9f\s\ufffe\uffff])+$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,9 @@ def xml_text(text: str) -> str:
 
 def atom_id(post: Post, authority: str) -> str:
     """Atom ids must be IRIs: an id that is not one (an explicit ``id: my-post`` in front
-    matter) becomes a tag URI (RFC 4151) under the site's authority."""
-    if _URI_SCHEME.match(post.id):
+    matter, a feed entry's ``<guid>post 12</guid>``) becomes a tag URI (RFC 4151) under
+    the site's authority. The post keeps its own id for identity; only Atom shows this."""
+    if _IRI.match(post.id):
         return post.id
     return f"tag:{authority},{post.published:%Y}:{quote(post.id, safe='/-._~')}"
 

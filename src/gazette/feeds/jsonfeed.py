@@ -39,7 +39,8 @@ def _item(item: FeedItem, feed_language: str) -> dict[str, Any]:
         entry["content_html"] = item.content_html
     else:
         entry["content_text"] = item.summary
-    entry["summary"] = item.summary
+    if item.summary.strip():
+        entry["summary"] = item.summary
     entry["date_published"] = post.published.isoformat()
     entry["date_modified"] = post.updated.isoformat()
     if item.categories:

@@ -45,7 +45,8 @@ def _add_item(generator: Any, item: FeedItem, author: str) -> None:
     # A guid is a permalink only when it is the post's URL; tag URIs are not links.
     entry.guid(post.id, permalink=post.id == post.url)
     entry.pubDate(post.published)
-    entry.description(plain_html(item.summary))
+    if item.summary.strip():
+        entry.description(plain_html(item.summary))
     if item.content_html:
         entry.content(item.content_html)
     for term, scheme in item.categories:
