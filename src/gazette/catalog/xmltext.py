@@ -68,8 +68,9 @@ def readable_xml(data: bytes) -> XmlText:
     text, entities = _numeric_entities(text)
     if entities:
         notes.append(_entities_note(entities))
-    if encodings == ["utf-8"] and not start and not entities:
-        return XmlText(text, data, tuple(notes))
+    # expat reads UTF-8 named as such (or not named) itself: no copy is needed.
+    if label in ("UTF-8", "utf-8") and not start and not notes:
+        return XmlText(text, data, ())
     text = _ENCODING_ATTRIBUTE.sub(r"\1\2utf-8\2", text, count=1) if _is_declared(text) else text
     return XmlText(text, text.encode("utf-8"), tuple(notes))
 
