@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -111,6 +112,14 @@ class SourceSettings(_Section):
     lang: str = ""
     timeout: float = Field(default=10.0, gt=0)
     optional: bool = False  # a glob that may match nothing (a folder of drafts to come)
+    math: list[Literal["kramdown", "backticks"]] = []  # markdown: see gazette.catalog.mdmath
+
+    @field_validator("math")
+    @classmethod
+    def _markdown_only(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("format") != "markdown":
+            raise ValueError('math conventions are for format = "markdown" sources only')
+        return value
 
     @field_validator("encoding")
     @classmethod

@@ -33,6 +33,7 @@ class Draft:
     lang: str = ""
     warnings: tuple[str, ...] = ()
     rendered: Post | None = None  # a jsonl record carries its rendering
+    math: tuple[str, ...] = ()  # Markdown math conventions the source names (catalog.mdmath)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Rendering:
     figures: tuple[Figure, ...] = ()
     summary_html: str = ""  # an explicit summary (same placeholders), when the source has one
     marks: Placeholders = field(default_factory=placeholders)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass

@@ -6,7 +6,9 @@ from __future__ import annotations
 import html
 import re
 import tomllib
+from dataclasses import replace
 from datetime import date, datetime, time
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.linkify import CjkLinkify
 from gazette.catalog.listing import infer_title
+from gazette.catalog.mdmath import bracket_math_plugin, code_or_math, unconverted_math
 from gazette.catalog.normalize import parse_number
 from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure, Finding
@@ -62,8 +65,11 @@ class FrontMatterError(ValueError):
 # --- reading -------------------------------------------------------------------------
 
 
-def read_markdown(text: str, path: str, zone: ZoneInfo, default_lang: str) -> ReadResult:
-    """One post from one Markdown file (or nothing, for a draft)."""
+def read_markdown(
+    text: str, path: str, zone: ZoneInfo, default_lang: str, math: tuple[str, ...] = ()
+) -> ReadResult:
+    """One post from one Markdown file (or nothing, for a draft); ``math`` names the
+    source's math conventions, kept on the draft for rendering."""
     result = ReadResult()
     if not text.strip():
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
@@ -75,7 +81,7 @@ def read_markdown(text: str, path: str, zone: ZoneInfo, default_lang: str) -> Re
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
         return result
     if draft is not None:
-        result.drafts.append(draft)
+        result.drafts.append(replace(draft, math=math) if math else draft)
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
 
@@ -274,12 +280,20 @@ def _date_from_filename(path: str, zone: ZoneInfo) -> datetime | None:
 # --- rendering -----------------------------------------------------------------------
 
 
-def _parser() -> MarkdownIt:
+@cache
+def _parser(math: tuple[str, ...] = ()) -> MarkdownIt:
+    """The parser for a source's math conventions (see gazette.catalog.mdmath)."""
     md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
     md.linkify = CjkLinkify()
     md.use(footnote_plugin).use(dollarmath_plugin, double_inline=True).use(amsmath_plugin)
+    md.use(bracket_math_plugin)
     md.add_render_rule("math_inline", _inline_math)
-    md.add_render_rule("math_inline_double", _display_math)
+    md.add_render_rule("math_bracket_display", _display_math)
+    # kramdown: $$ inside a sentence is inline; a paragraph of its own is a math_block.
+    inline_double = _inline_math if "kramdown" in math else _display_math
+    md.add_render_rule("math_inline_double", inline_double)
+    if "backticks" in math:
+        md.add_render_rule("code_inline", code_or_math(_placeholder))
     md.add_render_rule("math_block", _display_math)
     md.add_render_rule("math_block_label", _display_math)
     md.add_render_rule("amsmath", _display_math)
@@ -360,11 +374,15 @@ def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> 
 _MARKDOWN = _parser()
 
 
-def render_markdown(body: str, summary: str) -> Rendering:
-    """The body (and the summary, when there is one) as HTML with formula placeholders."""
+def render_markdown(body: str, summary: str, math: tuple[str, ...] = ()) -> Rendering:
+    """The body (and the summary, when there is one) as HTML with formula placeholders;
+    ``math`` names the source's math conventions (gazette.catalog.mdmath)."""
+    parser = _parser(math)
     marks = placeholders()
     env: dict[str, Any] = {"formulas": [], "figures": [], "marks": marks}
-    content = _MARKDOWN.render(_MORE.sub("", body), env)
+    content = parser.render(_MORE.sub("", body), env)
     figures = tuple(env["figures"])
-    summary_html = _MARKDOWN.render(summary, env) if summary.strip() else ""
-    return Rendering(content, tuple(env["formulas"]), figures, summary_html, marks)
+    summary_html = parser.render(summary, env) if summary.strip() else ""
+    left_over = unconverted_math(content)
+    warnings = (left_over,) if left_over else ()
+    return Rendering(content, tuple(env["formulas"]), figures, summary_html, marks, warnings)
