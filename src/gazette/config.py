@@ -113,12 +113,13 @@ class SourceSettings(_Section):
     timeout: float = Field(default=10.0, gt=0)
     optional: bool = False  # a glob that may match nothing (a folder of drafts to come)
     math: list[Literal["kramdown", "backticks"]] = []  # markdown: see gazette.catalog.mdmath
+    generator: Literal["jekyll"] | None = None  # markdown: see gazette.catalog.generators
 
-    @field_validator("math")
+    @field_validator("math", "generator")
     @classmethod
-    def _markdown_only(cls, value: list[str], info: ValidationInfo) -> list[str]:
+    def _markdown_only(cls, value: Any, info: ValidationInfo) -> Any:
         if value and info.data.get("format") != "markdown":
-            raise ValueError('math conventions are for format = "markdown" sources only')
+            raise ValueError(f'{info.field_name} is for format = "markdown" sources only')
         return value
 
     @field_validator("encoding")

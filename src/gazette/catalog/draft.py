@@ -26,6 +26,7 @@ class Draft:
     title_inferred: bool = False
     date_inferred: bool = False
     tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
     series: str = ""
     series_index: int | None = None
     slug: str = ""

@@ -193,6 +193,7 @@ def _xml_entry(entry: Any, location: str, lang: str) -> Draft:
         updated=_updated(entry),
         summary=summary if summary != body else "",
         tags=tuple(t.get("term", "") for t in entry.get("tags", []) if t.get("term")),
+        authors=tuple(a.get("name", "").strip() for a in entry.get("authors", []) if a.get("name")),
         id=entry.get("id", "") or entry.get("link", ""),
         lang=lang,
     )
@@ -259,10 +260,18 @@ def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft:
         updated=_iso_date(modified),
         summary=_escape_text(item.get("summary", "")),
         tags=tuple(str(t) for t in item.get("tags", [])),
+        authors=_json_authors(item),
         id=str(item.get("id", "")),
         lang=str(item.get("language") or lang),
         warnings=warnings,
     )
+
+
+def _json_authors(item: dict[str, Any]) -> tuple[str, ...]:
+    """JSON Feed 1.1's ``authors`` (or 1.0's ``author``): objects with a name."""
+    found = item.get("authors") or [item.get("author")]
+    people = found if isinstance(found, list) else []
+    return tuple(str(p["name"]).strip() for p in people if isinstance(p, dict) and p.get("name"))
 
 
 def _iso_date(value: Any) -> datetime | None:

@@ -103,7 +103,8 @@ def _read_file(settings: Settings, source: SourceSettings, path: str, today: dat
     if source.format == "listing":
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
-        return read_markdown(text, shown, settings.site.zone, source.lang, tuple(source.math))
+        zone, math, generator = settings.site.zone, tuple(source.math), source.generator or ""
+        return read_markdown(text, shown, zone, source.lang, math, generator)
     return read_jsonl(text, shown)
 
 

@@ -114,12 +114,14 @@ def _merge_duplicates(drafts: list[Draft]) -> list[_Merged]:
 
 
 def _identity_keys(draft: Draft) -> list[str]:
+    """The same post in two sources has the same id, or date and title, or title and body
+    (a listing page's year is a guess); two posts that only share a body stay two."""
     if draft.id:
         return [f"id:{draft.id}"]
     assert draft.published is not None
-    keys = [f"body:{body_hash(draft.body)}"]
-    if not draft.title_inferred:
-        keys.append(f"title:{draft.published.date()}:{draft.title}")
+    keys = [] if draft.title_inferred else [f"title:{draft.published.date()}:{draft.title}"]
+    if draft.body.strip():
+        keys.append(f"body:{draft.title}:{body_hash(draft.body)}")
     return keys
 
 
@@ -310,6 +312,7 @@ def _metadata_row(plan: _Planned) -> dict[str, Any]:
         "published_utc": draft.published.astimezone(UTC).isoformat(),
         "updated": plan.updated.isoformat(),
         "tags": list(dict.fromkeys(draft.tags)),
+        "authors": list(draft.authors),
         "series": draft.series,
         "series_index": draft.series_index,
         "lang": draft.lang,

@@ -52,3 +52,5 @@ def _add_entry(generator: Any, item: FeedItem, feed_language: str) -> None:
         entry.content(xhtml_inner(item.content_html), type="xhtml")
     for term, scheme in item.categories:
         entry.category(term=term, scheme=scheme or None, label=term)
+    for name in item.authors:  # without one, the feed's author stands for the entry's
+        entry.author(name=name)

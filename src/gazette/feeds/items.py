@@ -54,6 +54,7 @@ class FeedItem:
     summary: str  # plain text
     content_html: str  # the full content; empty in summary-only feeds
     categories: tuple[tuple[str, str], ...]  # (term, scheme): tags, then the series
+    authors: tuple[str, ...] = ()  # the post's own; each format falls back to the site's
 
 
 def xml_text(text: str) -> str:
@@ -83,6 +84,7 @@ def feed_item(post: Post, full_content: bool, series_scheme: str, authority: str
         summary=xml_text(post.summary_text),
         content_html=absolute_html(_xml_safe_html(html), post.url),
         categories=tuple((xml_text(term), scheme) for term, scheme in categories),
+        authors=tuple(xml_text(name) for name in post.authors),
     )
 
 

@@ -51,5 +51,6 @@ def _add_item(generator: Any, item: FeedItem, author: str) -> None:
         entry.content(item.content_html)
     for term, scheme in item.categories:
         entry.category(term=plain(term), scheme=scheme or None)
-    if author:
-        entry.dc.dc_creator(plain(author))
+    authors = item.authors or ((author,) if author else ())
+    if authors:
+        entry.dc.dc_creator([plain(name) for name in authors])

@@ -1,0 +1,25 @@
+"""Posts' own authors (front matter `author`, a feed entry's author), for the feeds.
+
+Revision 0003, after 0002. One column with a default: a gazette from before migrations
+still reads and writes every posts row, so gazette_meta's schema_version stays "2".
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("posts") as batch:
+        batch.add_column(sa.Column("authors", sa.Text, nullable=False, server_default="[]"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("posts") as batch:
+        batch.drop_column("authors")
