@@ -31,6 +31,7 @@ def posts_by_title(settings: Settings) -> dict[str, dict[str, object]]:
 
 def test_jekyll_tags_and_categories_are_space_separated(site: Site, write: Write) -> None:
     """In a Jekyll source a string of tags is split at spaces; elsewhere at commas."""
+    write("_config.yml", "title: A Jekyll site\n")
     write(
         "_posts/2021-07-11-diffusion.md",
         "---\ntitle: Diffusion\ntags: generative-model math-heavy\ncategories: notes ml\n---\nA.\n",
@@ -56,6 +57,7 @@ def test_a_date_from_a_jekyll_file_name_is_no_warning(site: Site, write: Write) 
 
 def test_jekyll_titles_a_post_from_its_file_name(site: Site, write: Write) -> None:
     """A Jekyll post with no title is titled from its slug, as Jekyll titles it."""
+    write("_config.yml", "title: A Jekyll site\n")
     write(
         "_posts/2021-07-11-diffusion-models.md",
         "---\ntags: x\n---\n> 参考了 [某文](https://a.example/)\n",

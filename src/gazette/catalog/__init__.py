@@ -114,7 +114,7 @@ def _post(settings: Settings, row: dict[str, Any]) -> Post:
     return Post(
         id=row["id"],
         slug=row["slug"],
-        url=post_url(settings.site, row["id"], row["slug"], published),
+        url=row["url"] or post_url(settings.site, row["id"], row["slug"], published),
         title=row["title"],
         published=published,
         updated=datetime.fromisoformat(row["updated"]),

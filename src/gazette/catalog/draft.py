@@ -30,6 +30,7 @@ class Draft:
     series: str = ""
     series_index: int | None = None
     slug: str = ""
+    url: str = ""  # the page a static site generator makes of it; else site.post_url's
     id: str = ""
     lang: str = ""
     warnings: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import replace
 from datetime import date, datetime, time
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,10 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.generators import (
+    GeneratorSite,
     implied_math,
     is_jekyll_post_name,
+    permalink,
     split_words,
     title_from_file_name,
 )
@@ -37,7 +40,7 @@ from gazette.models import Figure, Finding
 
 FRONT_MATTER_KEYS = frozenset(
     "title date updated tags categories series series_index slug id summary draft lang author "
-    "authors".split()
+    "authors permalink url".split()
 )
 _MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
 _FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -79,10 +82,12 @@ def read_markdown(
     default_lang: str,
     math: tuple[str, ...] = (),
     generator: str = "",
+    site: GeneratorSite | None = None,
 ) -> ReadResult:
     """One post from one Markdown file (or nothing, for a draft). ``math`` names the
     source's math conventions, kept on the draft for rendering; ``generator`` the static
-    site generator whose conventions the post follows (gazette.catalog.generators)."""
+    site generator whose conventions the post follows (gazette.catalog.generators), and
+    ``site`` that generator's site, whose permalinks give the post's URL."""
     result = ReadResult()
     if not text.strip():
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
@@ -95,7 +100,9 @@ def read_markdown(
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
         return result
     if draft is not None:
-        result.drafts.append(replace(draft, math=math) if math else draft)
+        assert draft.published is not None
+        url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
+        result.drafts.append(replace(draft, math=math, url=url))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
 from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
+from gazette.catalog.generators import GeneratorConfigError, GeneratorSite, find_site
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
@@ -63,12 +64,30 @@ def _read_files(settings: Settings, source: SourceSettings, number: int, today: 
     result = ReadResult()
     if not paths:
         result.findings.append(_no_file(settings, source, number))
+    site = _generator_site(settings, source, number) if source.generator and paths else None
+    if isinstance(site, Finding):
+        result.findings.append(site)
+        return result
     for path in paths:
         if Path(path).is_file():
-            part = _read_file(settings, source, path, today)
+            part = _read_file(settings, source, path, today, site)
             result.drafts.extend(part.drafts)
             result.findings.extend(part.findings)
     return result
+
+
+def _generator_site(
+    settings: Settings, source: SourceSettings, number: int
+) -> GeneratorSite | Finding:
+    """The site of the source's generator, found from the folder its glob starts in."""
+    pattern = settings.resolve(source.path)
+    folder = Path(*(part for part in pattern.parts if not glob.has_magic(part)))
+    folder = folder if folder.is_dir() else folder.parent
+    assert source.generator is not None
+    try:
+        return find_site(source.generator, folder, settings.site.url)
+    except GeneratorConfigError as error:
+        return Finding("error", str(error), f"{settings.config_path}: [[sources]] #{number}")
 
 
 def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding:
@@ -85,7 +104,13 @@ def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding
     )
 
 
-def _read_file(settings: Settings, source: SourceSettings, path: str, today: date) -> ReadResult:
+def _read_file(
+    settings: Settings,
+    source: SourceSettings,
+    path: str,
+    today: date,
+    site: GeneratorSite | None = None,
+) -> ReadResult:
     shown = _shown_path(path)
     data = _file_bytes(settings, path, shown)
     if isinstance(data, Finding):
@@ -104,7 +129,7 @@ def _read_file(settings: Settings, source: SourceSettings, path: str, today: dat
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
         zone, math, generator = settings.site.zone, tuple(source.math), source.generator or ""
-        return read_markdown(text, shown, zone, source.lang, math, generator)
+        return read_markdown(text, shown, zone, source.lang, math, generator, site)
     return read_jsonl(text, shown)
 
 

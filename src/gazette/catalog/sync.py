@@ -313,6 +313,7 @@ def _metadata_row(plan: _Planned) -> dict[str, Any]:
         "updated": plan.updated.isoformat(),
         "tags": list(dict.fromkeys(draft.tags)),
         "authors": list(draft.authors),
+        "url": draft.url,
         "series": draft.series,
         "series_index": draft.series_index,
         "lang": draft.lang,

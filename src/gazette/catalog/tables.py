@@ -43,6 +43,7 @@ posts = Table(
     Column("content_text", Text, nullable=False),
     Column("tags", Text, nullable=False),  # JSON list
     Column("authors", Text, nullable=False, server_default="[]"),  # JSON list of names
+    Column("url", Text, nullable=False, server_default=""),  # a generator's; else site.post_url
     Column("series", Text, nullable=False),
     Column("series_index", Integer),
     Column("figures", Text, nullable=False),  # JSON list of {caption, src}

@@ -1,7 +1,8 @@
-"""Posts' own authors (front matter `author`, a feed entry's author), for the feeds.
+"""Posts' own authors (front matter `author`, a feed entry's author), for the feeds, and
+the URL a static site generator gives a post (empty: site.post_url makes it).
 
-Revision 0003, after 0002. One column with a default: a gazette from before migrations
-still reads and writes every posts row, so gazette_meta's schema_version stays "2".
+Revision 0003, after 0002. Columns with defaults: a gazette from before migrations still
+reads and writes every posts row, so gazette_meta's schema_version stays "2".
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("posts") as batch:
         batch.add_column(sa.Column("authors", sa.Text, nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("url", sa.Text, nullable=False, server_default=""))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("posts") as batch:
+        batch.drop_column("url")
         batch.drop_column("authors")
