@@ -2,8 +2,9 @@
 and the posts keep the generator's tags, titles, authors and math.
 
 The sites in tests/data/sites/ are written for these tests. Each test builds its site
-with Debian's jekyll or hugo (.ci/run installs them) into a copy, and looks for the file
-every URL gazette gives would be served from.
+with Debian's jekyll or hugo, or npm's hexo (.ci/run installs them; hexo and its Markdown
+renderer in $TEST_HEXO_MODULES, ~/.cache/gazette-tests/hexo/node_modules by default)
+into a copy, and looks for the file every URL gazette gives would be served from.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ JEKYLL_URLS = {
     ),
     "扩散模型入门": "https://notes.example.com/blog/2022/03/04/%E6%89%A9%E6%95%A3%E6%A8%A1%E5%9E%8B.html",
 }
+HEXO_URLS = {
+    "你好，世界": "https://hexo.example.com/notes/2024/01/02/hello-world/",
+    "A post with its own permalink": "https://hexo.example.com/notes/special/own/",
+    "A post in a folder": "https://hexo.example.com/notes/2024/03/04/guides/in-a-folder/",
+}
+HEXO_MODULES = Path(
+    os.environ.get("TEST_HEXO_MODULES")
+    or Path.home() / ".cache" / "gazette-tests" / "hexo" / "node_modules"
+)
 HUGO_URLS = {
     "First Post": "https://hugo.example.com/2023/04/first-post/",
     "Slug beats the title": "https://hugo.example.com/2023/05/chosen-slug/",
@@ -125,6 +135,25 @@ def test_hugo_urls_are_the_pages_hugo_writes(site: Site, tmp_path: Path) -> None
     first = posts["First Post"]
     assert first["authors"] == ["Zhang San"]
     assert str(first["content_html"]).count(INLINE) == 1
+
+
+def test_hexo_urls_are_the_pages_hexo_writes(site: Site, tmp_path: Path) -> None:
+    """Each post's URL follows _config.yml (url, permalink with :title as the path under
+    source/_posts) and its front matter permalink, and names a page `hexo generate` wrote."""
+    command = generator(str(HEXO_MODULES / ".bin" / "hexo"))
+    root = copy_site("hexo", tmp_path)
+    (root / "node_modules").symlink_to(HEXO_MODULES)
+    subprocess.run([command, "generate", "--silent"], cwd=root, check=True)
+    posts = catalog(
+        site,
+        f'[[sources]]\npath = "{root}/source/_posts/**/*.md"\nformat = "markdown"\n'
+        'generator = "hexo"\n',
+    )
+    assert {title: post["url"] for title, post in posts.items()} == HEXO_URLS
+    for url in HEXO_URLS.values():
+        assert built_page(root / "public", url, "https://hexo.example.com/notes/").is_file(), url
+    hello = posts["你好，世界"]
+    assert (hello["tags"], hello["authors"]) == (["hexo", "入门", "随笔"], ["王五"])
 
 
 def test_a_generator_source_without_the_sites_config_is_an_error(

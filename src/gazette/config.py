@@ -113,7 +113,8 @@ class SourceSettings(_Section):
     timeout: float = Field(default=10.0, gt=0)
     optional: bool = False  # a glob that may match nothing (a folder of drafts to come)
     math: list[Literal["kramdown", "backticks"]] = []  # markdown: see gazette.catalog.mdmath
-    generator: Literal["jekyll", "hugo"] | None = None  # markdown: see gazette.catalog.generators
+    # markdown: see gazette.catalog.generators
+    generator: Literal["jekyll", "hugo", "hexo"] | None = None
 
     @field_validator("math", "generator")
     @classmethod

@@ -1,11 +1,12 @@
 """What a static site generator's conventions change in reading its Markdown posts.
 
-A Markdown source may name the generator that builds the blog (``generator = "jekyll"``
-or ``"hugo"``); its posts are then read by that generator's rules, not gazette's
-defaults, and each post's URL is the page the generator makes of it, from the site's
-own config file (Jekyll's ``_config.yml``: ``url``, ``baseurl``, ``permalink``; Hugo's
-``hugo.toml``: ``baseURL``, ``[permalinks]``) and the post's front matter (Jekyll's
-``permalink`` and ``slug``; Hugo's ``url`` and ``slug``).
+A Markdown source may name the generator that builds the blog (``generator = "jekyll"``,
+``"hugo"`` or ``"hexo"``); its posts are then read by that generator's rules, not
+gazette's defaults, and each post's URL is the page the generator makes of it, from the
+site's own config file (Jekyll's ``_config.yml``: ``url``, ``baseurl``, ``permalink``;
+Hugo's ``hugo.toml``: ``baseURL``, ``[permalinks]``; Hexo's ``_config.yml``: ``url``,
+``permalink``) and the post's front matter (Jekyll's ``permalink`` and ``slug``; Hugo's
+``url`` and ``slug``; Hexo's ``permalink``).
 
 - Jekyll names a post ``YYYY-MM-DD-slug.md``: the date comes from the name with no need
   to say so, and a post without a title is titled from the slug ("Diffusion Models").
@@ -26,8 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-Generator = Literal["jekyll", "hugo"]
-GENERATORS: tuple[Generator, ...] = ("jekyll", "hugo")
+Generator = Literal["jekyll", "hugo", "hexo"]
+GENERATORS: tuple[Generator, ...] = ("jekyll", "hugo", "hexo")
 # Jekyll's own pattern for a post's file name (Jekyll::Document::DATE_FILENAME_MATCHER).
 _JEKYLL_POST = re.compile(r"^(?:.+/)*(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
 
@@ -61,6 +62,7 @@ def split_words(value: str, generator: str) -> tuple[str, ...]:
 CONFIG_FILES: dict[str, tuple[str, ...]] = {
     "jekyll": ("_config.yml",),
     "hugo": ("hugo.toml", "config.toml"),
+    "hexo": ("_config.yml",),
 }
 # Jekyll's built-in permalink styles (Jekyll::Utils#permalink_style).
 _JEKYLL_STYLES = {
@@ -116,6 +118,8 @@ def _load_site(generator: str, path: Path, fallback_url: str) -> GeneratorSite:
     config = config if isinstance(config, dict) else {}
     if generator == "jekyll":
         return _jekyll_site(path.parent, config, fallback_url)
+    if generator == "hexo":
+        return _hexo_site(path.parent, config, fallback_url)
     return _hugo_site(path.parent, config, fallback_url)
 
 
@@ -148,10 +152,24 @@ def _hugo_site(root: Path, config: dict[str, Any], fallback_url: str) -> Generat
     )
 
 
+def _hexo_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
+    return GeneratorSite(
+        generator="hexo",
+        root=root,
+        base_url=str(config.get("url") or fallback_url).rstrip("/") + "/",
+        permalink=str(config.get("permalink") or ":year/:month/:day/:title/"),
+        title=str(config.get("title") or ""),
+        language=str(config.get("language") or ""),
+        timezone=str(config.get("timezone") or ""),
+    )
+
+
 def permalink(site: GeneratorSite, path: Path, meta: dict[str, Any], published: datetime) -> str:
     """The absolute URL of the page the generator makes of the post at ``path``."""
     if site.generator == "jekyll":
         relative = _jekyll_path(site, path, meta, published)
+    elif site.generator == "hexo":
+        relative = _hexo_path(site, path, meta, published)
     else:
         relative = _hugo_path(site, path, meta, published)
     relative = re.sub(r"/{2,}", "/", "/" + relative)
@@ -199,6 +217,16 @@ def _hugo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: date
         "slugorfilename": _urlize(slug or name),
     }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), pattern)
+
+
+def _hexo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: datetime) -> str:
+    if meta.get("permalink"):
+        return str(meta["permalink"])
+    if site.timezone:
+        when = when.astimezone(_zone(site.timezone, when))
+    title = path.relative_to(site.root / "source" / "_posts").with_suffix("").as_posix()
+    values = {**_date_values(when), "title": title, "name": path.stem}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), site.permalink)
 
 
 def _date_values(when: datetime) -> dict[str, str]:
