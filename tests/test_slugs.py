@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +16,7 @@ from gazette.catalog import iter_posts
 from gazette.catalog.identity import legacy_slug, make_slug
 from gazette.config import Settings
 
-from .conftest import NOW, sync
+from .conftest import NOW, ROOT, sync
 
 SOURCE = '[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n'
 
@@ -67,3 +70,41 @@ def test_a_post_slugged_by_an_older_release_keeps_its_slug(
     assert _only_post(settings, NOW + timedelta(days=1)) == before
     path.write_text("---\ntitle: 两万字长文\ndate: 2024-05-03\n---\n改过的正文。\n", "utf-8")
     assert _only_post(settings, NOW + timedelta(days=2)) == before
+
+
+def test_many_new_titles_are_read_in_a_process_of_their_own(
+    site: Callable[..., Settings], write: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A first run with many Chinese titles slugs them all by phrase, and pypinyin's data is
+    never loaded into the catalog's own process."""
+    for number in range(60):
+        write(
+            f"posts/p{number}.md",
+            f"---\ntitle: 两万字长文{number}\ndate: 2024-05-01\n---\n正文。\n",
+        )
+    site(SOURCE)
+    script = """if True:
+        import sys
+        from datetime import UTC, datetime
+        from gazette.catalog import iter_posts, update_catalog
+        from gazette.config import load_settings
+        from gazette.store import Store
+        settings = load_settings(sys.argv[1])
+        store = Store(settings.database_url)
+        update_catalog(settings, store, datetime.now(UTC))
+        print("pypinyin" in sys.modules)
+        with store.transaction() as connection:
+            print(sorted(p.slug for p in iter_posts(settings, connection))[:2])
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "gazette.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, first_slugs = result.stdout.splitlines()
+    assert loaded == "False"
+    assert first_slugs == "['liang-wan-zi-zhang-wen-0', 'liang-wan-zi-zhang-wen-1']"

@@ -2,17 +2,19 @@
 
 A post keeps its id for life: an explicit ``id`` when the source gives one, otherwise a
 tag URI (RFC 4151) minted the first time the post is seen and stored from then on.
-A later run finds the record by id, slug, date and title, or date and body, so a
-corrected title keeps the id. Chinese titles are read as words (pypinyin's phrase data),
-so 两万 is ``liang-wan``; a record made when slugs were read character by character keeps
-its slug, and is still found by it.
+A later run finds the record by id, explicit slug, title, date and title, or date and
+body, so a corrected title keeps the id. Chinese titles are read as words (pypinyin's
+phrase data, see gazette.pinyin), so 两万 is ``liang-wan``; a record made when slugs were
+read character by character keeps its slug, and is found by its title as before.
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
@@ -22,10 +24,13 @@ from slugify import slugify
 from gazette.catalog.draft import Draft
 from gazette.catalog.tables import PostKey
 from gazette.config import SiteSettings
+from gazette.pinyin import readings
 
 SLUG_MAX_LENGTH = 60
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_READINGS: dict[str, str] = {}  # a title's pinyin, as gazette.pinyin read it
+_READ_APART = 50  # titles that are worth a process of their own
 
 
 def body_hash(body: str) -> str:
@@ -35,19 +40,26 @@ def body_hash(body: str) -> str:
 
 def make_slug(text: str) -> str:
     """Lowercase ASCII words joined by hyphens; Chinese is read as words in pinyin."""
-    return _slugify(_pinyin(text) if _HAN.search(text) else text)
+    if not _HAN.search(text):
+        return _slugify(text)
+    if text not in _READINGS:
+        _READINGS.update(zip([text], readings([text]), strict=True))
+    return _slugify(_READINGS[text])
+
+
+def read_titles(titles: list[str]) -> None:
+    """Reads the Chinese of many titles at once, ahead of make_slug: in a process of its
+    own when there are many (gazette.pinyin), so pypinyin's data stays out of this one."""
+    wanted = list(dict.fromkeys(t for t in titles if t not in _READINGS and _HAN.search(t)))
+    if len(wanted) < _READ_APART:
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        _READINGS.update(zip(wanted, pool.submit(readings, wanted).result(), strict=True))
 
 
 def legacy_slug(text: str) -> str:
     """The slug older releases made, reading each Chinese character on its own."""
     return _slugify(text)
-
-
-def _pinyin(text: str) -> str:
-    """Han characters as pinyin syllables, each reading chosen from the phrase it is in."""
-    from pypinyin import lazy_pinyin  # noqa: PLC0415 - its phrase data takes ~0.3 s to load
-
-    return " ".join(lazy_pinyin(text))
 
 
 def _slugify(text: str) -> str:
@@ -96,6 +108,7 @@ class RecordIndex:
 
     by_id: dict[str, PostKey] = field(default_factory=dict)
     by_slug: dict[str, PostKey] = field(default_factory=dict)
+    by_title: dict[str, PostKey] = field(default_factory=dict)
     by_date_title: dict[tuple[str, str], list[PostKey]] = field(default_factory=dict)
     by_date_body: dict[tuple[str, str], list[PostKey]] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)
@@ -107,12 +120,14 @@ class RecordIndex:
         for key in sorted(keys, key=lambda k: k.removed):
             index.by_id[key.id] = key
             index.by_slug.setdefault(key.slug, key)
+            index.by_title.setdefault(key.title, key)
             index.by_date_title.setdefault((key.published[:10], key.title), []).append(key)
             index.by_date_body.setdefault((key.published[:10], key.body_hash), []).append(key)
         return index
 
     def match_all(self, wanted: list[tuple[Draft, str, str]]) -> list[PostKey | None]:
-        """The record each (draft, body hash, slug) continues, or None for a new post.
+        """The record each (draft, body hash, explicit slug or "") continues, or None for a
+        new post.
 
         Certain matches go first (explicit id or slug, or the same date, title and body),
         so that an edited post can never take the record of one that did not change.
@@ -134,7 +149,7 @@ class RecordIndex:
         return self._claim(same)
 
     def _edited(self, draft: Draft, hashed: str, slug: str) -> PostKey | None:
-        """A post whose title or body changed: by slug, date and title, or date and body.
+        """A post whose title or body changed: by title, date and title, or date and body.
 
         An inferred title is a guess, so it is not evidence of identity.
         """
@@ -143,8 +158,9 @@ class RecordIndex:
         candidates: list[PostKey | None] = []
         if not draft.title_inferred:
             if not draft.slug:
-                candidates.append(self.by_slug.get(slug))
-                candidates.append(self.by_slug.get(legacy_slug(draft.title)))
+                # The record with this title on any day: the one its slug was made from
+                # (whichever way an older release read its Chinese).
+                candidates.append(self.by_title.get(draft.title))
             candidates.extend(self.by_date_title.get((_day(draft), draft.title), []))
         candidates.extend(self.by_date_body.get((_day(draft), hashed), []))
         return self._claim(candidates)

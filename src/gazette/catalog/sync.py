@@ -24,6 +24,7 @@ from gazette.catalog.identity import (
     dated_when_first_seen,
     make_slug,
     mint_id,
+    read_titles,
 )
 from gazette.catalog.normalize import detect_series
 from gazette.catalog.render import Rendered, render_key
@@ -182,14 +183,12 @@ def _plan(
         slugs.reserve(key.slug)
     width = settings.catalog.excerpt_width
     ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
-    wanted = [
-        (m.draft, body_hash(m.draft.body), m.draft.slug or make_slug(m.draft.title))
-        for m in ordered
-    ]
+    # A slug is made only for a post that needs one: reading Chinese takes pypinyin.
+    wanted = [(m.draft, body_hash(m.draft.body), m.draft.slug) for m in ordered]
+    found = index.match_all(wanted)
+    read_titles([d.title for (d, _, slug), e in zip(wanted, found, strict=True) if not (e or slug)])
     planned = []
-    for item, (draft, hashed, wanted_slug), existing in zip(
-        ordered, wanted, index.match_all(wanted), strict=True
-    ):
+    for item, (draft, hashed, wanted_slug), existing in zip(ordered, wanted, found, strict=True):
         assert draft.published is not None
         if existing is not None:
             post_id = existing.id
@@ -199,7 +198,7 @@ def _plan(
                 else slugs.unique(draft.slug)
             )
         else:
-            slug = slugs.unique(wanted_slug)
+            slug = slugs.unique(wanted_slug or make_slug(draft.title))
             post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
         content_hash = _content_hash(draft, hashed)
         planned.append(
