@@ -83,6 +83,21 @@ def catalog(site: Site, source: str) -> dict[str, dict[str, object]]:
     return {str(post["title"]): post for post in catalog_json(settings)}
 
 
+def generator_source(glob: Path, generator_name: str, keys: str = "") -> str:
+    """A [[sources]] table for a generator's Markdown posts."""
+    source = f'[[sources]]\npath = "{glob}"\nformat = "markdown"\n'
+    return f'{source}generator = "{generator_name}"\n{keys}'
+
+
+def assert_urls_are_pages(
+    posts: dict[str, dict[str, object]], urls: dict[str, str], public: Path, base: str
+) -> None:
+    """The posts' URLs are exactly ``urls``, and each is a page in ``public``."""
+    assert {title: post["url"] for title, post in posts.items()} == urls
+    for url in urls.values():
+        assert built_page(public, url, base).is_file(), url
+
+
 def test_jekyll_urls_are_the_pages_jekyll_writes(site: Site, tmp_path: Path) -> None:
     """Each post's URL follows _config.yml (url, baseurl, permalink) and its front matter
     (permalink, slug, categories), and names a page `jekyll build` wrote."""
@@ -90,23 +105,14 @@ def test_jekyll_urls_are_the_pages_jekyll_writes(site: Site, tmp_path: Path) -> 
     root = copy_site("jekyll", tmp_path)
     public = tmp_path / "jekyll-site"
     subprocess.run([command, "build", "-q", "-s", str(root), "-d", str(public)], check=True)
-    posts = catalog(
-        site,
-        f'[[sources]]\npath = "{root}/_posts/*.md"\nformat = "markdown"\ngenerator = "jekyll"\n',
-    )
-    assert {title: post["url"] for title, post in posts.items()} == JEKYLL_URLS
-    for url in JEKYLL_URLS.values():
-        assert built_page(public, url, "https://notes.example.com/blog/").is_file(), url
+    posts = catalog(site, generator_source(root / "_posts" / "*.md", "jekyll"))
+    assert_urls_are_pages(posts, JEKYLL_URLS, public, "https://notes.example.com/blog/")
 
 
 def test_jekyll_posts_keep_jekylls_tags_titles_authors_and_math(site: Site) -> None:
     """Space-separated tags and categories, the title from the file name, the author, and
     kramdown's inline $$ all arrive as Jekyll has them."""
-    posts = catalog(
-        site,
-        f'[[sources]]\npath = "{SITES}/jekyll/_posts/*.md"\nformat = "markdown"\n'
-        'generator = "jekyll"\n',
-    )
+    posts = catalog(site, generator_source(SITES / "jekyll" / "_posts" / "*.md", "jekyll"))
     diffusion = posts["What are Diffusion Models?"]
     assert diffusion["tags"] == ["generative-model", "math-heavy", "ml", "notes"]
     assert diffusion["authors"] == ["Lin Wei"]
@@ -124,14 +130,9 @@ def test_hugo_urls_are_the_pages_hugo_writes(site: Site, tmp_path: Path) -> None
     root = copy_site("hugo", tmp_path)
     public = tmp_path / "hugo-site"
     subprocess.run([command, "--quiet", "-s", str(root), "-d", str(public)], check=True)
-    posts = catalog(
-        site,
-        f'[[sources]]\npath = "{root}/content/**/*.md"\nformat = "markdown"\n'
-        'generator = "hugo"\nmath = ["backticks"]\n',
-    )
-    assert {title: post["url"] for title, post in posts.items()} == HUGO_URLS
-    for url in HUGO_URLS.values():
-        assert built_page(public, url, "https://hugo.example.com/").is_file(), url
+    source = generator_source(root / "content" / "**" / "*.md", "hugo", 'math = ["backticks"]\n')
+    posts = catalog(site, source)
+    assert_urls_are_pages(posts, HUGO_URLS, public, "https://hugo.example.com/")
     first = posts["First Post"]
     assert first["authors"] == ["Zhang San"]
     assert str(first["content_html"]).count(INLINE) == 1
@@ -144,14 +145,8 @@ def test_hexo_urls_are_the_pages_hexo_writes(site: Site, tmp_path: Path) -> None
     root = copy_site("hexo", tmp_path)
     (root / "node_modules").symlink_to(HEXO_MODULES)
     subprocess.run([command, "generate", "--silent"], cwd=root, check=True)
-    posts = catalog(
-        site,
-        f'[[sources]]\npath = "{root}/source/_posts/**/*.md"\nformat = "markdown"\n'
-        'generator = "hexo"\n',
-    )
-    assert {title: post["url"] for title, post in posts.items()} == HEXO_URLS
-    for url in HEXO_URLS.values():
-        assert built_page(root / "public", url, "https://hexo.example.com/notes/").is_file(), url
+    posts = catalog(site, generator_source(root / "source" / "_posts" / "**" / "*.md", "hexo"))
+    assert_urls_are_pages(posts, HEXO_URLS, root / "public", "https://hexo.example.com/notes/")
     hello = posts["你好，世界"]
     assert (hello["tags"], hello["authors"]) == (["hexo", "入门", "随笔"], ["王五"])
 

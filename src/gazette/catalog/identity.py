@@ -11,10 +11,8 @@ read character by character keeps its slug, and is found by its title as before.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import re
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
@@ -24,13 +22,12 @@ from slugify import slugify
 from gazette.catalog.draft import Draft
 from gazette.catalog.tables import PostKey
 from gazette.config import SiteSettings
-from gazette.pinyin import readings
+from gazette.pinyin import readings_elsewhere
 
 SLUG_MAX_LENGTH = 60
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _READINGS: dict[str, str] = {}  # a title's pinyin, as gazette.pinyin read it
-_READ_APART = 50  # titles that are worth a process of their own
 
 
 def body_hash(body: str) -> str:
@@ -42,19 +39,16 @@ def make_slug(text: str) -> str:
     """Lowercase ASCII words joined by hyphens; Chinese is read as words in pinyin."""
     if not _HAN.search(text):
         return _slugify(text)
-    if text not in _READINGS:
-        _READINGS.update(zip([text], readings([text]), strict=True))
+    read_titles([text])
     return _slugify(_READINGS[text])
 
 
 def read_titles(titles: list[str]) -> None:
-    """Reads the Chinese of many titles at once, ahead of make_slug: in a process of its
-    own when there are many (gazette.pinyin), so pypinyin's data stays out of this one."""
+    """Reads the Chinese of many titles at once, ahead of make_slug, in a process of its
+    own (gazette.pinyin), so pypinyin's data stays out of this one."""
     wanted = list(dict.fromkeys(t for t in titles if t not in _READINGS and _HAN.search(t)))
-    if len(wanted) < _READ_APART:
-        return
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        _READINGS.update(zip(wanted, pool.submit(readings, wanted).result(), strict=True))
+    if wanted:
+        _READINGS.update(zip(wanted, readings_elsewhere(wanted), strict=True))
 
 
 def legacy_slug(text: str) -> str:
