@@ -239,3 +239,19 @@ def test_old_formats_keep_their_own_dates(
     build(settings)
     posts = {post["title"]: post for post in catalog_json(settings)}
     assert posts[title]["published"] == published.isoformat()
+
+
+def test_an_html_title_with_control_character_references_is_read(site: Site, write: Write) -> None:
+    """An html title whose markup refers to control characters (&#1;) gives a post whose
+    title has none of them, not a crash."""
+    write(
+        "feeds/a.xml",
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:f</id>'
+        "<updated>2024-01-01T00:00:00Z</updated><entry><id>urn:e</id>"
+        '<title type="html">A&amp;#1;B &lt;a href="x&amp;#11;y"&gt;C&lt;/a&gt;</title>'
+        "<updated>2024-01-01T00:00:00Z</updated></entry></feed>",
+    )
+    settings = site('[[sources]]\npath = "feeds/a.xml"\nformat = "feed"\n')
+    build(settings)
+    [post] = catalog_json(settings)
+    assert post["title"] == "AB C"

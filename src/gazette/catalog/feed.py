@@ -22,7 +22,7 @@ from typing import Any
 import defusedxml.ElementTree as safe_xml
 import feedparser
 import httpx
-import lxml.html
+import nh3
 from defusedxml import DefusedXmlException
 
 from gazette import __version__
@@ -206,7 +206,9 @@ def _title_text(detail: Any) -> str:
         return ""
     value = str(detail.get("value", ""))
     if detail.get("type") in ("text/html", "application/xhtml+xml") and value.strip():
-        value = lxml.html.fragment_fromstring(value, create_parent="div").text_content()
+        # nh3 (html5ever) parses any text, control characters included; they are left
+        # for normalizing, which removes them with a warning.
+        value = html.unescape(nh3.clean(value, tags=set()))
     return " ".join(value.split())
 
 
