@@ -336,8 +336,9 @@ def _decoded(key: FileKey, stored: dict[str, Any]) -> Sourced:
     fields = dict(stored["draft"])
     for name in _DATES:
         fields[name] = datetime.fromisoformat(fields[name]) if fields[name] is not None else None
-    for name in ("tags", "warnings"):
-        fields[name] = tuple(fields[name])
+    for name, value in fields.items():
+        if isinstance(value, list):  # JSON keeps a draft's tuples (tags, authors …) as lists
+            fields[name] = tuple(value)
     return Sourced(
         draft=Draft(body="", **fields),
         body_hash=stored["body_hash"],
