@@ -30,7 +30,7 @@ MARKER = "点击阅读全文..."
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 FIELDS = (
     "id slug url title title_inferred published updated summary_html summary_text content_html "
-    "content_text tags series series_index figures lang sources warnings"
+    "content_text tags series series_index figures authors lang sources warnings"
 ).split()
 
 # --- strategies ------------------------------------------------------------------------

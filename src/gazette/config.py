@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -111,6 +112,16 @@ class SourceSettings(_Section):
     lang: str = ""
     timeout: float = Field(default=10.0, gt=0)
     optional: bool = False  # a glob that may match nothing (a folder of drafts to come)
+    math: list[Literal["kramdown", "backticks"]] = []  # markdown: see gazette.catalog.mdmath
+    # markdown: see gazette.catalog.generators
+    generator: Literal["jekyll", "hugo", "hexo"] | None = None
+
+    @field_validator("math", "generator")
+    @classmethod
+    def _markdown_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if value and info.data.get("format") != "markdown":
+            raise ValueError(f'{info.field_name} is for format = "markdown" sources only')
+        return value
 
     @field_validator("encoding")
     @classmethod

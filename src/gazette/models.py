@@ -57,6 +57,7 @@ class Post:
     series: str = ""
     series_index: int | None = None
     figures: tuple[Figure, ...] = ()
+    authors: tuple[str, ...] = ()  # the post's own; the feeds fall back to site.author
     lang: str = ""
     sources: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())

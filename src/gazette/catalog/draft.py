@@ -26,13 +26,16 @@ class Draft:
     title_inferred: bool = False
     date_inferred: bool = False
     tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
     series: str = ""
     series_index: int | None = None
     slug: str = ""
+    url: str = ""  # the page a static site generator makes of it; else site.post_url's
     id: str = ""
     lang: str = ""
     warnings: tuple[str, ...] = ()
     rendered: Post | None = None  # a jsonl record carries its rendering
+    math: tuple[str, ...] = ()  # Markdown math conventions the source names (catalog.mdmath)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class Rendering:
     figures: tuple[Figure, ...] = ()
     summary_html: str = ""  # an explicit summary (same placeholders), when the source has one
     marks: Placeholders = field(default_factory=placeholders)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """An existing RSS, Atom or JSON feed, from a file or fetched over http(s).
 
-XML is checked with defusedxml first (no DTD entities, no external entities), then
-parsed by feedparser. URLs are fetched with httpx, conditionally (ETag and
-Last-Modified), and a feed that cannot be fetched falls back to the last good copy.
+XML is decoded from whatever encoding it names (gazette.catalog.xmltext), checked with
+defusedxml (no DTD entities, no external entities), then parsed by feedparser. An entry
+without a date is dated when it is first seen (identity.dated_when_first_seen). URLs
+are fetched with httpx, conditionally (ETag and Last-Modified), and a feed that cannot
+be fetched falls back to the last good copy.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import defusedxml.ElementTree as safe_xml
 import feedparser
 import httpx
+import nh3
 from defusedxml import DefusedXmlException
 
 from gazette import __version__
@@ -27,9 +30,12 @@ from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.limits import MAX_NESTING, TooDeep, load_json, megabytes
 from gazette.catalog.normalize import normalize_text
 from gazette.catalog.tables import CachedFetch
+from gazette.catalog.xmltext import XmlEncodingError, readable_xml
 from gazette.models import Finding
 
 USER_AGENT = f"gazette/{__version__} (+feed reader)"
+# A feed reader dates an undated entry when it first sees it; so does the catalog.
+UNDATED = "entry has no date: dated when first seen"
 
 
 def fetch_feed(
@@ -126,6 +132,12 @@ class FeedFormatError(ValueError):
 
 def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> None:
     try:
+        xml = readable_xml(data)
+    except XmlEncodingError as error:
+        raise FeedFormatError(str(error)) from None
+    result.findings.extend(Finding("info", note, f"{path}:1") for note in xml.notes)
+    data = xml.data
+    try:
         _check_xml(data)
     except DefusedXmlException as error:
         raise FeedFormatError(
@@ -138,18 +150,11 @@ def _read_xml_feed(data: bytes, path: str, lang: str, result: ReadResult) -> Non
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.entries and parsed.get("bozo"):
         raise FeedFormatError(f"not a feed: {parsed.get('bozo_exception')}")
-    text = data.decode("utf-8", errors="replace")
-    lines = _entry_lines(text)
+    lines = _entry_lines(xml.text)
     feed_lang = parsed.feed.get("language", "") or lang
     for number, entry in enumerate(parsed.entries):
         line = lines[number] if number < len(lines) else 1
-        draft = _xml_entry(entry, f"{path}:{line}", feed_lang)
-        if draft is None:
-            result.findings.append(
-                Finding("warning", "entry has no date; skipped", f"{path}:{line}")
-            )
-        else:
-            result.drafts.append(draft)
+        result.drafts.append(_xml_entry(entry, f"{path}:{line}", feed_lang))
 
 
 def _check_xml(data: bytes) -> None:
@@ -172,31 +177,48 @@ def _entry_lines(text: str) -> list[int]:
     return [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r"<(?:item|entry)[\s>]", text)]
 
 
-def _xml_entry(entry: Any, location: str, lang: str) -> Draft | None:
-    published = _struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
-    if published is None:
-        return None
+def _xml_entry(entry: Any, location: str, lang: str) -> Draft:
+    published = _struct_time(_field(entry, "published_parsed") or _field(entry, "updated_parsed"))
     content = entry.get("content") or []
     body = content[0].get("value", "") if content else entry.get("summary", "")
     summary = entry.get("summary", "") if content else ""
     return Draft(
         location=location,
-        title=entry.get("title", "").strip() or "Untitled",
+        title=_title_text(entry.get("title_detail")) or "Untitled",
         body=body,
         markup="html",
         published=published,
+        date_inferred=published is None,
+        warnings=() if published else (UNDATED,),
         updated=_updated(entry),
         summary=summary if summary != body else "",
         tags=tuple(t.get("term", "") for t in entry.get("tags", []) if t.get("term")),
+        authors=tuple(a.get("name", "").strip() for a in entry.get("authors", []) if a.get("name")),
         id=entry.get("id", "") or entry.get("link", ""),
         lang=lang,
     )
 
 
+def _title_text(detail: Any) -> str:
+    """A title as plain text: html and xhtml titles (Atom type="html", RSS titles holding
+    markup) are read as HTML, as a feed reader shows them."""
+    if not detail:
+        return ""
+    value = str(detail.get("value", ""))
+    if detail.get("type") in ("text/html", "application/xhtml+xml") and value.strip():
+        # nh3 (html5ever) parses any text, control characters included; they are left
+        # for normalizing, which removes them with a warning.
+        value = html.unescape(nh3.clean(value, tags=set()))
+    return " ".join(value.split())
+
+
 def _updated(entry: Any) -> datetime | None:
+    return _struct_time(_field(entry, "updated_parsed"))
+
+
+def _field(entry: Any, name: str) -> Any:
     # `in entry` and entry.get() fall back to the published date (deprecated in feedparser).
-    present = "updated_parsed" in entry.keys()  # noqa: SIM118
-    return _struct_time(entry["updated_parsed"]) if present else None
+    return entry[name] if name in entry.keys() else None  # noqa: SIM118
 
 
 def _struct_time(value: Any) -> datetime | None:
@@ -217,35 +239,41 @@ def _read_json_feed(data: bytes, path: str, lang: str, result: ReadResult) -> No
     feed_lang = str(feed.get("language") or lang)
     for number, item in enumerate(feed["items"], 1):
         location = f"{path}:item {number}"
-        draft = _json_item(item, location, feed_lang) if isinstance(item, dict) else None
-        if draft is None:
-            result.findings.append(Finding("warning", "item has no date or id; skipped", location))
+        if isinstance(item, dict):
+            result.drafts.append(_json_item(item, location, feed_lang))
         else:
-            result.drafts.append(draft)
+            result.findings.append(Finding("warning", "item is not an object; skipped", location))
 
 
-def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft | None:
+def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft:
     published = _iso_date(item.get("date_published") or item.get("date_modified"))
-    if published is None:
-        return None
     body = item.get("content_html") or _escape_text(item.get("content_text", ""))
     modified = item.get("date_modified")
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = () if published else (UNDATED,)
     if modified is not None and _iso_date(modified) is None:
-        warnings = (f"date_modified {modified!r} is not an RFC 3339 date; ignored",)
+        warnings += (f"date_modified {modified!r} is not an RFC 3339 date; ignored",)
     return Draft(
         location=location,
         title=str(item.get("title") or "").strip() or "Untitled",
         body=str(body),
         markup="html",
         published=published,
+        date_inferred=published is None,
         updated=_iso_date(modified),
         summary=_escape_text(item.get("summary", "")),
         tags=tuple(str(t) for t in item.get("tags", [])),
+        authors=_json_authors(item),
         id=str(item.get("id", "")),
         lang=str(item.get("language") or lang),
         warnings=warnings,
     )
+
+
+def _json_authors(item: dict[str, Any]) -> tuple[str, ...]:
+    """JSON Feed 1.1's ``authors`` (or 1.0's ``author``): objects with a name."""
+    found = item.get("authors") or [item.get("author")]
+    people = found if isinstance(found, list) else []
+    return tuple(str(p["name"]).strip() for p in people if isinstance(p, dict) and p.get("name"))
 
 
 def _iso_date(value: Any) -> datetime | None:

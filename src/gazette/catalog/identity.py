@@ -2,8 +2,10 @@
 
 A post keeps its id for life: an explicit ``id`` when the source gives one, otherwise a
 tag URI (RFC 4151) minted the first time the post is seen and stored from then on.
-A later run finds the record by id, slug, date and title, or date and body, so a
-corrected title keeps the id.
+A later run finds the record by id, explicit slug, title, date and title, or date and
+body, so a corrected title keeps the id. Chinese titles are read as words (pypinyin's
+phrase data, see gazette.pinyin), so 两万 is ``liang-wan``; a record made when slugs were
+read character by character keeps its slug, and is found by its title as before.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
 
@@ -20,9 +22,12 @@ from slugify import slugify
 from gazette.catalog.draft import Draft
 from gazette.catalog.tables import PostKey
 from gazette.config import SiteSettings
+from gazette.pinyin import readings_elsewhere
 
 SLUG_MAX_LENGTH = 60
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_READINGS: dict[str, str] = {}  # a title's pinyin, as gazette.pinyin read it
 
 
 def body_hash(body: str) -> str:
@@ -30,8 +35,31 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(re.sub(r"\s+", " ", body).strip().encode()).hexdigest()
 
 
+EMPTY_BODY = body_hash("")  # the hash of a body with no text (whitespace only included)
+
+
 def make_slug(text: str) -> str:
-    """Lowercase ASCII words joined by hyphens; Chinese is transliterated."""
+    """Lowercase ASCII words joined by hyphens; Chinese is read as words in pinyin."""
+    if not _HAN.search(text):
+        return _slugify(text)
+    read_titles([text])
+    return _slugify(_READINGS[text])
+
+
+def read_titles(titles: list[str]) -> None:
+    """Reads the Chinese of many titles at once, ahead of make_slug, in a process of its
+    own (gazette.pinyin), so pypinyin's data stays out of this one."""
+    wanted = list(dict.fromkeys(t for t in titles if t not in _READINGS and _HAN.search(t)))
+    if wanted:
+        _READINGS.update(zip(wanted, readings_elsewhere(wanted), strict=True))
+
+
+def legacy_slug(text: str) -> str:
+    """The slug older releases made, reading each Chinese character on its own."""
+    return _slugify(text)
+
+
+def _slugify(text: str) -> str:
     # Keep "Transformer升级" from transliterating into one word "transformersheng".
     text = _SCRIPT_BOUNDARY.sub(" ", text)
     slug = slugify(text, max_length=SLUG_MAX_LENGTH, word_boundary=True, save_order=True)
@@ -54,12 +82,33 @@ def post_url(site: SiteSettings, post_id: str, slug: str, published: datetime) -
     return path if re.match(r"^https?://", path) else site.url + path.lstrip("/")
 
 
+def dated_when_first_seen(
+    drafts: list[Draft], hashes: list[str], keys: list[PostKey], now: datetime
+) -> list[Draft]:
+    """Drafts with no date (feed entries) take the date their record was first given, or
+    ``now`` when they are new: a feed reader dates an undated entry when it first sees it.
+    ``hashes`` are the drafts' body hashes (a stored draft's body is not loaded)."""
+    if all(d.published is not None or not d.date_inferred for d in drafts):
+        return drafts
+    by_id = {key.id: key.published for key in keys}
+    by_text = {(key.title, key.body_hash): key.published for key in keys}
+
+    def dated(draft: Draft, hashed: str) -> Draft:
+        if draft.published is not None or not draft.date_inferred:
+            return draft
+        known = by_id.get(draft.id) or by_text.get((draft.title, hashed))
+        return replace(draft, published=datetime.fromisoformat(known) if known else now)
+
+    return [dated(draft, hashed) for draft, hashed in zip(drafts, hashes, strict=True)]
+
+
 @dataclass
 class RecordIndex:
     """Stored posts by each key a draft may be matched on (several records may share one)."""
 
     by_id: dict[str, PostKey] = field(default_factory=dict)
     by_slug: dict[str, PostKey] = field(default_factory=dict)
+    by_title: dict[str, PostKey] = field(default_factory=dict)
     by_date_title: dict[tuple[str, str], list[PostKey]] = field(default_factory=dict)
     by_date_body: dict[tuple[str, str], list[PostKey]] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)
@@ -71,12 +120,14 @@ class RecordIndex:
         for key in sorted(keys, key=lambda k: k.removed):
             index.by_id[key.id] = key
             index.by_slug.setdefault(key.slug, key)
+            index.by_title.setdefault(key.title, key)
             index.by_date_title.setdefault((key.published[:10], key.title), []).append(key)
             index.by_date_body.setdefault((key.published[:10], key.body_hash), []).append(key)
         return index
 
     def match_all(self, wanted: list[tuple[Draft, str, str]]) -> list[PostKey | None]:
-        """The record each (draft, body hash, slug) continues, or None for a new post.
+        """The record each (draft, body hash, explicit slug or "") continues, or None for a
+        new post.
 
         Certain matches go first (explicit id or slug, or the same date, title and body),
         so that an edited post can never take the record of one that did not change.
@@ -98,7 +149,7 @@ class RecordIndex:
         return self._claim(same)
 
     def _edited(self, draft: Draft, hashed: str, slug: str) -> PostKey | None:
-        """A post whose title or body changed: by slug, date and title, or date and body.
+        """A post whose title or body changed: by title, date and title, or date and body.
 
         An inferred title is a guess, so it is not evidence of identity.
         """
@@ -107,7 +158,9 @@ class RecordIndex:
         candidates: list[PostKey | None] = []
         if not draft.title_inferred:
             if not draft.slug:
-                candidates.append(self.by_slug.get(slug))
+                # The record with this title on any day: the one its slug was made from
+                # (whichever way an older release read its Chinese).
+                candidates.append(self.by_title.get(draft.title))
             candidates.extend(self.by_date_title.get((_day(draft), draft.title), []))
         candidates.extend(self.by_date_body.get((_day(draft), hashed), []))
         return self._claim(candidates)

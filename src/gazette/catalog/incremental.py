@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 
 from gazette import __version__
 from gazette.catalog.draft import Draft, ReadResult
-from gazette.catalog.identity import body_hash, make_slug
+from gazette.catalog.identity import body_hash
 from gazette.catalog.normalize import normalize_drafts
 from gazette.catalog.render import render_key
 from gazette.catalog.tables import (
@@ -56,7 +56,7 @@ class Sourced:
     draft: Draft
     body_hash: str
     render_key: str
-    slug: str  # the slug it asks for: its own, or one made from its title
+    slug: str  # its own, from the source ("": one from the title, made when a new post needs it)
     locations: tuple[str, ...]
     key: FileKey
     stored: bool = False
@@ -106,13 +106,15 @@ class SourceFiles:
         today: date,
         load: Callable[[], bytes | Finding],
         parse: Parse,
+        site: object = None,
     ) -> None:
-        """Reads the file at ``path`` unless it is unchanged since the last sync."""
+        """Reads the file at ``path`` unless it is unchanged since the last sync (with the
+        same ``site``: what the generator's config says, which its drafts depend on too)."""
         key = (number, path)
         self.seen.add(key)
         self.order.append(key)
         self.parsers[key] = (load, parse)
-        fingerprint = self._fingerprint(number, source, today)
+        fingerprint = self._fingerprint(number, source, today, site)
         look = _look(path)
         record = self.records.get(key)
         if record is not None and look is not None and _unchanged(record, fingerprint, look):
@@ -171,9 +173,11 @@ class SourceFiles:
             ),
         }
 
-    def _fingerprint(self, number: int, source: SourceSettings, today: date | None) -> str:
+    def _fingerprint(
+        self, number: int, source: SourceSettings, today: date | None, site: object = None
+    ) -> str:
         if number not in self.fingerprints:
-            self.fingerprints[number] = _fingerprint(self.settings, source, today)
+            self.fingerprints[number] = _fingerprint(self.settings, source, today, site)
         return self.fingerprints[number]
 
     def note(self, finding: Finding) -> None:
@@ -238,7 +242,7 @@ def _read(settings: Settings, key: FileKey, data: bytes | Finding, parse: Parse)
             draft=draft,
             body_hash=body_hash(draft.body),
             render_key=render_key(draft, width),
-            slug=draft.slug or make_slug(draft.title),
+            slug=draft.slug,  # its own; one from the title only when a new post needs it
             locations=draft.rendered.sources if draft.rendered is not None else (draft.location,),
             key=key,
         )
@@ -281,10 +285,13 @@ def _content_hash(data: bytes | Finding) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _fingerprint(settings: Settings, source: SourceSettings, today: date | None) -> str:
+def _fingerprint(
+    settings: Settings, source: SourceSettings, today: date | None, site: object = None
+) -> str:
     """What a file's drafts depend on besides its bytes."""
     parts: list[Any] = [
         _code_version(),
+        repr(site),  # a generator's site settings (a dataclass: its repr holds them all)
         source.model_dump(mode="json"),
         settings.site.timezone,
         settings.catalog.model_dump(mode="json"),
@@ -329,8 +336,9 @@ def _decoded(key: FileKey, stored: dict[str, Any]) -> Sourced:
     fields = dict(stored["draft"])
     for name in _DATES:
         fields[name] = datetime.fromisoformat(fields[name]) if fields[name] is not None else None
-    for name in ("tags", "warnings"):
-        fields[name] = tuple(fields[name])
+    for name, value in fields.items():
+        if isinstance(value, list):  # JSON keeps a draft's tuples (tags, authors …) as lists
+            fields[name] = tuple(value)
     return Sourced(
         draft=Draft(body="", **fields),
         body_hash=stored["body_hash"],

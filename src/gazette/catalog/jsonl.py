@@ -79,6 +79,7 @@ def _draft(record: Any, location: str) -> Draft:
         summary=rendered.summary_html,
         title_inferred=rendered.title_inferred,
         tags=tuple(str(t) for t in record.get("tags", [])),
+        authors=tuple(str(a) for a in record.get("authors") or []),
         series=str(record.get("series") or ""),
         series_index=_index(record.get("series_index")),
         slug=rendered.slug,

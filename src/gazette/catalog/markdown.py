@@ -1,12 +1,15 @@
 """Markdown posts: YAML (---) or TOML (+++) front matter, CommonMark with tables,
-footnotes and TeX math. ``<!--more-->`` ends the summary; drafts are skipped."""
+footnotes, TeX math and bare URLs linked. ``<!--more-->`` ends the summary; drafts are skipped."""
 
 from __future__ import annotations
 
 import html
 import re
 import tomllib
+from dataclasses import replace
 from datetime import date, datetime, time
+from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,14 +22,25 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.generators import (
+    GeneratorSite,
+    implied_math,
+    is_jekyll_post_name,
+    permalink,
+    split_words,
+    title_from_file_name,
+)
 from gazette.catalog.limits import TooDeep, check_nesting
+from gazette.catalog.linkify import CjkLinkify
 from gazette.catalog.listing import infer_title
+from gazette.catalog.mdmath import bracket_math_plugin, code_or_math, unconverted_math
 from gazette.catalog.normalize import parse_number
 from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure, Finding
 
 FRONT_MATTER_KEYS = frozenset(
-    "title date updated tags categories series series_index slug id summary draft lang".split()
+    "title date updated tags categories series series_index slug id summary draft lang author "
+    "authors permalink url".split()
 )
 _MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
 _FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -71,20 +85,34 @@ _LIBYAML_DIFFERS = re.compile(
 # --- reading -------------------------------------------------------------------------
 
 
-def read_markdown(text: str, path: str, zone: ZoneInfo, default_lang: str) -> ReadResult:
-    """One post from one Markdown file (or nothing, for a draft)."""
+def read_markdown(
+    text: str,
+    path: str,
+    zone: ZoneInfo,
+    default_lang: str,
+    math: tuple[str, ...] = (),
+    generator: str = "",
+    site: GeneratorSite | None = None,
+) -> ReadResult:
+    """One post from one Markdown file (or nothing, for a draft). ``math`` names the
+    source's math conventions, kept on the draft for rendering; ``generator`` the static
+    site generator whose conventions the post follows (gazette.catalog.generators), and
+    ``site`` that generator's site, whose permalinks give the post's URL."""
     result = ReadResult()
     if not text.strip():
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
         return result
+    math = tuple(dict.fromkeys(implied_math(generator) + math))
     try:
         meta, body, body_line = split_front_matter(text)
-        draft = _draft(meta, body, path, zone, default_lang, result)
+        draft = _draft(meta, body, path, zone, default_lang, result, generator)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
         return result
     if draft is not None:
-        result.drafts.append(draft)
+        assert draft.published is not None
+        url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
+        result.drafts.append(replace(draft, math=math, url=url))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
 
@@ -174,6 +202,7 @@ def _draft(
     zone: ZoneInfo,
     default_lang: str,
     result: ReadResult,
+    generator: str = "",
 ) -> Draft | None:
     location = f"{path}:1"
     for key in sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS):
@@ -187,13 +216,17 @@ def _draft(
         published = _date_from_filename(path, zone)
         if published is None:
             raise FrontMatterError("no date; add `date: 2024-05-01` to the front matter", 1)
-        warnings.append(
-            f"no date in the front matter: took {published:%Y-%m-%d} from the file name"
-        )
+        if not is_jekyll_post_name(path):  # Jekyll's own rule is no guess
+            warnings.append(
+                f"no date in the front matter: took {published:%Y-%m-%d} from the file name"
+            )
     title = _string(meta.get("title", ""), "title").strip()
     title_inferred = not title
-    if title_inferred:
-        title = infer_title(_first_text(body))
+    if title_inferred and generator == "jekyll":
+        title = title_from_file_name(path)
+        warnings.append(f"no title: took {title!r} from the file name, as Jekyll does")
+    elif title_inferred:
+        title = infer_title(_markdown_text(_first_text(body)))
         warnings.append(f"no title: inferred {title!r} from the first sentence")
     summary = meta.get("summary")
     more = _MORE.search(body)
@@ -206,7 +239,8 @@ def _draft(
         updated=_date(meta.get("updated"), "updated", zone),
         summary=_string(summary, "summary") if summary else (body[: more.start()] if more else ""),
         title_inferred=title_inferred,
-        tags=_tags(meta.get("tags")) + _tags(meta.get("categories")),
+        tags=_tags(meta.get("tags"), generator) + _tags(meta.get("categories"), generator),
+        authors=_authors(meta),
         series=_string(meta.get("series", ""), "series").strip(),
         series_index=_index(meta.get("series_index")),
         slug=_string(meta.get("slug", ""), "slug").strip(),
@@ -219,10 +253,26 @@ def _draft(
 def _first_text(body: str) -> str:
     for paragraph in re.split(r"\n\s*\n", _MORE.sub("", body)):
         stripped = paragraph.strip()
-        if stripped and not stripped.startswith(("#", "```", "    ", "!", "<", "|")):
+        if stripped and not stripped.startswith(("#", "```", "    ", "!", "<", "|", ">")):
             return stripped
     return body.strip() or "Untitled"
 
+
+def _markdown_text(paragraph: str) -> str:
+    """A paragraph's words without its Markdown: links and images keep their text, code
+    its content, formulas their TeX in dollars."""
+    parts: list[str] = []
+    unquoted = re.sub(r"^[ \t]*>[ \t]?", "", paragraph, flags=re.M)
+    for token in _MARKDOWN.parseInline(unquoted, {})[0].children or []:
+        if token.type in ("text", "text_special", "code_inline"):
+            parts.append(token.content)
+        elif token.type.startswith("math_"):
+            parts.append(f"${token.content}$")
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "image":
+            parts.append("".join(child.content for child in token.children or []))
+    return "".join(parts).strip() or paragraph
 
 def _string(value: Any, key: str) -> str:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -236,14 +286,24 @@ def _boolean(value: Any, key: str) -> bool:
     raise FrontMatterError(f"front matter {key!r} must be true or false, got {value!r}", 1)
 
 
-def _tags(value: Any) -> tuple[str, ...]:
+def _tags(value: Any, generator: str) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
     if isinstance(value, str):
-        return tuple(t.strip() for t in value.split(",") if t.strip())
+        return split_words(value, generator)
     if isinstance(value, list) and all(isinstance(t, (str, int)) for t in value):
         return tuple(str(t).strip() for t in value if str(t).strip())
     raise FrontMatterError("front matter tags and categories must be a list of words", 1)
+
+
+def _authors(meta: dict[str, Any]) -> tuple[str, ...]:
+    """``author`` (Jekyll, Hexo: a name) and ``authors`` (Hugo: a list), in that order."""
+    names: list[str] = []
+    for key in ("author", "authors"):
+        value = meta.get(key)
+        values = value if isinstance(value, list) else [] if value in (None, "") else [value]
+        names.extend(_string(name, key).strip() for name in values)
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def _index(value: Any) -> int | None:
@@ -293,11 +353,20 @@ def _date_from_filename(path: str, zone: ZoneInfo) -> datetime | None:
 # --- rendering -----------------------------------------------------------------------
 
 
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+@cache
+def _parser(math: tuple[str, ...] = ()) -> MarkdownIt:
+    """The parser for a source's math conventions (see gazette.catalog.mdmath)."""
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
+    md.linkify = CjkLinkify()
     md.use(footnote_plugin).use(dollarmath_plugin, double_inline=True).use(amsmath_plugin)
+    md.use(bracket_math_plugin)
     md.add_render_rule("math_inline", _inline_math)
-    md.add_render_rule("math_inline_double", _display_math)
+    md.add_render_rule("math_bracket_display", _display_math)
+    # kramdown: $$ inside a sentence is inline; a paragraph of its own is a math_block.
+    inline_double = _inline_math if "kramdown" in math else _display_math
+    md.add_render_rule("math_inline_double", inline_double)
+    if "backticks" in math:
+        md.add_render_rule("code_inline", code_or_math(_placeholder))
     md.add_render_rule("math_block", _display_math)
     md.add_render_rule("math_block_label", _display_math)
     md.add_render_rule("amsmath", _display_math)
@@ -378,11 +447,15 @@ def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> 
 _MARKDOWN = _parser()
 
 
-def render_markdown(body: str, summary: str) -> Rendering:
-    """The body (and the summary, when there is one) as HTML with formula placeholders."""
+def render_markdown(body: str, summary: str, math: tuple[str, ...] = ()) -> Rendering:
+    """The body (and the summary, when there is one) as HTML with formula placeholders;
+    ``math`` names the source's math conventions (gazette.catalog.mdmath)."""
+    parser = _parser(math)
     marks = placeholders()
     env: dict[str, Any] = {"formulas": [], "figures": [], "marks": marks}
-    content = _MARKDOWN.render(_MORE.sub("", body), env)
+    content = parser.render(_MORE.sub("", body), env)
     figures = tuple(env["figures"])
-    summary_html = _MARKDOWN.render(summary, env) if summary.strip() else ""
-    return Rendering(content, tuple(env["formulas"]), figures, summary_html, marks)
+    summary_html = parser.render(summary, env) if summary.strip() else ""
+    left_over = unconverted_math(content)
+    warnings = (left_over,) if left_over else ()
+    return Rendering(content, tuple(env["formulas"]), figures, summary_html, marks, warnings)

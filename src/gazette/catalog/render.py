@@ -37,7 +37,8 @@ class Rendered:
 
 def render_key(draft: Draft, excerpt_width: int) -> str:
     """Everything a rendering depends on: equal keys give equal renderings."""
-    parts = (RENDER_VERSION, draft.markup, str(excerpt_width), draft.summary, draft.body)
+    math = ",".join(draft.math)
+    parts = (RENDER_VERSION, draft.markup, math, str(excerpt_width), draft.summary, draft.body)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -60,7 +61,7 @@ def finish_rendering(
     if not summary:
         excerpt, _ = excerpt_html(content, excerpt_width, _width_of(formulas), marks)
         summary = sanitize(excerpt, marks)
-    warnings = too_deep + tuple(
+    warnings = too_deep + rendering.warnings + tuple(
         f"formula ${f.tex}$ was not converted ({f.error}); it is shown as TeX"
         for f in _unique(formulas)
         if f.error
@@ -118,7 +119,7 @@ def render_markup(draft: Draft) -> Rendering:
     if draft.markup == "listing":
         return render_listing(draft.body)
     if draft.markup == "markdown":
-        return render_markdown(draft.body, draft.summary)
+        return render_markdown(draft.body, draft.summary, draft.math)
     return Rendering(draft.body, summary_html=draft.summary)
 
 

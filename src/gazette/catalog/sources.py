@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
 from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
+from gazette.catalog.generators import GeneratorConfigError, GeneratorSite, find_site
 from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
@@ -79,15 +80,20 @@ def _read_files(
     paths = source_paths(settings, source)
     if not paths:
         files.note(_no_file(settings, source, number))
+    site = _generator_site(settings, source, number) if source.generator and paths else None
+    if isinstance(site, Finding):
+        files.note(site)
+        return
     for path in paths:
         if Path(path).is_file():
-            load, parse = _file_reader(settings, source, path, today)
-            files.read_file(number, source, path, today, load, parse)
+            load, parse = _file_reader(settings, source, path, today, site)
+            files.read_file(number, source, path, today, load, parse, site)
 
 
 def _file_reader(
-    settings: Settings, source: SourceSettings, path: str, today: date
-) -> tuple[Callable[[], bytes | Finding], Callable[[bytes], ReadResult]]:
+    settings: Settings, source: SourceSettings, path: str, today: date,
+    site: GeneratorSite | None,
+) -> tuple[Callable[[], bytes | Finding], Callable[[bytes], ReadResult]]:  # fmt: skip
     """How to load the file's bytes, and how to parse them (for an unchanged file, neither
     is called)."""
 
@@ -95,9 +101,23 @@ def _file_reader(
         return _file_bytes(settings, path, _shown_path(path))
 
     def parse(data: bytes) -> ReadResult:
-        return _parsed(settings, source, data, _shown_path(path), today)
+        return _parsed(settings, source, data, _shown_path(path), today, site)
 
     return load, parse
+
+
+def _generator_site(
+    settings: Settings, source: SourceSettings, number: int
+) -> GeneratorSite | Finding:
+    """The site of the source's generator, found from the folder its glob starts in."""
+    pattern = settings.resolve(source.path)
+    folder = Path(*(part for part in pattern.parts if not glob.has_magic(part)))
+    folder = folder if folder.is_dir() else folder.parent
+    assert source.generator is not None
+    try:
+        return find_site(source.generator, folder, settings.site.url)
+    except GeneratorConfigError as error:
+        return Finding("error", str(error), f"{settings.config_path}: [[sources]] #{number}")
 
 
 def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding:
@@ -115,8 +135,9 @@ def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding
 
 
 def _parsed(
-    settings: Settings, source: SourceSettings, data: bytes, shown: str, today: date
-) -> ReadResult:
+    settings: Settings, source: SourceSettings, data: bytes, shown: str, today: date,
+    site: GeneratorSite | None,
+) -> ReadResult:  # fmt: skip
     """The drafts in a file's bytes (not yet normalized)."""
     if source.format == "feed":
         return read_feed(data, shown, source.lang)
@@ -131,7 +152,8 @@ def _parsed(
     if source.format == "listing":
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
-        return read_markdown(text, shown, settings.site.zone, source.lang)
+        zone, math, generator = settings.site.zone, tuple(source.math), source.generator or ""
+        return read_markdown(text, shown, zone, source.lang, math, generator, site)
     return read_jsonl(text, shown)
 
 

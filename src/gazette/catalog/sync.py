@@ -18,7 +18,15 @@ from sqlalchemy import Connection
 
 from gazette.catalog.batch import render_many
 from gazette.catalog.draft import Draft
-from gazette.catalog.identity import RecordIndex, SlugRegistry, mint_id
+from gazette.catalog.identity import (
+    EMPTY_BODY,
+    RecordIndex,
+    SlugRegistry,
+    dated_when_first_seen,
+    make_slug,
+    mint_id,
+    read_titles,
+)
 from gazette.catalog.incremental import Sourced, SourceFiles
 from gazette.catalog.normalize import detect_series
 from gazette.catalog.render import Rendered
@@ -90,14 +98,21 @@ def sync_catalog(
         return report
     read = files.gathered()
     report.findings.extend(read.findings)
-    dated = [item for item in read.drafts if item.draft.published is not None]
-    merged = _with_series(_merge_duplicates(dated))
     keys = load_post_keys(connection)
+    items = _dated(read.drafts, keys, now)
+    merged = _with_series(_merge_duplicates([i for i in items if i.draft.published is not None]))
     planned = _plan(merged, keys, settings, now)
     _write(connection, planned, files, settings, now, report)
     _remove_missing(connection, keys, planned, now, report)
     files.save()
     return report
+
+
+def _dated(items: list[Sourced], keys: list[PostKey], now: datetime) -> list[Sourced]:
+    """Undated entries (feeds) dated when first seen: the date their record was given."""
+    hashes = [item.body_hash for item in items]
+    drafts = dated_when_first_seen([item.draft for item in items], hashes, keys, now)
+    return [replace(item, draft=draft) for item, draft in zip(items, drafts, strict=True)]
 
 
 # --- merging and series --------------------------------------------------------------
@@ -123,13 +138,15 @@ def _merge_duplicates(items: list[Sourced]) -> list[_Merged]:
 
 
 def _identity_keys(item: Sourced) -> list[str]:
+    """The same post in two sources has the same id, or date and title, or title and body
+    (a listing page's year is a guess); two posts that only share a body stay two."""
     draft = item.draft
     if draft.id:
         return [f"id:{draft.id}"]
     assert draft.published is not None
-    keys = [f"body:{item.body_hash}"]
-    if not draft.title_inferred:
-        keys.append(f"title:{draft.published.date()}:{draft.title}")
+    keys = [] if draft.title_inferred else [f"title:{draft.published.date()}:{draft.title}"]
+    if item.body_hash != EMPTY_BODY:  # a stored draft's body is not loaded: its hash tells
+        keys.append(f"body:{draft.title}:{item.body_hash}")
     return keys
 
 
@@ -186,17 +203,19 @@ def _plan(
         slugs.reserve(key.slug)
     ids = {key.id for key in keys}
     ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
+    # A slug is made only for a post that needs one: reading Chinese takes pypinyin.
     wanted = [(m.draft, m.item.body_hash, m.item.slug) for m in ordered]
+    found = index.match_all(wanted)
+    read_titles([d.title for (d, _, slug), e in zip(wanted, found, strict=True) if not (e or slug)])
     planned = []
-    for item, (draft, hashed, wanted_slug), existing in zip(
-        ordered, wanted, index.match_all(wanted), strict=True
-    ):
+    for item, (draft, hashed, wanted_slug), existing in zip(ordered, wanted, found, strict=True):
         assert draft.published is not None
         if existing is not None:
             post_id = existing.id
             slug = existing.slug if _keeps_slug(draft, existing) else slugs.unique(draft.slug)
         else:
-            slug, post_id = _new_identity(draft, wanted_slug, slugs, ids, settings)
+            asked = wanted_slug or make_slug(draft.title)
+            slug, post_id = _new_identity(draft, asked, slugs, ids, settings)
         content_hash = _content_hash(draft, hashed)
         planned.append(
             _Planned(
@@ -333,6 +352,8 @@ def _metadata_row(plan: _Planned) -> dict[str, Any]:
         "published_utc": draft.published.astimezone(UTC).isoformat(),
         "updated": plan.updated.isoformat(),
         "tags": list(dict.fromkeys(draft.tags)),
+        "authors": list(draft.authors),
+        "url": draft.url,
         "series": draft.series,
         "series_index": draft.series_index,
         "lang": draft.lang,

@@ -44,6 +44,8 @@ posts = Table(
     Column("content_html", Text, nullable=False),
     Column("content_text", Text, nullable=False),
     Column("tags", Text, nullable=False),  # JSON list
+    Column("authors", Text, nullable=False, server_default="[]"),  # JSON list of names
+    Column("url", Text, nullable=False, server_default=""),  # a generator's; else site.post_url
     Column("series", Text, nullable=False),
     Column("series_index", Integer),
     Column("figures", Text, nullable=False),  # JSON list of {caption, src}
@@ -240,7 +242,7 @@ def removed_posts(connection: Connection) -> list[dict[str, Any]]:
     return [_decoded(dict(row._mapping)) for row in connection.execute(query)]
 
 
-_JSON_COLUMNS = ("tags", "figures", "sources", "warnings", "render_warnings")
+_JSON_COLUMNS = ("tags", "authors", "figures", "sources", "warnings", "render_warnings")
 
 
 def _encoded(row: dict[str, Any]) -> dict[str, Any]:

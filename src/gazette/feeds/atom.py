@@ -46,8 +46,11 @@ def _add_entry(generator: Any, item: FeedItem, feed_language: str) -> None:
     extension.links = [link]
     if post.lang and post.lang != feed_language:
         extension.lang = post.lang
-    entry.summary(item.summary, type="text")
+    if item.summary.strip():
+        entry.summary(item.summary, type="text")
     if item.content_html:
         entry.content(xhtml_inner(item.content_html), type="xhtml")
     for term, scheme in item.categories:
         entry.category(term=term, scheme=scheme or None, label=term)
+    for name in item.authors:  # without one, the feed's author stands for the entry's
+        entry.author(name=name)

@@ -36,7 +36,12 @@ _VOID_ELEMENT = re.compile(
     r"<(area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)(\s[^<>]*?)?\s*/?>"
 )
 _STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+# An IRI (RFC 3987): a scheme, then only characters a URI may hold (percent-escapes
+# whole) or non-ASCII letters; a space, "<", a quote or a lone "%" makes it none.
+_IRI = re.compile(
+    r"^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2}"
+    r"|[^\x00-\x7f\x80-\x9f\s\ufffe\uffff])+$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class FeedItem:
     summary: str  # plain text
     content_html: str  # the full content; empty in summary-only feeds
     categories: tuple[tuple[str, str], ...]  # (term, scheme): tags, then the series
+    authors: tuple[str, ...] = ()  # the post's own; each format falls back to the site's
 
 
 def xml_text(text: str) -> str:
@@ -59,10 +65,11 @@ def xml_text(text: str) -> str:
 
 def entry_id(post: Post, authority: str) -> str:
     """Atom ids must be IRIs: an id that is not one (an explicit ``id: my-post`` in front
-    matter) becomes a tag URI (RFC 4151) under the site's authority. RSS guids and JSON
-    Feed ids take the same value, so a reader subscribed to two formats (or moving from
-    one to another) recognizes the post."""
-    if _URI_SCHEME.match(post.id):
+    matter, a feed entry's ``<guid>post 12</guid>``) becomes a tag URI (RFC 4151) under
+    the site's authority. The post keeps its own id for identity. RSS guids and JSON Feed
+    ids take the same value, so a reader subscribed to two formats (or moving from one to
+    another) recognizes the post."""
+    if _IRI.match(post.id):
         return post.id
     return f"tag:{authority},{post.published:%Y}:{quote(post.id, safe='/-._~')}"
 
@@ -79,6 +86,7 @@ def feed_item(post: Post, full_content: bool, series_scheme: str, authority: str
         summary=xml_text(post.summary_text),
         content_html=absolute_html(_xml_safe_html(html), post.url),
         categories=tuple((xml_text(term), scheme) for term, scheme in categories),
+        authors=tuple(xml_text(name) for name in post.authors),
     )
 
 

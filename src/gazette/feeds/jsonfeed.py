@@ -39,11 +39,14 @@ def _item(item: FeedItem, feed_language: str) -> dict[str, Any]:
         entry["content_html"] = item.content_html
     else:
         entry["content_text"] = item.summary
-    entry["summary"] = item.summary
+    if item.summary.strip():
+        entry["summary"] = item.summary
     entry["date_published"] = post.published.isoformat()
     entry["date_modified"] = post.updated.isoformat()
     if item.categories:
         entry["tags"] = [term for term, _scheme in item.categories]
+    if item.authors:  # without them, the feed's authors stand for the item's
+        entry["authors"] = [{"name": name} for name in item.authors]
     if post.lang and post.lang != feed_language:
         entry["language"] = post.lang
     return entry

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gazette import __version__
-from gazette.catalog.identity import make_slug
+from gazette.catalog.identity import legacy_slug
 from gazette.config import Settings
 
 # Bump when the bytes written for the same input change.
@@ -112,7 +112,9 @@ def _named_sets(kind: FeedKind, folder: str, groups: dict[str, list[Head]]) -> l
     sets: list[FeedSet] = []
     taken: set[str] = set()
     for name in sorted(groups):
-        slug = base = make_slug(name)
+        # A feed's URL is in its subscribers' readers: tag and series folders keep the
+        # character-by-character reading they have been published under.
+        slug = base = legacy_slug(name)
         suffix = 2
         while slug in taken:
             slug, suffix = f"{base}-{suffix}", suffix + 1

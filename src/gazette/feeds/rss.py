@@ -45,10 +45,12 @@ def _add_item(generator: Any, item: FeedItem, author: str) -> None:
     # A guid is a permalink only when it is the post's URL; tag URIs are not links.
     entry.guid(item.entry_id, permalink=item.entry_id == post.url)
     entry.pubDate(post.published)
-    entry.description(plain_html(item.summary))
+    if item.summary.strip():
+        entry.description(plain_html(item.summary))
     if item.content_html:
         entry.content(item.content_html)
     for term, scheme in item.categories:
         entry.category(term=plain(term), scheme=scheme or None)
-    if author:
-        entry.dc.dc_creator(plain(author))
+    authors = item.authors or ((author,) if author else ())
+    if authors:
+        entry.dc.dc_creator([plain(name) for name in authors])

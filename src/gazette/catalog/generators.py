@@ -1,0 +1,265 @@
+"""What a static site generator's conventions change in reading its Markdown posts.
+
+A Markdown source may name the generator that builds the blog (``generator = "jekyll"``,
+``"hugo"`` or ``"hexo"``); its posts are then read by that generator's rules, not
+gazette's defaults, and each post's URL is the page the generator makes of it, from the
+site's own config file (Jekyll's ``_config.yml``: ``url``, ``baseurl``, ``permalink``;
+Hugo's ``hugo.toml``: ``baseURL``, ``[permalinks]``; Hexo's ``_config.yml``: ``url``,
+``permalink``) and the post's front matter (Jekyll's ``permalink`` and ``slug``; Hugo's
+``url`` and ``slug``; Hexo's ``permalink``).
+
+- Jekyll names a post ``YYYY-MM-DD-slug.md``: the date comes from the name with no need
+  to say so, and a post without a title is titled from the slug ("Diffusion Models").
+- Jekyll reads ``tags`` and ``categories`` given as one string as space-separated words.
+- Jekyll's Markdown is kramdown, whose ``$$`` inside a sentence is inline math.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+Generator = Literal["jekyll", "hugo", "hexo"]
+GENERATORS: tuple[Generator, ...] = ("jekyll", "hugo", "hexo")
+# Jekyll's own pattern for a post's file name (Jekyll::Document::DATE_FILENAME_MATCHER).
+_JEKYLL_POST = re.compile(r"^(?:.+/)*(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
+
+
+def implied_math(generator: str) -> tuple[str, ...]:
+    """The math conventions (gazette.catalog.mdmath) a generator's Markdown follows."""
+    return ("kramdown",) if generator == "jekyll" else ()
+
+
+def is_jekyll_post_name(path: str) -> bool:
+    """Whether the file is named as Jekyll names posts, its date first."""
+    return _JEKYLL_POST.match(path.replace("\\", "/")) is not None
+
+
+def title_from_file_name(path: str) -> str:
+    """Jekyll's title for a post that has none: the slug of its name, words capitalized."""
+    found = _JEKYLL_POST.match(path.replace("\\", "/"))
+    slug = found.group(2) if found else path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return " ".join(word.capitalize() for word in slug.split("-") if word)
+
+
+def split_words(value: str, generator: str) -> tuple[str, ...]:
+    """Tags or categories given as one string: Jekyll splits them at spaces, others at
+    commas."""
+    parts = value.split() if generator == "jekyll" else value.split(",")
+    return tuple(part.strip() for part in parts if part.strip())
+
+
+# --- the generator's site: its config file and its permalinks ------------------------
+
+CONFIG_FILES: dict[str, tuple[str, ...]] = {
+    "jekyll": ("_config.yml",),
+    "hugo": ("hugo.toml", "config.toml"),
+    "hexo": ("_config.yml",),
+}
+# Jekyll's built-in permalink styles (Jekyll::Utils#permalink_style).
+_JEKYLL_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+_PLACEHOLDER = re.compile(r":([a-z_]+)")
+# Characters Jekyll's "pretty" slugify keeps (Jekyll::Utils.slugify).
+_JEKYLL_PRETTY = re.compile(r"[^\w._~!$&'()+,;=@]+")
+_URL_SAFE = "/:@!$&'()*+,;=~.-_"
+
+
+class GeneratorConfigError(ValueError):
+    """The generator's config file cannot be read; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorSite:
+    """What a generator's config says about its site (the keys gazette uses)."""
+
+    generator: str
+    root: Path
+    base_url: str  # absolute, "/" at the end: where the site's paths start
+    permalink: str = ""  # Jekyll: the site's permalink template
+    permalinks: dict[str, str] = field(default_factory=dict)  # Hugo: a pattern per section
+    title: str = ""
+    language: str = ""
+    timezone: str = ""
+
+
+def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
+    """The site whose config file is in ``posts``'s folder or above it."""
+    for folder in (posts, *posts.parents):
+        for name in CONFIG_FILES[generator]:
+            if (folder / name).is_file():
+                return _load_site(generator, folder / name, fallback_url)
+    wanted = " or ".join(CONFIG_FILES[generator])
+    raise GeneratorConfigError(
+        f"generator = {generator!r}, but no {wanted} is in {posts} or above it; point the "
+        "source's path at the posts inside the site's folder"
+    )
+
+
+def _load_site(generator: str, path: Path, fallback_url: str) -> GeneratorSite:
+    try:
+        text = path.read_text(encoding="utf-8")
+        config = yaml.safe_load(text) if path.suffix == ".yml" else tomllib.loads(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        problem = str(error).split("\n")[0]
+        raise GeneratorConfigError(f"{path}: cannot be read ({problem}); fix it") from None
+    config = config if isinstance(config, dict) else {}
+    if generator == "jekyll":
+        return _jekyll_site(path.parent, config, fallback_url)
+    if generator == "hexo":
+        return _hexo_site(path.parent, config, fallback_url)
+    return _hugo_site(path.parent, config, fallback_url)
+
+
+def _jekyll_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
+    url = str(config.get("url") or fallback_url).rstrip("/")
+    baseurl = str(config.get("baseurl") or "").strip("/")
+    permalink = str(config.get("permalink") or "date")
+    return GeneratorSite(
+        generator="jekyll",
+        root=root,
+        base_url=f"{url}/{baseurl}/" if baseurl else f"{url}/",
+        permalink=_JEKYLL_STYLES.get(permalink, permalink),
+        title=str(config.get("title") or ""),
+        language=str(config.get("lang") or config.get("locale") or ""),
+        timezone=str(config.get("timezone") or ""),
+    )
+
+
+def _hugo_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
+    permalinks = config.get("permalinks") or {}
+    return GeneratorSite(
+        generator="hugo",
+        root=root,
+        base_url=str(config.get("baseURL") or config.get("baseurl") or fallback_url).rstrip("/")
+        + "/",
+        permalinks={str(k): str(v) for k, v in permalinks.items() if isinstance(v, str)},
+        title=str(config.get("title") or ""),
+        language=str(config.get("languageCode") or config.get("defaultContentLanguage") or ""),
+        timezone=str(config.get("timeZone") or ""),
+    )
+
+
+def _hexo_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
+    return GeneratorSite(
+        generator="hexo",
+        root=root,
+        base_url=str(config.get("url") or fallback_url).rstrip("/") + "/",
+        permalink=str(config.get("permalink") or ":year/:month/:day/:title/"),
+        title=str(config.get("title") or ""),
+        language=str(config.get("language") or ""),
+        timezone=str(config.get("timezone") or ""),
+    )
+
+
+def permalink(site: GeneratorSite, path: Path, meta: dict[str, Any], published: datetime) -> str:
+    """The absolute URL of the page the generator makes of the post at ``path``."""
+    if site.generator == "jekyll":
+        relative = _jekyll_path(site, path, meta, published)
+    elif site.generator == "hexo":
+        relative = _hexo_path(site, path, meta, published)
+    else:
+        relative = _hugo_path(site, path, meta, published)
+    relative = re.sub(r"/{2,}", "/", "/" + relative)
+    return site.base_url + quote(relative.lstrip("/"), safe=_URL_SAFE)
+
+
+def _jekyll_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: datetime) -> str:
+    own = meta.get("permalink")
+    template = str(own) if own else site.permalink
+    if site.timezone:
+        when = when.astimezone(_zone(site.timezone, when))
+    found = _JEKYLL_POST.match(path.name)
+    name = found.group(2) if found else path.stem
+    title = _JEKYLL_PRETTY.sub("-", str(meta.get("slug") or name)).strip("-")
+    categories = [*_words(meta.get("category")), *_words(meta.get("categories"))]
+    values = {
+        **_date_values(when),
+        "title": title,
+        "slug": _JEKYLL_PRETTY.sub("-", title).lower(),
+        "name": name,
+        "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
+        "output_ext": ".html",
+    }
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), template)
+
+
+def _hugo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: datetime) -> str:
+    if meta.get("url"):
+        return str(meta["url"])
+    relative = path.relative_to(site.root / "content")
+    section = relative.parts[0] if len(relative.parts) > 1 else ""
+    name = relative.parent.name if path.stem == "index" else path.stem
+    slug = str(meta.get("slug") or "")
+    pattern = site.permalinks.get(section)
+    if pattern is None:
+        folder = relative.parent.parent if path.stem == "index" else relative.parent
+        return _urlize(f"{folder.as_posix()}/{slug or name}/")
+    values = {
+        **_date_values(when),
+        "section": section,
+        "sections": relative.parent.as_posix(),
+        "title": _urlize(str(meta.get("title") or "")),
+        "slug": _urlize(slug or str(meta.get("title") or "")),
+        "filename": _urlize(name),
+        "slugorfilename": _urlize(slug or name),
+    }
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), pattern)
+
+
+def _hexo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: datetime) -> str:
+    if meta.get("permalink"):
+        return str(meta["permalink"])
+    if site.timezone:
+        when = when.astimezone(_zone(site.timezone, when))
+    title = path.relative_to(site.root / "source" / "_posts").with_suffix("").as_posix()
+    values = {**_date_values(when), "title": title, "name": path.stem}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), site.permalink)
+
+
+def _date_values(when: datetime) -> dict[str, str]:
+    return {
+        "year": f"{when:%Y}",
+        "month": f"{when:%m}",
+        "day": f"{when:%d}",
+        "i_month": str(when.month),
+        "i_day": str(when.day),
+        "short_year": f"{when:%y}",
+        "y_day": f"{when:%j}",
+        "hour": f"{when:%H}",
+        "minute": f"{when:%M}",
+        "second": f"{when:%S}",
+    }
+
+
+def _urlize(text: str) -> str:
+    """Hugo's urlize: lower case, spaces as hyphens, only path-safe characters kept."""
+    text = text.strip().lower().replace(" ", "-")
+    return "".join(c for c in text if c.isalnum() or c in "./_-#+~")
+
+
+def _words(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return []
+
+
+def _zone(name: str, when: datetime) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return when.tzinfo or UTC

@@ -1,0 +1,110 @@
+"""Slugs from Chinese titles read as words; a slug once given never changes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import gazette.catalog.sync as catalog_sync
+from gazette.catalog import iter_posts
+from gazette.catalog.identity import legacy_slug, make_slug
+from gazette.config import Settings
+
+from .conftest import NOW, ROOT, sync
+
+SOURCE = '[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n'
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("两万字长文", "liang-wan-zi-zhang-wen"),  # 两万 is not "liang mo"; 长文 is zhang
+        ("我们来了", "wo-men-lai-le"),  # 了 after a verb is le
+        ("了解一下", "liao-jie-yi-xia"),  # 了解 is liao
+        ("重新思考 BERT", "chong-xin-si-kao-bert"),  # 重新 is chong
+        ("行走银行", "xing-zou-yin-hang"),  # 银行 is hang, 行走 is xing
+        ("Transformer升级之路：两万字", "transformer-sheng-ji-zhi-lu-liang-wan-zi"),
+        ("Plain English title", "plain-english-title"),
+    ],
+)
+def test_chinese_titles_are_read_as_words(title: str, slug: str) -> None:
+    """Each Han character is read as in its phrase, not alone; other text is as before."""
+    assert make_slug(title) == slug
+
+
+def _only_post(settings: Settings, now: datetime = NOW) -> tuple[str, str, str]:
+    store = sync(settings, now)
+    with store.transaction() as connection:
+        (post,) = list(iter_posts(settings, connection, NOW + timedelta(days=30)))
+    return post.id, post.slug, post.url
+
+
+def test_a_new_post_gets_its_url_from_the_word_reading(
+    site: Callable[..., Settings], write: Callable[..., Path]
+) -> None:
+    """A post first seen now has the phrase-read slug in its id and URL."""
+    write("posts/a.md", "---\ntitle: 两万字长文\ndate: 2024-05-01\n---\n正文。\n")
+    post_id, slug, url = _only_post(site(SOURCE))
+    assert slug == "liang-wan-zi-zhang-wen"
+    assert post_id == "tag:test.example.org,2024-05-01:liang-wan-zi-zhang-wen"
+    assert url == "https://test.example.org/posts/liang-wan-zi-zhang-wen/"
+
+
+def test_a_post_slugged_by_an_older_release_keeps_its_slug(
+    site: Callable[..., Settings], write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record slugged character by character keeps id, slug and URL, even when the post
+    later moves to another day and its body changes (found by its old slug)."""
+    path = write("posts/a.md", "---\ntitle: 两万字长文\ndate: 2024-05-01\n---\n正文。\n")
+    settings = site(SOURCE)
+    with monkeypatch.context() as older_release:
+        older_release.setattr(catalog_sync, "make_slug", legacy_slug)
+        before = _only_post(settings)
+    assert before[1] == "liang-mo-zi-chang-wen"
+    assert _only_post(settings, NOW + timedelta(days=1)) == before
+    path.write_text("---\ntitle: 两万字长文\ndate: 2024-05-03\n---\n改过的正文。\n", "utf-8")
+    assert _only_post(settings, NOW + timedelta(days=2)) == before
+
+
+def test_new_titles_are_read_in_a_process_of_their_own(
+    site: Callable[..., Settings], write: Callable[..., Path], tmp_path: Path
+) -> None:
+    """New Chinese titles are slugged by phrase, and pypinyin's data is never loaded into
+    the catalog's own process (nor its render workers)."""
+    for number in range(3):
+        write(
+            f"posts/p{number}.md",
+            f"---\ntitle: 两万字长文{number}\ndate: 2024-05-01\n---\n正文。\n",
+        )
+    site(SOURCE)
+    script = """if True:
+        import sys
+        from datetime import UTC, datetime
+        from gazette.catalog import iter_posts, update_catalog
+        from gazette.config import load_settings
+        from gazette.store import Store
+        settings = load_settings(sys.argv[1])
+        store = Store(settings.database_url)
+        update_catalog(settings, store, datetime.now(UTC))
+        print("pypinyin" in sys.modules)
+        with store.transaction() as connection:
+            print(sorted(p.slug for p in iter_posts(settings, connection))[:2])
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "gazette.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert result.returncode == 0, result.stderr
+    loaded, first_slugs = result.stdout.splitlines()
+    assert loaded == "False"
+    assert first_slugs == "['liang-wan-zi-zhang-wen-0', 'liang-wan-zi-zhang-wen-1']"
