@@ -154,14 +154,15 @@ def poll(
     result = Poll()
     with _session(mailbox, password) as imap:
         _ensure_folder(imap, settings.mail.bounce_processed)
+        numbers = _message_numbers(imap, mailbox.folder)
         used: list[str] = []
-        for number in _message_numbers(imap, mailbox.folder)[:MOST_PER_POLL]:
+        for number in numbers[:MOST_PER_POLL]:
             raw = _fetch(imap, number)
             found = reports_of(raw) if raw is not None else []
             result.reports += found
             if found:
                 used.append(number)
-        result.left = len(_message_numbers(imap, mailbox.folder)) - len(used)
+        result.left = len(numbers) - len(used)
         record(result.reports)
         for number in used:
             _move(imap, number, settings.mail.bounce_processed)
