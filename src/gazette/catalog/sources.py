@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from gazette.catalog.draft import ReadResult
 from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
 from gazette.catalog.generators import GeneratorConfigError, GeneratorSite, find_site
-from gazette.catalog.incremental import SourceFiles
+from gazette.catalog.incremental import SourceFiles, look_at
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
@@ -85,9 +85,10 @@ def _read_files(
         files.note(site)
         return
     for path in paths:
-        if Path(path).is_file():
+        look = look_at(path)
+        if look is not None and look.regular:
             load, parse = _file_reader(settings, source, path, today, site)
-            files.read_file(number, source, path, today, load, parse, site)
+            files.read_file(number, source, path, today, load, parse, site, look)
 
 
 def _file_reader(
