@@ -16,12 +16,14 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, func, select
+from sqlalchemy import Column, Connection, select
 
 from gazette.catalog.incremental import Sourced, SourceFiles
 from gazette.catalog.normalize import detect_series
 from gazette.catalog.tables import PostKey, count_present_posts, load_post_keys, posts
+from gazette.store import read_meta, write_meta
 
+MERGED_KEY = "catalog.merged_posts"  # "no" when no post has more than one location
 MOST_FILES = 200  # more changed files than this: the full sync (its queries stay small)
 _CHUNK = 400
 
@@ -61,7 +63,7 @@ def changed_files_only(
         return None
     before = [item for item in files.stored_drafts(changed) if item.draft.published is not None]
     now = [item for item in read if item.draft.published is not None]
-    if not _self_contained([*before, *now]) or _some_post_is_merged(connection):
+    if not _self_contained([*before, *now]) or some_post_is_merged(connection):
         return None
     keys = _records_of(connection, before)
     if keys is None:
@@ -85,27 +87,32 @@ def _self_contained(items: Iterable[Sourced]) -> bool:
     return True
 
 
-def _some_post_is_merged(connection: Connection) -> bool:
-    """Whether a present post comes from more than one place (its sources, a JSON list,
-    hold a second item)."""
-    query = select(func.count()).where(
-        posts.c.removed_at.is_(None), posts.c.sources.like('%", "%')
-    )
-    return bool(connection.execute(query).scalar())
+def some_post_is_merged(connection: Connection) -> bool:
+    """Whether a post may come from more than one place, as the last sync noted (a record
+    made of several drafts lacks the titles and bodies of all but the first)."""
+    return read_meta(connection, MERGED_KEY) != "no"
+
+
+def note_merged(connection: Connection, merged: bool) -> None:
+    write_meta(connection, MERGED_KEY, "yes" if merged else "no")
 
 
 def _records_of(connection: Connection, before: list[Sourced]) -> list[PostKey] | None:
-    """The present record of each draft the changed files held; None unless each draft has
-    exactly one of its own."""
+    """The present record of each draft the changed files held (found by its body, as no
+    post is merged: each record has its draft's body); None unless each draft has exactly
+    one of its own."""
     wanted = {json.dumps(list(item.locations), ensure_ascii=False) for item in before}
     if len(wanted) != len(before):
         return None
     ids = [
         row.id
-        for chunk in _chunks(sorted(wanted))
+        for chunk in _chunks(sorted({item.body_hash for item in before}))
         for row in connection.execute(
-            select(posts.c.id).where(posts.c.sources.in_(chunk), posts.c.removed_at.is_(None))
+            select(posts.c.id, posts.c.sources).where(
+                posts.c.body_hash.in_(chunk), posts.c.removed_at.is_(None)
+            )
         )
+        if row.sources in wanted
     ]
     if len(ids) != len(before):
         return None
@@ -113,12 +120,9 @@ def _records_of(connection: Connection, before: list[Sourced]) -> list[PostKey] 
 
 
 def _taken(connection: Connection) -> Taken:
-    slugs: set[str] = set()
-    ids: set[str] = set()
-    for post_id, slug in connection.execute(select(posts.c.id, posts.c.slug)):
-        slugs.add(slug)
-        ids.add(post_id)
-    return Taken(slugs, ids)
+    # One column a query: each is read from its own index, not from the (large) rows.
+    slugs = set(connection.execute(select(posts.c.slug)).scalars())
+    return Taken(slugs, set(connection.execute(select(posts.c.id)).scalars()))
 
 
 def _shared_with_others(

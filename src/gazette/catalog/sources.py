@@ -12,7 +12,6 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
-from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
 from gazette.catalog.generators import GeneratorConfigError, GeneratorSite, find_site
 from gazette.catalog.incremental import SourceFiles, look_at
 from gazette.catalog.jsonl import read_jsonl
@@ -51,6 +50,9 @@ def _read_url(
     connection: Connection,
     files: SourceFiles,
 ) -> None:
+    # httpx and feedparser are imported for feed sources only.
+    from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed  # noqa: PLC0415
+
     max_file_mb = settings.catalog.max_file_mb
     try:
         cached = cached_fetch(connection, source.path)
@@ -141,6 +143,8 @@ def _parsed(
 ) -> ReadResult:  # fmt: skip
     """The drafts in a file's bytes (not yet normalized)."""
     if source.format == "feed":
+        from gazette.catalog.feed import read_feed  # noqa: PLC0415 - as in _read_url
+
         return read_feed(data, shown, source.lang)
     try:
         text = normalize_text(data.decode(source.encoding))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gazette.catalog.batch import render_many
-from gazette.catalog.changed import Taken, changed_files_only
+from gazette.catalog.changed import Taken, changed_files_only, note_merged
 from gazette.catalog.draft import Draft
 from gazette.catalog.identity import (
     EMPTY_BODY,
@@ -111,7 +111,11 @@ def sync_catalog(
     planned = _plan(merged, keys, taken, settings, now)
     _write(connection, planned, files, settings, now, report)
     _remove_missing(connection, keys, planned, now, report)
-    report.unchanged += changed.others if changed is not None else 0
+    merged_now = any(len(p.locations) != 1 for p in planned)
+    if changed is None or merged_now:
+        note_merged(connection, merged_now)
+    if changed is not None:
+        report.unchanged += changed.others
     files.save()
     return report
 
