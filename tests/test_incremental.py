@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from gazette.catalog import sync as sync_module
 from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.sync import SyncReport, sync_catalog
 from gazette.catalog.tables import posts, source_files
@@ -332,3 +333,45 @@ def test_a_feed_url_answering_the_same_body_is_not_parsed_again(
     assert parsed == [["feed.xml"], [], ["feed.xml"]]
     with store.transaction() as connection:
         assert [row.title for row in connection.execute(select(posts.c.title))] == ["Second"]
+
+
+@contextmanager
+def _planned() -> Iterator[list[int]]:
+    """How many posts each sync plans (matches to records), a number per sync."""
+    counts: list[int] = []
+    original = sync_module._plan
+
+    def counting(merged: list[Any], *args: Any) -> Any:
+        counts.append(len(merged))
+        return original(merged, *args)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(sync_module, "_plan", counting)
+        yield counts
+
+
+def test_a_change_that_reaches_no_other_post_plans_its_own_posts_alone(tmp_path: Path) -> None:
+    """Editing one of many posts, or adding one, plans that post alone; a new post that
+    shares a title with another plans every post again; the catalog stays the full one."""
+    (tmp_path / "posts").mkdir()
+    for number in range(12):
+        (tmp_path / "posts" / f"p{number}.md").write_text(
+            f"---\ntitle: Post {number}\ndate: 2024-01-{number + 1:02d}\n---\n\nBody {number}.\n",
+            encoding="utf-8",
+        )
+    (tmp_path / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+    site = load_settings(tmp_path / "gazette.toml")
+    store, full = (Store(f"sqlite:///{tmp_path / name}") for name in ("state.db", "full.db"))
+    changes = [
+        ("p3.md", "---\ntitle: Post 3, revised\ndate: 2024-01-04\n---\n\nBody 3.\n"),
+        ("p12.md", "---\ntitle: Post 12\ndate: 2024-02-01\n---\n\nBody 12.\n"),
+        ("p13.md", "---\ntitle: Post 5\ndate: 2024-02-02\n---\n\nAnother body.\n"),
+    ]
+    with _planned() as planned:
+        for step, (name, text) in enumerate([("", ""), *changes]):
+            if name:
+                (tmp_path / "posts" / name).write_text(text, encoding="utf-8")
+            reported = _sync(store, site, step, incremental=True)
+            assert reported == _sync(full, site, step, incremental=False)
+    assert planned[::2] == [12, 1, 1, 14]  # a full sync plans every post in between
+    assert _catalog(store) == _catalog(full)

@@ -3,6 +3,8 @@
 Read (only the files that changed: gazette.catalog.incremental) → merge duplicates
 → fill in series → match each post to its record (keeping ids)
 → render only what changed → write. Runs inside one transaction; the caller commits.
+When a change cannot reach beyond its own files (gazette.catalog.changed), only their
+posts go through these steps.
 """
 
 from __future__ import annotations
