@@ -25,7 +25,7 @@ from gazette.web._state import StateHandle
 log = logging.getLogger("gazette.web")
 NO_STORE = {"cache-control": "no-store"}
 RETRY_SECONDS = 60  # queued confirmation mails are tried again this often
-WEBHOOKS = ("postmark", "sendgrid", "mailgun", "resend", "bounce")  # POST /webhooks/<name>
+WEBHOOKS = ("ses", "postmark", "sendgrid", "mailgun", "resend", "bounce")  # POST /webhooks/<name>
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -33,6 +33,7 @@ def create_app(settings: Settings) -> ASGIApp:
     state = StateHandle(settings.database_url)
     output = OutputFiles(settings.resolve(settings.feeds.output))
     pages = Pages(settings, state)
+    hooks = webhooks.Webhooks(pages)
     routes: list[BaseRoute] = [
         Route("/healthz", partial(healthz, state), methods=["GET"]),
         Route("/subscribe", partial(subscriber.subscribe_page, pages), methods=["GET"]),
@@ -44,7 +45,7 @@ def create_app(settings: Settings) -> ASGIApp:
         Route("/unsubscribe", partial(subscriber.unsubscribe, pages), methods=["POST"]),
         # Provider webhooks, before the output folder, which takes every other path.
         *(
-            Route(f"/webhooks/{name}", partial(webhooks.receive, pages, name), methods=["POST"])
+            Route(f"/webhooks/{name}", partial(webhooks.receive, hooks, name), methods=["POST"])
             for name in WEBHOOKS
         ),
         Route("/{path:path}", output, methods=["GET", "HEAD"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -19,7 +20,8 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gazette.digest import events
+from gazette.digest import events, sns
+from gazette.digest.events.ses import receive_ses
 from gazette.errors import StateError
 from gazette.web._pages import BodyTooLarge, Pages, json_answer, read_body
 
@@ -31,32 +33,60 @@ class _Replayed(Exception):
     """A Mailgun token seen before."""
 
 
-# What each refusal answers; the request changed nothing.
+# What each refusal answers, the first kind that fits; the request changed nothing.
 _REFUSALS: tuple[tuple[type[Exception], int], ...] = (
     (BodyTooLarge, 413), (events.Unsigned, 401), (events.BadSignature, 403),
-    (_Replayed, 403), (events.Malformed, 400),
+    (_Replayed, 403), (events.Malformed, 400), (sns.NotSnsShaped, 400),
+    (sns.NotFromSns, 403),
 )  # fmt: skip
 
 
-async def receive(pages: Pages, provider: str, request: Request) -> Response:
+class Webhooks:
+    """What the webhook routes keep between requests: SNS's certificates, once fetched."""
+
+    def __init__(self, pages: Pages) -> None:
+        self.pages = pages
+        self.sns_hosts = sns.hosts_for(pages.settings)
+
+    def verify(self, provider: str, headers: Mapping[str, str], body: bytes,
+               now: datetime) -> events.Received:  # fmt: skip
+        """The request's events once its sender is verified (this may fetch SNS's
+        certificate, so it runs in a worker thread)."""
+        if provider != "ses":
+            return events.receive(provider, headers, body, os.environ, now)
+        topics = self.pages.settings.serve.ses_topic_arns
+        if not topics:
+            raise events.NotConfigured("serve.ses_topic_arns is empty: /webhooks/ses refuses "
+                                       "every request until it names SES's SNS topics")  # fmt: skip
+        return receive_ses(body, topics, self.sns_hosts, now)
+
+
+async def receive(hooks: Webhooks, provider: str, request: Request) -> Response:
     """POST /webhooks/<provider>: verified, then applied in one transaction."""
     now = datetime.now(UTC)
+    pages = hooks.pages
     try:
         body = await read_body(request, WEBHOOK_LIMIT)
         # In a worker thread: a batch of a thousand events takes a while to parse.
         received = await anyio.to_thread.run_sync(
-            events.receive, provider, request.headers, body, os.environ, now
+            hooks.verify, provider, request.headers, body, now
         )
         applied = await pages.run(lambda c: _apply(c, pages, provider, received, now))
     except events.NotConfigured as error:
         log.warning("webhook %s: %s", provider, error)
         return json_answer({"error": "this webhook is not configured"}, 503)
+    except sns.CertificateUnavailable as error:
+        log.warning("webhook %s: %s", provider, error)
+        return json_answer({"error": "SNS could not be reached; try again"}, 503)
     except StateError as error:
         log.warning("webhook %s: %s", provider, error)
         return json_answer({"error": "the state database does not answer"}, 503,
                            **{"retry-after": "30"})  # fmt: skip
     except tuple(kind for kind, _ in _REFUSALS) as error:
         return _refused(error, provider)
+    if received.confirmed:
+        log.info("webhook %s: subscription to %s confirmed", provider, received.confirmed)
+        return json_answer({"confirmed": received.confirmed})
     return json_answer({"applied": applied.applied, "repeated": applied.repeated,
                         "unknown": applied.unknown, "changed": applied.changed})  # fmt: skip
 
