@@ -161,13 +161,7 @@ class FeedsSettings(_Section):
     @field_validator("schedule")
     @classmethod
     def _runnable_schedule(cls, value: str) -> str:
-        try:
-            build_trigger(value, ZoneInfo("UTC"))
-        except ValueError as error:
-            raise ValueError(
-                f'{error}; use an interval such as "15m" or a crontab line such as "*/15 * * * *"'
-            ) from None
-        return value
+        return check_interval_or_crontab(value)
 
     @field_validator("base_url", "websub_hub")
     @classmethod
@@ -233,9 +227,15 @@ class MailSettings(_Section):
     # password comes from GAZETTE_BOUNCE_MAILBOX_PASSWORD
     bounce_mailbox: str = ""
     bounce_processed: str = "gazette-processed"  # the folder reports are moved to
+    bounce_schedule: str = "10m"  # how often `gazette run` polls it: an interval or crontab
     # This many soft (transient) bounces within soft_bounce_days make an address bounced.
     soft_bounce_limit: int = Field(default=3, ge=1, le=100)
     soft_bounce_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("bounce_schedule")
+    @classmethod
+    def _runnable_schedule(cls, value: str) -> str:
+        return check_interval_or_crontab(value)
 
 
 class StateSettings(_Section):
@@ -365,6 +365,17 @@ class ServeSettings(_Section):
     def address(self) -> tuple[str, int]:
         """(host, port) to bind; an IPv6 host without its brackets."""
         return parse_listen(self.listen)
+
+
+def check_interval_or_crontab(value: str) -> str:
+    """A schedule the scheduler can run: an interval ("15m") or a crontab line."""
+    try:
+        build_trigger(value, ZoneInfo("UTC"))
+    except ValueError as error:
+        raise ValueError(
+            f'{error}; use an interval such as "15m" or a crontab line such as "*/15 * * * *"'
+        ) from None
+    return value
 
 
 def parse_listen(value: str) -> tuple[str, int]:

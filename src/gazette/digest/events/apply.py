@@ -17,6 +17,7 @@ from typing import Literal, get_args
 from sqlalchemy import Connection, func, or_, select, update
 
 from gazette.config import MailSettings
+from gazette.digest.message import issue_of_message_id
 from gazette.digest.subscribers import Subscriber, find_subscriber
 from gazette.digest.tables import deliveries, provider_events, subscribers, webhook_nonces
 
@@ -152,6 +153,19 @@ def _record_outcome(connection: Connection, event: Event) -> int:
         .where(deliveries.c.provider_id.in_(names), deliveries.c.outcome.in_(lower))
         .values(outcome=outcome)
     )
+    if done.rowcount:
+        return 1
+    # A bounce returned by mail names the digest's own Message-ID, not the relay's id.
+    issue = issue_of_message_id(event.message_id)
+    if issue is None:
+        return 0
+    done = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.issue == issue,
+               func.lower(deliveries.c.recipient) == event.address.lower(),
+               deliveries.c.outcome.in_(lower))
+        .values(outcome=outcome)
+    )  # fmt: skip
     return 1 if done.rowcount else 0
 
 
