@@ -34,16 +34,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(site: Path, sns: SnsServer) -> Iterator[Served]:
+    """The server the conftest's ``client`` talks to: SES's topic configured, and this
+    module's SNS stand-in as its certificate host."""
     server = start_serve(site, serve_ses_topic_arns=TOPIC, serve_sns_test_host=sns.host,
                          serve_sns_test_cafile=str(sns.cafile))  # fmt: skip
     yield server
     server.stop()
-
-
-@pytest.fixture
-def client(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.url, timeout=30) as session:
-        yield session
 
 
 @pytest.fixture
