@@ -302,9 +302,9 @@ def test_gazette_run_polls_the_mailbox_on_its_schedule(dovecot: Imap, tmp_path: 
     service = Service(folder / "gazette.toml", tmp_path / "run.log",
                       {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD})  # fmt: skip
     try:
-        service.wait_for(r"job bounces finished: 1 reports in 1 messages moved, 0 left; "
-                         r"1 subscribers changed")  # fmt: skip
-        log = service.wait_for(r"job bounces skipped: 0 reports")
+        service.wait_for(r"job bounces finished: 1 reports read, 1 messages moved, 0 left in "
+                         r"the folder; 1 subscribers changed")  # fmt: skip
+        log = service.wait_for(r"job bounces skipped: 0 reports read")
     finally:
         assert service.stop() == 0
         service.close()

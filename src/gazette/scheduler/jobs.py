@@ -112,8 +112,9 @@ def bounce_job() -> JobResult:
         return JobResult("mail.bounce_mailbox is not set", skipped=True)
     found, applied = read_bounce_mailbox(runtime.settings, runtime.store, runtime.environ,
                                          datetime.now(UTC))  # fmt: skip
-    text = (f"{len(found.reports)} reports in {found.moved} messages moved, {found.left} "
-            f"left; {applied.changed} subscribers changed, {applied.repeated} repeats")  # fmt: skip
+    text = (f"{len(found.reports)} reports read, {found.moved} messages moved, {found.left} "
+            f"left in the folder; {applied.changed} subscribers changed, {applied.repeated} "
+            "reports seen before")  # fmt: skip
     return JobResult(text, skipped=not found.reports)
 
 

@@ -11,8 +11,6 @@ repeats and addresses not on the list.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -21,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gazette.digest import events, sns
-from gazette.digest.events.ses import receive_ses
+from gazette.digest.events.ses import Receiver
 from gazette.errors import StateError
 from gazette.web._pages import BodyTooLarge, Pages, json_answer, read_body
 
@@ -41,35 +39,14 @@ _REFUSALS: tuple[tuple[type[Exception], int], ...] = (
 )  # fmt: skip
 
 
-class Webhooks:
-    """What the webhook routes keep between requests: SNS's certificates, once fetched."""
-
-    def __init__(self, pages: Pages) -> None:
-        self.pages = pages
-        self.sns_hosts = sns.hosts_for(pages.settings)
-
-    def verify(self, provider: str, headers: Mapping[str, str], body: bytes,
-               now: datetime) -> events.Received:  # fmt: skip
-        """The request's events once its sender is verified (this may fetch SNS's
-        certificate, so it runs in a worker thread)."""
-        if provider != "ses":
-            return events.receive(provider, headers, body, os.environ, now)
-        topics = self.pages.settings.serve.ses_topic_arns
-        if not topics:
-            raise events.NotConfigured("serve.ses_topic_arns is empty: /webhooks/ses refuses "
-                                       "every request until it names SES's SNS topics")  # fmt: skip
-        return receive_ses(body, topics, self.sns_hosts, now)
-
-
-async def receive(hooks: Webhooks, provider: str, request: Request) -> Response:
+async def receive(pages: Pages, receiver: Receiver, provider: str, request: Request) -> Response:
     """POST /webhooks/<provider>: verified, then applied in one transaction."""
     now = datetime.now(UTC)
-    pages = hooks.pages
     try:
         body = await read_body(request, WEBHOOK_LIMIT)
         # In a worker thread: a batch of a thousand events takes a while to parse.
         received = await anyio.to_thread.run_sync(
-            hooks.verify, provider, request.headers, body, now
+            receiver.receive, provider, request.headers, body, now
         )
         applied = await pages.run(lambda c: _apply(c, pages, provider, received, now))
     except events.NotConfigured as error:
