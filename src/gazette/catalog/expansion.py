@@ -44,6 +44,7 @@ class Expansion:
     linked_of: LinkedOf
     front_matter: Callable[[Path], dict[str, Any]]  # a file's front matter ({}: none)
     findings: list[Finding] = field(default_factory=list)
+    left_out: set[str] = field(default_factory=set)  # tags named in a finding already
 
     def where(self, offset: int) -> str:
         return f"{self.shown}:{self.body_line + self.body.count(chr(10), 0, offset)}"

@@ -103,10 +103,16 @@ def _tag(post: Expansion, found: re.Match[str]) -> str:
         return ""
     if not jekyll and name in ("post_link", "post_path"):
         return _hexo_link(post, found, name, args)
+    if name.startswith("end") and name[3:] in post.left_out:
+        return ""  # the end of a tag already named
+    post.left_out.add(name)
     generator = "Jekyll" if jekyll else "Hexo"
+    closed = re.compile(r"\{%-?\s*end" + re.escape(name) + r"\b").search(post.body, found.end())
+    kept = " (the text between its tags is kept)" if closed else ""
     post.note(
         found.start(),
-        f"{generator} tag {{% {name} %}} is not rendered by gazette and is left out: {_ADVICE}",
+        f"{generator} tag {{% {name} %}} is not rendered by gazette and is left out{kept}: "
+        + _ADVICE,
     )
     return ""
 

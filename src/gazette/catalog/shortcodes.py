@@ -47,7 +47,6 @@ def expand_shortcodes(post: Expansion) -> str:
     text, out, position = post.body, [], 0
     calls = _calls(text)
     closings = {call.name for call in calls if call.closing}
-    noted: set[str] = set()  # each shortcode is named in one finding per post
     index = 0
     while index < len(calls):
         call = calls[index]
@@ -68,17 +67,23 @@ def expand_shortcodes(post: Expansion) -> str:
             out.append(block_html(_figure(call.named), text, call.start, call.end))
         elif call.name in ("ref", "relref"):
             out.append(_reference(post, call))
-        elif not call.closing or call.name not in noted:
+        elif not call.closing or call.name not in post.left_out:
             paired = "" if call.name not in closings else " (the text between its tags is kept)"
             post.note(
                 call.start,
-                f"Hugo shortcode {{{{< {call.name} >}}}} is not rendered by gazette and is left"
+                f"Hugo shortcode {_shown(text, call)} is not rendered by gazette and is left"
                 f" out{paired}: {_ADVICE}",
             )
-            noted.add(call.name)
+            post.left_out.add(call.name)
         index += 1
     out.append(text[position:])
     return "".join(out)
+
+
+def _shown(text: str, call: _Call) -> str:
+    """How the call is written, without its arguments: {{< name >}} or {{% name %}}."""
+    mark = text[call.start + 2]
+    return f"{{{{{mark} {call.name} {'>' if mark == '<' else '%'}}}}}"
 
 
 def _closes(call: _Call, opening: _Call) -> bool:
