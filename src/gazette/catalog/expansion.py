@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,13 +44,49 @@ class Expansion:
     linked_of: LinkedOf
     front_matter: Callable[[Path], dict[str, Any]]  # a file's front matter ({}: none)
     findings: list[Finding] = field(default_factory=list)
-    left_out: set[str] = field(default_factory=set)  # tags named in a finding already
+    repeats: dict[str, list[int]] = field(default_factory=dict)  # key: [finding, times]
+    _line_at: tuple[int, int] = (0, 0)  # an offset and its line, to count on from
+    _files: dict[Path, list[Path]] = field(default_factory=dict)
+
+    def files_under(self, folder: Path) -> list[Path]:
+        """Every file under ``folder``, sorted (listed once per post)."""
+        if folder not in self._files:
+            found: list[Path] = []
+            for parent, folders, names in os.walk(folder):
+                folders[:] = [name for name in folders if not _skipped(name)]
+                found.extend(Path(parent) / name for name in names)
+            self._files[folder] = sorted(found)
+        return self._files[folder]
 
     def where(self, offset: int) -> str:
-        return f"{self.shown}:{self.body_line + self.body.count(chr(10), 0, offset)}"
+        """``path:line`` of the body's ``offset`` (offsets mostly come in order)."""
+        last, line = self._line_at if offset >= self._line_at[0] else (0, 0)
+        line += self.body.count("\n", last, offset)
+        self._line_at = (offset, line)
+        return f"{self.shown}:{self.body_line + line}"
 
-    def note(self, offset: int, message: str) -> None:
+    def note(self, offset: int, message: str, key: str = "") -> None:
+        """A finding at the body's ``offset``; with a ``key``, one per post, counted."""
+        if key in self.repeats:
+            self.repeats[key][1] += 1
+            return
+        if key:
+            self.repeats[key] = [len(self.findings), 1]
         self.findings.append(Finding("warning", message, self.where(offset)))
+
+    def noted(self) -> list[Finding]:
+        """The findings, each saying how often its tag came back in the post."""
+        found = list(self.findings)
+        for index, times in self.repeats.values():
+            if times > 1:
+                message = f"{found[index].message} ({times} times in this post)"
+                found[index] = replace(found[index], message=message)
+        return found
+
+
+def _skipped(folder: str) -> bool:
+    """Folders that hold no post: hidden ones (.git), a built site, installed packages."""
+    return folder.startswith(".") or folder in ("_site", "node_modules", "vendor")
 
 
 _LINKED: dict[tuple[str, int, int, str], Linked | None] = {}

@@ -39,4 +39,4 @@ def expand_generator_syntax(
         return body, []
     expansion = Expansion(body, site, path, shown, body_line, cached(linked_of), front_matter)
     text = expand_shortcodes(expansion) if site.generator == "hugo" else expand_liquid(expansion)
-    return text, expansion.findings
+    return text, expansion.noted()

@@ -17,21 +17,21 @@ from __future__ import annotations
 
 import bisect
 import html
-import os
 import re
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 from gazette.catalog.expansion import Expansion, Linked, code_block, find_file
 
-# A tag or an output, bounded so an unclosed one costs no more than its bound to find.
-_LIQUID = re.compile(
-    r"\{\{(?P<out>.{0,2000}?)\}\}|\{%-?\s*(?P<tag>\w*)(?P<args>.{0,2000}?)-?%\}", re.S
-)
+_OPENING = re.compile(r"\{[{%]")
+_LONGEST = 500  # characters a tag or an output may take; an unclosed one costs no more
+_LIQUID = re.compile(r"\{\{(?P<out>.*)\}\}|\{%-?\s*(?P<tag>\w*)(?P<args>.*)%\}", re.S)
 _BLOCKS = {"raw": "endraw", "comment": "endcomment", "highlight": "endhighlight",
            "codeblock": "endcodeblock", "code": "endcode"}  # fmt: skip
+_EXTENSIONS = (".md", ".markdown", ".mkdown", ".mkd", ".mkdn", ".html")
 _SITE_LINK = re.compile(r"\{%-?\s*(post_url|link)\b")
 _SPACE = re.compile(r"\s*")
 _STRING = re.compile(r"""^(?:"([^"]*)"|'([^']*)')$""")
@@ -48,7 +48,7 @@ def expand_liquid(post: Expansion) -> str:
 def _expanded(post: Expansion, start: int, end: int, skipped: list[tuple[int, int]]) -> str:
     """``post.body[start:end]`` expanded, but for the tags that start in ``skipped``."""
     text, out, position = post.body, [], start
-    for found in _LIQUID.finditer(text, start, end):
+    for found in _tags(text, start, end):
         if found.start() < position or _inside(found.start(), skipped):
             continue
         before = text[position : found.start()]
@@ -65,6 +65,16 @@ def _expanded(post: Expansion, start: int, end: int, skipped: list[tuple[int, in
             position = _SPACE.match(text, position, end).end()  # type: ignore[union-attr]
     out.append(text[position:end])
     return "".join(out)
+
+
+def _tags(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+    """Each output ``{{ … }}`` and tag ``{% … %}`` in ``text[start:end]``, in order."""
+    for opening in _OPENING.finditer(text, start, end):
+        closer = "}}" if opening.group() == "{{" else "%}"
+        close = text.find(closer, opening.end(), min(end, opening.end() + _LONGEST))
+        found = _LIQUID.fullmatch(text, opening.start(), close + 2) if close >= 0 else None
+        if found is not None:
+            yield found
 
 
 def _block(post: Expansion, found: re.Match[str], before: str, stop: int) -> tuple[str, int]:
@@ -93,7 +103,7 @@ def _language(name: str, args: str) -> str:
 
 
 def _tag(post: Expansion, found: re.Match[str]) -> str:
-    name, args = found.group("tag"), found.group("args").strip()
+    name, args = found.group("tag"), found.group("args").strip().removesuffix("-").strip()
     jekyll = post.site.generator == "jekyll"
     if jekyll and name in ("post_url", "link"):
         linked = _jekyll_post(post, args) if name == "post_url" else _jekyll_file(post, args)
@@ -103,17 +113,16 @@ def _tag(post: Expansion, found: re.Match[str]) -> str:
         return ""
     if not jekyll and name in ("post_link", "post_path"):
         return _hexo_link(post, found, name, args)
-    if name.startswith("end") and name[3:] in post.left_out:
+    if name.startswith("end") and name[3:] in post.repeats:
         return ""  # the end of a tag already named
-    post.left_out.add(name)
-    generator = "Jekyll" if jekyll else "Hexo"
-    closed = re.compile(r"\{%-?\s*end" + re.escape(name) + r"\b").search(post.body, found.end())
-    kept = " (the text between its tags is kept)" if closed else ""
-    post.note(
-        found.start(),
-        f"{generator} tag {{% {name} %}} is not rendered by gazette and is left out{kept}: "
-        + _ADVICE,
-    )
+    if name not in post.repeats:
+        generator = "Jekyll" if jekyll else "Hexo"
+        closed = re.compile(r"\{%-?\s*end" + re.escape(name) + r"\b").search(post.body, found.end())
+        kept = " (the text between its tags is kept)" if closed else ""
+        message = f"{generator} tag {{% {name} %}} is not rendered by gazette and is left out"
+        post.note(found.start(), f"{message}{kept}: {_ADVICE}", name)
+    else:
+        post.note(found.start(), "", name)
     return ""
 
 
@@ -122,10 +131,8 @@ def _output(post: Expansion, found: re.Match[str]) -> str:
     expression = found.group("out").strip("- \t\n")
     value = _value(post, expression) if post.site.generator == "jekyll" else None
     if value is None:
-        post.note(
-            found.start(),
-            f"{{{{ {expression} }}}} is not rendered by gazette and is left out: {_ADVICE}",
-        )
+        message = f"{{{{ {expression} }}}} is not rendered by gazette and is left out: {_ADVICE}"
+        post.note(found.start(), message, "{{" + expression)
         return ""
     if expression == "site.baseurl" and _SITE_LINK.match(post.body, found.end()):
         return ""  # post_url and link give the baseurl already
@@ -153,20 +160,19 @@ def _jekyll_post(post: Expansion, name: str) -> Linked | None:
     _posts folder (``folder/name``: in _posts/folder or folder/_posts)."""
     folder, _, stem = name.strip("/").rpartition("/")
     root = post.site.root.resolve()
-    found = _posts_named(root, stem)
+    folders = [f"_posts/{folder}", f"{folder}/_posts"] if folder else ["_posts"]
+    direct = find_file(root, [f"{place}/{stem}{ext}" for place in folders for ext in _EXTENSIONS])
+    if direct is not None:
+        return post.linked_of(direct)
+    found = [  # posts in folders of their own under _posts: the whole site is looked through
+        path
+        for path in post.files_under(root)
+        if path.stem == stem and "_posts" in path.relative_to(root).parts
+    ]
     if folder:  # the folder's names are in the post's path, on either side of _posts
         wanted = set(Path(folder).parts)
         found = [path for path in found if wanted <= set(path.relative_to(root).parts)]
     return post.linked_of(found[0]) if found else None
-
-
-def _posts_named(root: Path, stem: str) -> list[Path]:
-    """The files named ``stem`` (and an extension) in the site's _posts folders."""
-    found: list[Path] = []
-    for folder, _, names in os.walk(root):
-        if "_posts" in Path(folder).relative_to(root).parts:
-            found.extend(Path(folder) / name for name in names if Path(name).stem == stem)
-    return sorted(found)
 
 
 def _jekyll_file(post: Expansion, name: str) -> Linked | None:

@@ -11,7 +11,6 @@ cannot be rendered without it: it is left out, the text between its tags kept.
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -67,14 +66,10 @@ def expand_shortcodes(post: Expansion) -> str:
             out.append(block_html(_figure(call.named), text, call.start, call.end))
         elif call.name in ("ref", "relref"):
             out.append(_reference(post, call))
-        elif not call.closing or call.name not in post.left_out:
+        elif not call.closing or call.name not in post.repeats:
             paired = "" if call.name not in closings else " (the text between its tags is kept)"
-            post.note(
-                call.start,
-                f"Hugo shortcode {_shown(text, call)} is not rendered by gazette and is left"
-                f" out{paired}: {_ADVICE}",
-            )
-            post.left_out.add(call.name)
+            message = f"Hugo shortcode {_shown(text, call)} is not rendered by gazette and is left"
+            post.note(call.start, f"{message} out{paired}: {_ADVICE}", call.name)
         index += 1
     out.append(text[position:])
     return "".join(out)
@@ -128,21 +123,14 @@ def _call(text: str, start: int) -> _Call | None:
 
 
 def _close(text: str, position: int, closer: str) -> int | None:
-    """Where ``closer`` ends the call, outside its quoted arguments."""
-    limit = min(len(text), position + _LONGEST)
-    quote_mark = ""
-    while position < limit:
-        char = text[position]
-        if quote_mark:
-            if char == "\\" and quote_mark == '"':
-                position += 1
-            elif char == quote_mark:
-                quote_mark = ""
-        elif char in '"`':
-            quote_mark = char
-        elif text.startswith(closer, position):
-            return position
-        position += 1
+    """Where ``closer`` ends the call: the first one outside its quoted arguments."""
+    limit = position + _LONGEST
+    end = text.find(closer, position, limit)
+    while end >= 0:
+        inside = text[position:end]
+        if (inside.count('"') - inside.count('\\"')) % 2 == inside.count("`") % 2 == 0:
+            return end
+        end = text.find(closer, end + 1, limit)
     return None
 
 
@@ -233,17 +221,16 @@ def _content_file(post: Expansion, path: str) -> Path | None:
         found = find_file(base, [name.lstrip("/") for name in names])
         if found is not None and found.is_relative_to(content.resolve()):
             return found
-    return _by_name(content, path.strip("/"))
+    return _by_name(post, content, path.strip("/"))
 
 
-def _by_name(content: Path, name: str) -> Path | None:
+def _by_name(post: Expansion, content: Path, name: str) -> Path | None:
     """The one content file (or page bundle) with this name, anywhere in content/."""
     stem = name.removesuffix(".md")
-    found: list[Path] = []
-    for folder, _, names in os.walk(content):
-        for file in names:
-            path = Path(folder) / file
-            bundle = path.stem in ("index", "_index") and Path(folder).name == stem
-            if path.suffix == ".md" and (path.stem == stem or bundle):
-                found.append(path)
+    found = [
+        path
+        for path in post.files_under(content)
+        if path.suffix == ".md"
+        and (path.stem == stem or (path.stem in ("index", "_index") and path.parent.name == stem))
+    ]
     return found[0].resolve() if len(found) == 1 else None
