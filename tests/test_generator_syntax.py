@@ -274,3 +274,22 @@ def test_vectors_in_generator_syntax_render_harmless(vector: str) -> None:
         html = render_draft(draft, MathConverter(), 240).content_html
         assert executable_constructs(html) == [], f"{name}: {html!r}"
         assert rendered_as[name] in html
+
+
+def test_an_unchanged_post_follows_the_new_url_of_a_post_it_links_to(
+    site: Site, tmp_path: Path
+) -> None:
+    """When a linked post gets another URL, the next (incremental) sync reads the unchanged
+    post that links to it again, and its link shows the new URL."""
+    root = copy_site("jekyll", tmp_path)
+    source = generator_source(root / "_posts" / "*.md", "jekyll")
+    before = catalog(site, source)["Links between posts"]["content_html"]
+    assert '<a href="/blog/ml/notes/2021/07/11/diffusion-models.html">' in str(before)
+    target = root / "_posts" / "2021-07-11-diffusion-models.md"
+    target.write_text(
+        target.read_text(encoding="utf-8").replace("---\n", "---\npermalink: /moved/\n", 1),
+        encoding="utf-8",
+    )
+    after = str(catalog(site, source)["Links between posts"]["content_html"])
+    assert '<a href="/blog/moved/">the diffusion notes</a>' in after
+    assert "/blog/ml/notes/2021/07/11/diffusion-models.html" not in after

@@ -14,14 +14,26 @@ Only a source that names its generator is read this way; other Markdown keeps it
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gazette.catalog.expansion import Expansion, LinkedOf, cached
+from gazette.catalog.expansion import Expansion, Linked, LinkedOf, cached
 from gazette.catalog.generators import GeneratorSite
 from gazette.catalog.liquid import expand_liquid
 from gazette.catalog.shortcodes import expand_shortcodes
 from gazette.models import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    """A body with its generator syntax expanded, the findings about what was left out,
+    and the posts it links to (``"URL path"``: an unchanged file is read again when a post
+    it links to has another URL now)."""
+
+    body: str
+    findings: list[Finding]
+    links: tuple[str, ...]
 
 
 def expand_generator_syntax(
@@ -32,11 +44,19 @@ def expand_generator_syntax(
     body_line: int,
     linked_of: LinkedOf,
     front_matter: Callable[[Path], dict[str, Any]],
-) -> tuple[str, list[Finding]]:
-    """The body with its generator's tags or shortcodes expanded, and the findings about
-    those left out."""
+) -> Expanded:
+    """The body with its generator's tags or shortcodes expanded."""
     if "{{" not in body and "{%" not in body:
-        return body, []
-    expansion = Expansion(body, site, path, shown, body_line, cached(linked_of), front_matter)
+        return Expanded(body, [], ())
+    links: list[str] = []
+    reading = cached(linked_of)
+
+    def linked(target: Path) -> Linked | None:
+        found = reading(target)
+        if found is not None:
+            links.append(f"{found.url} {target}")
+        return found
+
+    expansion = Expansion(body, site, path, shown, body_line, linked, front_matter)
     text = expand_shortcodes(expansion) if site.generator == "hugo" else expand_liquid(expansion)
-    return text, expansion.noted()
+    return Expanded(text, expansion.noted(), tuple(dict.fromkeys(links)))

@@ -107,12 +107,14 @@ def read_markdown(
     math = tuple(dict.fromkeys(implied_math(generator) + math))
     try:
         meta, body, body_line = split_front_matter(text)
+        links: tuple[str, ...] = ()
         if site is not None:
             linked = partial(_linked, site, zone)
-            body, found = expand_generator_syntax(
+            expanded = expand_generator_syntax(
                 body, site, Path(path), path, body_line, linked, _front_matter_of
             )
-            result.findings.extend(found)
+            body, links = expanded.body, expanded.links
+            result.findings.extend(expanded.findings)
         draft = _draft(meta, body, path, zone, default_lang, result, generator)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
@@ -120,7 +122,7 @@ def read_markdown(
     if draft is not None:
         assert draft.published is not None
         url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
-        result.drafts.append(replace(draft, math=math, url=url))
+        result.drafts.append(replace(draft, math=math, url=url, links=links))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
 
