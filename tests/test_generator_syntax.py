@@ -293,3 +293,58 @@ def test_an_unchanged_post_follows_the_new_url_of_a_post_it_links_to(
     after = str(catalog(site, source)["Links between posts"]["content_html"])
     assert '<a href="/blog/moved/">the diffusion notes</a>' in after
     assert "/blog/ml/notes/2021/07/11/diffusion-models.html" not in after
+
+
+def read(name: str, body: str) -> tuple[str, list[str]]:
+    """The rendered body of a post of fixture site ``name``, and its findings."""
+    path = GENERATOR_SITES[name]
+    site = find_site(name, path.parent, "https://fallback.example/")
+    text = f"---\ntitle: Probe\ndate: 2024-01-01\n---\n{body}"
+    result = read_markdown(text, str(path), ZoneInfo("UTC"), "en", (), name, site)
+    (draft,) = result.drafts
+    html = render_draft(draft, MathConverter(), 240).content_html
+    return html, [str(finding).removeprefix(f"{path}:") for finding in result.findings]
+
+
+def test_links_to_nothing_are_findings_at_their_lines() -> None:
+    """A post_url, ref or post_link naming no post, and a raw never closed, are warnings
+    at their line; the link is left empty rather than pointing nowhere."""
+    html, findings = read("jekyll", "Intro.\n\n[a]({% post_url 2020-01-01-gone %})\n\n{% raw %}x\n")
+    assert html == '<p>Intro.</p>\n<p><a href="">a</a></p>\n<p>x</p>\n'
+    assert findings == [
+        "7: warning: {% post_url 2020-01-01-gone %} names no file of the site: fix the name",
+        "9: warning: {% raw %} is never closed: add {% endraw %}",
+    ]
+    _, findings = read("hugo", 'See {{< relref "posts/gone.md" >}}.\n')
+    assert findings == [
+        '5: warning: {{< relref "posts/gone.md" >}} names no page of the site: fix the path '
+        "(from the content folder, or the post's own folder)"
+    ]
+    _, findings = read("hexo", "\n{% post_link gone %}\n")
+    assert findings == ["6: warning: {% post_link gone %} names no post of the site: fix the slug"]
+
+
+def test_each_left_out_tag_is_one_finding_with_its_count() -> None:
+    """A theme's tag used many times in a post is named once, at its first line, with how
+    often it came; its end tags are not named again."""
+    body = "{% note %}a{% endnote %}\n\n{% note %}b{% endnote %}\n\n{{ page.title }}\n"
+    html, findings = read("hexo", body)
+    assert html == "<p>a</p>\n<p>b</p>\n"
+    assert findings == [
+        "5: warning: Hexo tag {% note %} is not rendered by gazette and is left out (the text "
+        "between its tags is kept): replace it with Markdown, or wrap it in {% raw %} … "
+        "{% endraw %} to show it as text (2 times in this post)",
+        "9: warning: {{ page.title }} is not rendered by gazette and is left out: replace it "
+        "with Markdown, or wrap it in {% raw %} … {% endraw %} to show it as text",
+    ]
+
+
+def test_whitespace_control_and_a_figure_followed_by_text() -> None:
+    """Liquid's {%- -%} and {{- -}} trim the white space beside them, as Jekyll does; text
+    right under a figure is still Markdown."""
+    link = "{%- post_url 2021-07-11-diffusion-models -%}"
+    html, _ = read("jekyll", f"x {{{{- site.baseurl -}}}} y and [z]( {link} ).\n")
+    url = "/blog/ml/notes/2021/07/11/diffusion-models.html"
+    assert html == f'<p>x/blogy and <a href="{url}">z</a>.</p>\n'
+    html, _ = read("hugo", '{{< figure src="a.png" >}}\nText *under* it.\n')
+    assert html == '<figure><img src="a.png"></figure>\n<p>Text <em>under</em> it.</p>\n'
