@@ -234,19 +234,31 @@ GENERATOR_SITES = {
     "hexo": SITES / "hexo" / "source" / "_posts" / "tags.md",
 }
 
+MIXED_LINKS = {
+    "jekyll": (
+        "{% post_url 2021-07-11-diffusion-models %}",
+        "/blog/ml/notes/2021/07/11/diffusion-models.html",
+    ),
+    "hugo": ('{{< relref "first-post.md" >}}', "/2023/04/first-post/"),
+    "hexo": ("{% post_path hello-world %}", "/notes/2024/01/02/hello-world/"),
+}
+
 
 @settings(max_examples=80, deadline=None)
 @given(st.sampled_from(sorted(GENERATOR_SITES)), st.lists(SYNTAX_PIECES, max_size=40))
 def test_any_mix_of_generator_syntax_reads_and_renders(name: str, pieces: list[str]) -> None:
-    """Generator syntax in any order and state of repair gives a post or findings, and
-    well-formed HTML: never a traceback."""
+    """Generator syntax in any order and state of repair, after a link written in it,
+    gives well-formed HTML with that link, and findings at the post's lines: never a
+    traceback."""
     path = GENERATOR_SITES[name]
     site = find_site(name, path.parent, "https://fallback.example/")
-    text = "---\ntitle: Mixed\ndate: 2024-01-01\n---\n" + "".join(pieces)
+    link, url = MIXED_LINKS[name]
+    text = f"---\ntitle: Mixed\ndate: 2024-01-01\n---\n[first]({link})\n\n" + "".join(pieces)
     result = read_markdown(text, str(path), ZoneInfo("UTC"), "en", (), name, site)
-    for draft in result.drafts:
-        rendered = render_draft(draft, MathConverter(), 240)
-        lxml.html.fragments_fromstring(rendered.content_html or "<p></p>")
+    (draft,) = result.drafts
+    html = render_draft(draft, MathConverter(), 240).content_html
+    lxml.html.fragments_fromstring(html)
+    assert f'<a href="{url}">first</a>' in html
     assert all(f.location.startswith(f"{path}:") for f in result.findings)
 
 
