@@ -125,6 +125,11 @@ def code_block(code: str, language: str, before: str) -> str:
     return f"{start}{fence}{language}\n{code}\n{fence}\n"
 
 
+def last_written(chunks: list[str]) -> str:
+    """The last of the chunks written so far that holds any text."""
+    return next((chunk for chunk in reversed(chunks) if chunk), "")
+
+
 def block_html(html: str, text: str, start: int, end: int) -> str:
     """``html`` standing where ``text[start:end]`` was: when that was a line of its own,
     a blank line follows, so Markdown after it is not read as part of the HTML block."""

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from gazette.catalog.expansion import Expansion, Linked, code_block, find_file
+from gazette.catalog.expansion import Expansion, Linked, code_block, find_file, last_written
 
 _OPENING = re.compile(r"\{[{%]")
 _LONGEST = 500  # characters a tag or an output may take; an unclosed one costs no more
@@ -33,7 +33,6 @@ _BLOCKS = {"raw": "endraw", "comment": "endcomment", "highlight": "endhighlight"
            "codeblock": "endcodeblock", "code": "endcode"}  # fmt: skip
 _EXTENSIONS = (".md", ".markdown", ".mkdown", ".mkd", ".mkdn", ".html")
 _SITE_LINK = re.compile(r"\{%-?\s*(post_url|link)\b")
-_SPACE = re.compile(r"\s*")
 _STRING = re.compile(r"""^(?:"([^"]*)"|'([^']*)')$""")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
 _ADVICE = "replace it with Markdown, or wrap it in {% raw %} … {% endraw %} to show it as text"
@@ -55,14 +54,16 @@ def _expanded(post: Expansion, start: int, end: int, skipped: list[tuple[int, in
         out.append(before.rstrip() if found.group().startswith(("{%-", "{{-")) else before)
         position = found.end()
         if found.group("tag") in _BLOCKS:
-            output, position = _block(post, found, "".join(out), end)
+            output, position = _block(post, found, last_written(out), end)
         elif found.group("tag") is not None:
             output = _tag(post, found)
         else:
             output = _output(post, found)
         out.append(output)
-        if found.group().endswith(("-%}", "-}}")):
-            position = _SPACE.match(text, position, end).end()  # type: ignore[union-attr]
+        while (
+            found.group().endswith(("-%}", "-}}")) and position < end and text[position].isspace()
+        ):
+            position += 1
     out.append(text[position:end])
     return "".join(out)
 
@@ -80,9 +81,12 @@ def _tags(text: str, start: int, end: int) -> Iterator[re.Match[str]]:
 def _block(post: Expansion, found: re.Match[str], before: str, stop: int) -> tuple[str, int]:
     """A tag with a body up to its end tag, and where the text goes on after it."""
     name, text = found.group("tag"), post.body
-    end = re.compile(r"\{%-?\s*" + _BLOCKS[name] + r"\s*-?%\}").search(text, found.end(), stop)
+    end = None
+    if stop < len(text) or name not in post.repeats:  # after an unclosed one, none closes
+        end = re.compile(r"\{%-?\s*" + _BLOCKS[name] + r"\s*-?%\}").search(text, found.end(), stop)
     if end is None:
-        post.note(found.start(), f"{{% {name} %}} is never closed: add {{% {_BLOCKS[name]} %}}")
+        message = f"{{% {name} %}} is never closed: add {{% {_BLOCKS[name]} %}}"
+        post.note(found.start(), message, name)
         return "", found.end()
     if name == "raw":
         return text[found.end() : end.start()], end.end()
@@ -115,14 +119,14 @@ def _tag(post: Expansion, found: re.Match[str]) -> str:
         return _hexo_link(post, found, name, args)
     if name.startswith("end") and name[3:] in post.repeats:
         return ""  # the end of a tag already named
-    if name not in post.repeats:
-        generator = "Jekyll" if jekyll else "Hexo"
-        closed = re.compile(r"\{%-?\s*end" + re.escape(name) + r"\b").search(post.body, found.end())
-        kept = " (the text between its tags is kept)" if closed else ""
-        message = f"{generator} tag {{% {name} %}} is not rendered by gazette and is left out"
-        post.note(found.start(), f"{message}{kept}: {_ADVICE}", name)
-    else:
-        post.note(found.start(), "", name)
+    if name in post.repeats:
+        post.note(found.start(), "", name)  # counted in the first one's finding
+        return ""
+    generator = "Jekyll" if jekyll else "Hexo"
+    closed = re.compile(r"\{%-?\s*end" + re.escape(name) + r"\b").search(post.body, found.end())
+    kept = " (the text between its tags is kept)" if closed else ""
+    message = f"{generator} tag {{% {name} %}} is not rendered by gazette and is left out"
+    post.note(found.start(), f"{message}{kept}: {_ADVICE}", name)
     return ""
 
 
@@ -190,10 +194,10 @@ def _jekyll_file(post: Expansion, name: str) -> Linked | None:
     page = relative.with_suffix("").as_posix()
     if own:
         page = str(own).lstrip("/")
-    elif post.site.permalink.endswith("/"):
-        page = page.removesuffix("index") if page.endswith("index") else page + "/"
-    else:
-        page = page.removesuffix("index") if page.endswith("index") else page + ".html"
+    elif relative.stem == "index":  # a folder's page is the folder
+        page = page.removesuffix("index")
+    else:  # the "pretty" style makes every page a folder
+        page += "/" if post.site.permalink.endswith("/") else ".html"
     return Linked(post.site.base_url + quote(page))
 
 

@@ -10,6 +10,7 @@ cannot be rendered without it: it is left out, the text between its tags kept.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 
-from gazette.catalog.expansion import Expansion, block_html, code_block, find_file
+from gazette.catalog.expansion import Expansion, block_html, code_block, find_file, last_written
 
 _OPENING = re.compile(r"\{\{[<%]")
 _LONGEST = 5000  # characters a shortcode's call may take; longer is not a call
@@ -46,6 +47,7 @@ def expand_shortcodes(post: Expansion) -> str:
     text, out, position = post.body, [], 0
     calls = _calls(text)
     closings = {call.name for call in calls if call.closing}
+    ends = [i for i, call in enumerate(calls) if call.closing and call.name == "highlight"]
     index = 0
     while index < len(calls):
         call = calls[index]
@@ -53,14 +55,18 @@ def expand_shortcodes(post: Expansion) -> str:
         position = call.end
         if call.literal is not None:
             out.append(call.literal)
+        elif call.closing and call.name in ("figure", "ref", "relref"):
+            pass  # no end tag is needed, and none changes anything
         elif call.name == "highlight" and not call.closing:
-            end = next((i for i in range(index + 1, len(calls)) if _closes(calls[i], call)), None)
+            later = bisect.bisect_right(ends, index)
+            end = ends[later] if later < len(ends) else None
             if end is None:
-                post.note(call.start, "{{< highlight >}} is never closed: add {{< /highlight >}}")
+                message = "{{< highlight >}} is never closed: add {{< /highlight >}}"
+                post.note(call.start, message, "highlight")
             else:
                 inner = text[call.end : calls[end].start]
                 language = call.positional[0] if call.positional else ""
-                out.append(code_block(inner, language, "".join(out)))
+                out.append(code_block(inner, language, last_written(out)))
                 position, index = calls[end].end, end
         elif call.name == "figure":
             out.append(block_html(_figure(call.named), text, call.start, call.end))
@@ -79,10 +85,6 @@ def _shown(text: str, call: _Call) -> str:
     """How the call is written, without its arguments: {{< name >}} or {{% name %}}."""
     mark = text[call.start + 2]
     return f"{{{{{mark} {call.name} {'>' if mark == '<' else '%'}}}}}"
-
-
-def _closes(call: _Call, opening: _Call) -> bool:
-    return call.closing and call.name == opening.name and call.literal is None
 
 
 # --- reading the calls -----------------------------------------------------------------
