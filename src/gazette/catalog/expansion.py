@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,7 +145,13 @@ def block_html(html: str, text: str, start: int, end: int) -> str:
 def find_file(folder: Path, names: list[str]) -> Path | None:
     """The first of ``names`` (paths under ``folder``) that is a file inside it."""
     for name in names:
-        candidate = (folder / name).resolve()
-        if candidate.is_file() and candidate.is_relative_to(folder.resolve()):
-            return candidate
+        candidate = folder / name
+        if candidate.is_file() and (found := candidate.resolve()).is_relative_to(real(folder)):
+            return found
     return None
+
+
+@lru_cache(maxsize=256)
+def real(folder: Path) -> Path:
+    """The folder's real path (a site's folders, resolved once per process)."""
+    return folder.resolve()

@@ -20,7 +20,14 @@ from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 
-from gazette.catalog.expansion import Expansion, block_html, code_block, find_file, last_written
+from gazette.catalog.expansion import (
+    Expansion,
+    block_html,
+    code_block,
+    find_file,
+    last_written,
+    real,
+)
 
 _OPENING = re.compile(r"\{\{[<%]")
 _LONGEST = 5000  # characters a shortcode's call may take; longer is not a call
@@ -221,7 +228,7 @@ def _content_file(post: Expansion, path: str) -> Path | None:
     bases = [content] if path.startswith("/") else [post.path.parent, content]
     for base in bases:
         found = find_file(base, [name.lstrip("/") for name in names])
-        if found is not None and found.is_relative_to(content.resolve()):
+        if found is not None and found.is_relative_to(real(content)):
             return found
     return _by_name(post, content, path.strip("/"))
 
