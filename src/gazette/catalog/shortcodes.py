@@ -224,7 +224,7 @@ def _content_file(post: Expansion, path: str) -> Path | None:
     content = post.site.root / "content"
     names = [path]
     if not path.endswith(".md"):
-        names = [f"{path}.md", f"{path}/index.md", f"{path}/_index.md"]
+        names = [f"{path}.md", f"{path}/index.md"]  # a section's _index.md is no post
     bases = [content] if path.startswith("/") else [post.path.parent, content]
     for base in bases:
         found = find_file(base, [name.lstrip("/") for name in names])
@@ -240,6 +240,6 @@ def _by_name(post: Expansion, content: Path, name: str) -> Path | None:
         path
         for path in post.files_under(content)
         if path.suffix == ".md"
-        and (path.stem == stem or (path.stem in ("index", "_index") and path.parent.name == stem))
+        and (path.stem == stem or (path.stem == "index" and path.parent.name == stem))
     ]
     return found[0].resolve() if len(found) == 1 else None
