@@ -4,8 +4,8 @@
 401: no credentials; 403: credentials that do not check out (or a reused Mailgun
 token); 400: a body not in the provider's shape; 503: the provider's secret is not set
 (providers retry 5xx, so nothing is lost while the operator sets it), SNS's certificate
-could not be fetched just then, or the state database does not answer. Nothing is changed by any of them. 200: applied, including
-repeats and addresses not on the list.
+could not be fetched just then, or the state database does not answer. Nothing is
+changed by any of them. 200: applied, including repeats and addresses not on the list.
 """
 
 from __future__ import annotations
