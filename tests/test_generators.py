@@ -37,11 +37,13 @@ JEKYLL_URLS = {
         "https://notes.example.com/blog/deep%20learning/2022/02/03/other-slug.html"
     ),
     "扩散模型入门": "https://notes.example.com/blog/2022/03/04/%E6%89%A9%E6%95%A3%E6%A8%A1%E5%9E%8B.html",
+    "Links between posts": "https://notes.example.com/blog/2022/04/05/liquid-links.html",
 }
 HEXO_URLS = {
     "你好，世界": "https://hexo.example.com/notes/2024/01/02/hello-world/",
     "A post with its own permalink": "https://hexo.example.com/notes/special/own/",
     "A post in a folder": "https://hexo.example.com/notes/2024/03/04/guides/in-a-folder/",
+    "Tags between posts": "https://hexo.example.com/notes/2024/04/05/tags/",
 }
 HEXO_MODULES = Path(
     os.environ.get("TEST_HEXO_MODULES")
@@ -53,6 +55,7 @@ HUGO_URLS = {
     "A Page Bundle": "https://hugo.example.com/2023/06/a-page-bundle/",
     "Its own URL": "https://hugo.example.com/special/place/",
     "A Note in Another Section": "https://hugo.example.com/notes/quick-note/",
+    "Shortcodes at work": "https://hugo.example.com/2023/07/shortcodes-at-work/",
 }
 
 

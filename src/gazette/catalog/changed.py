@@ -3,7 +3,8 @@
 The full sync matches every draft against every record, merges duplicates across files
 and numbers series over the whole catalog. A change reaches beyond its own files only
 through what its drafts share with other posts: an id, a slug (or ``slug-N``), a title, a
-body, a series, or an undated entry (dated from the records). When the drafts of the
+body, a series, an undated entry (dated from the records), or a URL (which posts of other
+files link to). When the drafts of the
 changed files, before and after, share none of these with any other record, and no post
 is merged from several places, every other post stays exactly as the last sync left it:
 then only the changed files' drafts and their old records are planned. Otherwise the full
@@ -61,7 +62,10 @@ def changed_files_only(
     changed = files.changed_keys()
     if not changed or len(changed) > MOST_FILES or len(changed) == len(files.seen):
         return None
-    before = [item for item in files.stored_drafts(changed) if item.draft.published is not None]
+    stored = files.stored_drafts(changed)
+    if _urls(stored) != _urls(read):
+        return None  # posts of other files that link to these show their URLs
+    before = [item for item in stored if item.draft.published is not None]
     now = [item for item in read if item.draft.published is not None]
     if not _self_contained([*before, *now]) or some_post_is_merged(connection):
         return None
@@ -85,6 +89,11 @@ def _self_contained(items: Iterable[Sourced]) -> bool:
         if not draft.title_inferred and detect_series(draft.title) is not None:
             return False
     return True
+
+
+def _urls(items: Iterable[Sourced]) -> set[tuple[str, str]]:
+    """The URL a generator gives each file's posts (other files' posts may link to them)."""
+    return {(i.draft.location.rsplit(":", 1)[0], i.draft.url) for i in items if i.draft.url}
 
 
 def some_post_is_merged(connection: Connection) -> bool:

@@ -93,6 +93,8 @@ class GeneratorSite:
     title: str = ""
     language: str = ""
     timezone: str = ""
+    url: str = ""  # Jekyll: site.url (without the baseurl), as Liquid shows it
+    baseurl: str = ""  # Jekyll: site.baseurl ("/blog", or "")
 
 
 def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
@@ -135,6 +137,8 @@ def _jekyll_site(root: Path, config: dict[str, Any], fallback_url: str) -> Gener
         title=str(config.get("title") or ""),
         language=str(config.get("lang") or config.get("locale") or ""),
         timezone=str(config.get("timezone") or ""),
+        url=url,
+        baseurl=f"/{baseurl}" if baseurl else "",
     )
 
 

@@ -8,7 +8,7 @@ import re
 import tomllib
 from dataclasses import replace
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,8 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.expansion import Linked
+from gazette.catalog.generator_syntax import expand_generator_syntax
 from gazette.catalog.generators import (
     GeneratorSite,
     implied_math,
@@ -34,7 +36,7 @@ from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.linkify import CjkLinkify
 from gazette.catalog.listing import infer_title
 from gazette.catalog.mdmath import bracket_math_plugin, code_or_math, unconverted_math
-from gazette.catalog.normalize import parse_number
+from gazette.catalog.normalize import normalize_text, parse_number
 from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure, Finding
 
@@ -105,6 +107,14 @@ def read_markdown(
     math = tuple(dict.fromkeys(implied_math(generator) + math))
     try:
         meta, body, body_line = split_front_matter(text)
+        links: tuple[str, ...] = ()
+        if site is not None:
+            linked = partial(_linked, site, zone)
+            expanded = expand_generator_syntax(
+                body, site, Path(path), path, body_line, linked, _front_matter_of
+            )
+            body, links = expanded.body, expanded.links
+            result.findings.extend(expanded.findings)
         draft = _draft(meta, body, path, zone, default_lang, result, generator)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
@@ -112,9 +122,32 @@ def read_markdown(
     if draft is not None:
         assert draft.published is not None
         url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
-        result.drafts.append(replace(draft, math=math, url=url))
+        result.drafts.append(replace(draft, math=math, url=url, links=links))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
+
+
+def _linked(site: GeneratorSite, zone: ZoneInfo, path: Path) -> Linked | None:
+    """The URL and title of the post (or page) at ``path`` in ``site``, as a link to it
+    from another post shows them (None: it is no post)."""
+    meta = _front_matter_of(path)
+    try:
+        published = _date(meta.get("date"), "date", zone) or _date_from_filename(path.name, zone)
+        title = _string(meta.get("title", ""), "title").strip()
+    except FrontMatterError:
+        return None
+    if published is None:
+        return None
+    title = title or (title_from_file_name(path.name) if site.generator == "jekyll" else "")
+    return Linked(permalink(site, path.resolve(), meta, published), title)
+
+
+def _front_matter_of(path: Path) -> dict[str, Any]:
+    """The front matter of the file at ``path`` ({} when it has none or cannot be read)."""
+    try:
+        return split_front_matter(normalize_text(path.read_text(encoding="utf-8")))[0]
+    except (OSError, UnicodeDecodeError, FrontMatterError):
+        return {}
 
 
 def _flattened(body: str, path: str, body_line: int) -> list[Finding]:
