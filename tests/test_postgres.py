@@ -85,7 +85,8 @@ def test_digest_reaches_every_subscriber_once(
     """Subscribers imported and the example digest sent through the CLI: one .eml each."""
     settings = example_settings(tmp_path, postgres_url)
     readers = ["ann@example.org", "bob@example.com", "carol@example.net", "dan@example.org"]
-    env = {"GAZETTE_STATE_DATABASE": postgres_url, "GAZETTE_MAIL_OUTBOX": str(tmp_path / "outbox")}
+    env = {"GAZETTE_STATE_DATABASE": postgres_url, "GAZETTE_MAIL_OUTBOX": str(tmp_path / "outbox"),
+           "GAZETTE_FEEDS_OUTPUT": str(tmp_path / "public")}  # the issue archive goes there
     imported = run_cli(
         settings.config_path, "subscribers", "import", str(write("list.csv", "\n".join(readers))),
         env=env,
