@@ -16,6 +16,7 @@ Hugo's ``hugo.toml``: ``baseURL``, ``[permalinks]``; Hexo's ``_config.yml``: ``u
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -59,9 +60,13 @@ def split_words(value: str, generator: str) -> tuple[str, ...]:
 
 # --- the generator's site: its config file and its permalinks ------------------------
 
+# Hugo reads the first of its names it finds, TOML, YAML or JSON alike.
+_HUGO_FILES = tuple(
+    f"{name}.{ext}" for name in ("hugo", "config") for ext in ("toml", "yaml", "yml", "json")
+)
 CONFIG_FILES: dict[str, tuple[str, ...]] = {
     "jekyll": ("_config.yml",),
-    "hugo": ("hugo.toml", "config.toml"),
+    "hugo": _HUGO_FILES,
     "hexo": ("_config.yml",),
 }
 # Jekyll's built-in permalink styles (Jekyll::Utils#permalink_style).
@@ -108,14 +113,24 @@ def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
     )
 
 
-def _load_site(generator: str, path: Path, fallback_url: str) -> GeneratorSite:
+def read_config(path: Path) -> dict[str, Any]:
+    """A generator's config file (TOML, YAML or JSON, by its name) as a dict."""
     try:
         text = path.read_text(encoding="utf-8")
-        config = yaml.safe_load(text) if path.suffix == ".yml" else tomllib.loads(text)
+        if path.suffix == ".toml":
+            config = tomllib.loads(text)
+        elif path.suffix == ".json":
+            config = json.loads(text)
+        else:
+            config = yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as error:
         problem = str(error).split("\n")[0]
         raise GeneratorConfigError(f"{path}: cannot be read ({problem}); fix it") from None
-    config = config if isinstance(config, dict) else {}
+    return config if isinstance(config, dict) else {}
+
+
+def _load_site(generator: str, path: Path, fallback_url: str) -> GeneratorSite:
+    config = read_config(path)
     if generator == "jekyll":
         return _jekyll_site(path.parent, config, fallback_url)
     if generator == "hexo":
@@ -139,17 +154,22 @@ def _jekyll_site(root: Path, config: dict[str, Any], fallback_url: str) -> Gener
 
 
 def _hugo_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
+    config = hugo_keys(config)
     permalinks = config.get("permalinks") or {}
     return GeneratorSite(
         generator="hugo",
         root=root,
-        base_url=str(config.get("baseURL") or config.get("baseurl") or fallback_url).rstrip("/")
-        + "/",
+        base_url=str(config.get("baseurl") or fallback_url).rstrip("/") + "/",
         permalinks={str(k): str(v) for k, v in permalinks.items() if isinstance(v, str)},
         title=str(config.get("title") or ""),
-        language=str(config.get("languageCode") or config.get("defaultContentLanguage") or ""),
-        timezone=str(config.get("timeZone") or ""),
+        language=str(config.get("languagecode") or config.get("defaultcontentlanguage") or ""),
+        timezone=str(config.get("timezone") or ""),
     )
+
+
+def hugo_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """Hugo's config keys are not case-sensitive (baseURL is baseurl): all lower case."""
+    return {str(key).lower(): value for key, value in config.items()}
 
 
 def _hexo_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
