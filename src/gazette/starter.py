@@ -160,10 +160,14 @@ def blog_of_feed(url: str, timeout: float = 10.0) -> Blog:
     except (FeedUnavailable, FeedTooLarge) as error:
         raise SourceError(f"{url}: {error}") from None
     read = read_feed(fetched.body, url, "")
-    problems = [finding for finding in read.findings if finding.severity == "error"]
-    if problems:
-        raise SourceError(f"{url}: {problems[0].message}; give the URL of the blog's feed")
-    header = _feed_header(fetched.body)
+    problems = [finding.message for finding in read.findings if finding.severity == "error"]
+    header = _feed_header(fetched.body) if not problems else {}
+    if problems or not header.get("version"):
+        problem = problems[0] if problems else "not an RSS, Atom or JSON feed"
+        raise SourceError(
+            f"{url}: {problem}; give the URL of the blog's feed (a page names it in its "
+            '<link rel="alternate"> element)'
+        )
     home = str(header.get("link") or "")
     if not re.match(r"^https?://[^/\s]+", home):
         parts = urlsplit(url)
@@ -188,16 +192,24 @@ def _no_link(header: dict[str, Any]) -> str:
 
 
 def _feed_header(body: bytes) -> dict[str, Any]:
-    """The feed's title, link (the site's address) and language."""
+    """The feed's title, link (the site's address) and language; its version is empty
+    when the document is no feed."""
     if body.lstrip()[:1] == b"{":
         data = json.loads(body)
         return {
+            "version": str(data.get("version") or "").startswith("https://jsonfeed.org/"),
             "title": data.get("title"),
             "link": data.get("home_page_url"),
             "language": data.get("language"),
         }
-    feed = feedparser.parse(readable_xml(body).data).feed
-    return {"title": feed.get("title"), "link": feed.get("link"), "language": feed.get("language")}
+    parsed = feedparser.parse(readable_xml(body).data)
+    feed = parsed.feed
+    return {
+        "version": parsed.get("version"),
+        "title": feed.get("title"),
+        "link": feed.get("link"),
+        "language": feed.get("language"),
+    }
 
 
 # --- the config file -------------------------------------------------------------------
