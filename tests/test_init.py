@@ -157,8 +157,8 @@ def test_init_on_a_folder_that_is_no_site_says_what_a_site_is(tmp_path: Path) ->
 def test_init_inside_the_site_keeps_gazettes_files_out_of_what_it_publishes(
     tmp_path: Path,
 ) -> None:
-    """Run in a Jekyll site's folder, init puts state, feeds and outbox under _gazette/,
-    which Jekyll does not copy into _site."""
+    """With the config in a Jekyll site's folder, init puts state, feeds and outbox under
+    _gazette/, which Jekyll does not copy into _site, and the site is the folder itself."""
     root = copy_site("jekyll", tmp_path)
     config = root / "gazette.toml"
     result = init(tmp_path, str(root), config=str(config))
@@ -166,9 +166,7 @@ def test_init_inside_the_site_keeps_gazettes_files_out_of_what_it_publishes(
     written = tomllib.loads(config.read_text(encoding="utf-8"))
     assert written["feeds"]["output"] == "_gazette/public"
     assert written["state"]["database"] == "sqlite:///_gazette/state/gazette.db"
-    assert written["sources"] == [
-        {"path": "_posts/**/*.md", "format": "markdown", "generator": "jekyll"}
-    ]
+    assert written["sources"] == [{"path": ".", "format": "markdown", "generator": "jekyll"}]
 
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -232,5 +230,5 @@ def test_init_writes_where_every_command_looks(tmp_path: Path, work: Path) -> No
     assert result.exit_code == 0, result.output
     written = tomllib.loads((work / "config" / "gazette.toml").read_text(encoding="utf-8"))
     assert written["state"]["database"] == "sqlite:///../state/gazette.db"
-    assert written["sources"][0]["path"] == str(root / "source" / "_posts" / "**" / "*.md")
+    assert written["sources"][0]["path"] == str(root)
     assert "\n  gazette check " in result.output

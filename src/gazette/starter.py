@@ -57,6 +57,7 @@ class Blog:
     sources: tuple[dict[str, str], ...]  # [[sources]] tables
     posts: int
     folder: Path | None = None  # the site's top folder
+    reads: tuple[str, ...] = ()  # the globs of its posts, relative to it
 
     def guesses(self) -> list[str]:
         values = (self.title, self.url, self.language, self.timezone)
@@ -82,10 +83,7 @@ def blog_in_folder(folder: Path) -> Blog:
         raise ConfigError(str(error)) from None
     name = GENERATOR_NAMES[generator]
     keys = _SITE_KEYS[generator]
-    sources = tuple(
-        {"path": str(root / pattern), "format": "markdown", "generator": generator}
-        for pattern in post_globs(generator, root)
-    )
+    sources = ({"path": str(root), "format": "markdown", "generator": generator},)
     return Blog(
         described=f"the {name} site in {folder} ({config.name})",
         title=_found(site.title, config.name, keys[0], root.name, "the folder's name"),
@@ -95,6 +93,7 @@ def blog_in_folder(folder: Path) -> Blog:
         sources=sources,
         posts=len(site_posts(generator, root)),
         folder=root,
+        reads=post_globs(generator, root),
     )
 
 
@@ -236,7 +235,7 @@ class Layout:
     def path(self, target: str | Path) -> str:
         """``target`` as the config writes it: relative to the config's folder when it is
         near (at most one folder up), else absolute."""
-        return _relative(Path(target), self.config.parent, "")
+        return _relative(Path(target), self.config.parent, "") or "."
 
 
 def _relative(target: Path, start: Path, end: str) -> str:
@@ -249,7 +248,7 @@ def _relative(target: Path, start: Path, end: str) -> str:
 def starter_config(blog: Blog, layout: Layout, given: str) -> str:
     """The commented TOML of a starter config for ``blog``."""
     files = layout.files
-    sources = "\n".join(_source_table(table, layout) for table in blog.sources)
+    sources = "\n".join(_source_table(table, layout, blog.reads) for table in blog.sources)
     site_host = urlsplit(blog.url.text).hostname or "example.org"
     return _TEMPLATE.format(
         given=given,
@@ -272,9 +271,13 @@ def _setting(key: str, value: Value) -> str:
     return f"{line:<33} # {note}"
 
 
-def _source_table(table: dict[str, str], layout: Layout) -> str:
+def _source_table(table: dict[str, str], layout: Layout, reads: tuple[str, ...]) -> str:
     path = table["path"] if table["format"] == "feed" else layout.path(table["path"])
-    lines = ["[[sources]]", f"path = {_toml(path)}", f"format = {_toml(table['format'])}"]
+    lines = ["[[sources]]"]
+    if reads:
+        found = " and ".join(reads)
+        lines.append(f"# The site's top folder: its posts are found in it on each run ({found})")
+    lines += [f"path = {_toml(path)}", f"format = {_toml(table['format'])}"]
     if "generator" in table:
         name = GENERATOR_NAMES[table["generator"]]
         note = f"# URLs, tags and dates as {name} makes them, from its config file"

@@ -20,7 +20,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -98,6 +98,8 @@ class GeneratorSite:
     title: str = ""
     language: str = ""
     timezone: str = ""
+    excerpt_separator: str = ""  # Jekyll: where a post's excerpt ends, when set
+    ugly_urls: tuple[str, ...] = ()  # Hugo: the sections whose pages are .html files; "*": all
 
 
 def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
@@ -106,7 +108,8 @@ def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
         for name in CONFIG_FILES[generator]:
             if (folder / name).is_file():
                 return _load_site(generator, folder / name, fallback_url)
-    wanted = " or ".join(CONFIG_FILES[generator])
+    *others, last = CONFIG_FILES[generator]
+    wanted = f"{', '.join(others)} or {last}" if others else last
     raise GeneratorConfigError(
         f"generator = {generator!r}, but no {wanted} is in {posts} or above it; point the "
         "source's path at the posts inside the site's folder"
@@ -150,6 +153,7 @@ def _jekyll_site(root: Path, config: dict[str, Any], fallback_url: str) -> Gener
         title=str(config.get("title") or ""),
         language=str(config.get("lang") or config.get("locale") or ""),
         timezone=str(config.get("timezone") or ""),
+        excerpt_separator=str(config.get("excerpt_separator") or ""),
     )
 
 
@@ -164,7 +168,15 @@ def _hugo_site(root: Path, config: dict[str, Any], fallback_url: str) -> Generat
         title=str(config.get("title") or ""),
         language=str(config.get("languagecode") or config.get("defaultcontentlanguage") or ""),
         timezone=str(config.get("timezone") or ""),
+        ugly_urls=_ugly_sections(config.get("uglyurls")),
     )
+
+
+def _ugly_sections(value: Any) -> tuple[str, ...]:
+    """Hugo's uglyURLs: true for every section, or a table of sections."""
+    if isinstance(value, dict):
+        return tuple(sorted(str(section) for section, on in value.items() if on is True))
+    return ("*",) if value is True else ()
 
 
 def hugo_keys(config: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +216,11 @@ def _jekyll_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: da
     found = _JEKYLL_POST.match(path.name)
     name = found.group(2) if found else path.stem
     title = _JEKYLL_PRETTY.sub("-", str(meta.get("slug") or name)).strip("-")
-    categories = [*_words(meta.get("category")), *_words(meta.get("categories"))]
+    categories = [
+        *jekyll_folder_categories(site, path),
+        *_words(meta.get("category")),
+        *_words(meta.get("categories")),
+    ]
     values = {
         **_date_values(when),
         "title": title,
@@ -226,7 +242,7 @@ def _hugo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: date
     pattern = site.permalinks.get(section)
     if pattern is None:
         folder = relative.parent.parent if path.stem == "index" else relative.parent
-        return _urlize(f"{folder.as_posix()}/{slug or name}/")
+        return _ugly(site, section, _urlize(f"{folder.as_posix()}/{slug or name}/"))
     values = {
         **_date_values(when),
         "section": section,
@@ -236,7 +252,16 @@ def _hugo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: date
         "filename": _urlize(name),
         "slugorfilename": _urlize(slug or name),
     }
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), pattern)
+    return _ugly(
+        site, section, _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), pattern)
+    )
+
+
+def _ugly(site: GeneratorSite, section: str, path: str) -> str:
+    """With uglyURLs, Hugo writes a page as name.html, not name/index.html."""
+    if "*" not in site.ugly_urls and section not in site.ugly_urls:
+        return path
+    return path.rstrip("/") + ".html"
 
 
 def _hexo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: datetime) -> str:
@@ -283,3 +308,66 @@ def _zone(name: str, when: datetime) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return when.tzinfo or UTC
+
+
+# --- front matter conventions --------------------------------------------------------
+
+# Front matter keys a generator gives meaning to that gazette reads, or leaves on purpose
+# (Hugo's aliases are redirects to the page: its one URL is the one feeds carry).
+GENERATOR_KEYS: dict[str, frozenset[str]] = {
+    "jekyll": frozenset({"excerpt", "excerpt_separator", "layout", "published"}),
+    "hugo": frozenset({"aliases", "expirydate"}),
+    "hexo": frozenset({"layout"}),
+}
+
+
+def unused_keys(generator: str, keys: set[str]) -> set[str]:
+    """Of ``keys`` (not gazette's own), those the generator gives no meaning to either."""
+    known = GENERATOR_KEYS.get(generator, frozenset())
+    return {key for key in keys if key not in known and key.lower() not in known}
+
+
+def jekyll_folder_categories(site: GeneratorSite, path: Path) -> tuple[str, ...]:
+    """Jekyll files a post in ``ml/notes/_posts/`` under the categories ml and notes."""
+    try:
+        parts = path.relative_to(site.root).parts
+    except ValueError:
+        return ()
+    return parts[: parts.index("_posts")] if "_posts" in parts else ()
+
+
+def jekyll_excerpt(site: GeneratorSite | None, meta: dict[str, Any], body: str) -> str:
+    """A Jekyll post's excerpt when it says where it ends: front matter ``excerpt``, else
+    the text before ``excerpt_separator`` (the post's, else _config.yml's); "" otherwise."""
+    if isinstance(meta.get("excerpt"), str):
+        return str(meta["excerpt"])
+    separator = meta.get("excerpt_separator") or (site.excerpt_separator if site else "")
+    if isinstance(separator, str) and separator and separator in body:
+        return body[: body.index(separator)]
+    return ""
+
+
+def left_out(generator: str, meta: dict[str, Any], start_of_today: datetime) -> str:
+    """Why the generator publishes no page for this post today ("" when it does)."""
+    if generator == "jekyll" and meta.get("published") is False:
+        return "published: false: skipped, as Jekyll does"
+    if generator == "hugo":
+        expiry = next((v for k, v in meta.items() if str(k).lower() == "expirydate"), None)
+        when = _as_datetime(expiry, start_of_today.tzinfo or UTC)
+        if when is not None and when <= start_of_today:
+            return f"expiryDate {when:%Y-%m-%d} has passed: left out, as Hugo does"
+    return ""
+
+
+def _as_datetime(value: Any, zone: tzinfo) -> datetime | None:
+    """A front matter date (YAML and TOML give dates, datetimes or text)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        except ValueError:
+            return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=zone)

@@ -26,9 +26,13 @@ from gazette.catalog.generators import (
     GeneratorSite,
     implied_math,
     is_jekyll_post_name,
+    jekyll_excerpt,
+    jekyll_folder_categories,
+    left_out,
     permalink,
     split_words,
     title_from_file_name,
+    unused_keys,
 )
 from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.linkify import CjkLinkify
@@ -93,11 +97,13 @@ def read_markdown(
     math: tuple[str, ...] = (),
     generator: str = "",
     site: GeneratorSite | None = None,
+    today: date | None = None,
 ) -> ReadResult:
     """One post from one Markdown file (or nothing, for a draft). ``math`` names the
     source's math conventions, kept on the draft for rendering; ``generator`` the static
     site generator whose conventions the post follows (gazette.catalog.generators), and
-    ``site`` that generator's site, whose permalinks give the post's URL."""
+    ``site`` that generator's site, whose permalinks give the post's URL; ``today``
+    decides whether a post's expiry has passed."""
     result = ReadResult()
     if not text.strip():
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
@@ -105,16 +111,31 @@ def read_markdown(
     math = tuple(dict.fromkeys(implied_math(generator) + math))
     try:
         meta, body, body_line = split_front_matter(text)
-        draft = _draft(meta, body, path, zone, default_lang, result, generator)
+        why = left_out(generator, meta, datetime.combine(today or date.today(), time(), zone))
+        draft = None if why else _draft(meta, body, path, zone, default_lang, result, generator)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
         return result
+    if why:
+        result.findings.append(Finding("info", why, f"{path}:1"))
     if draft is not None:
         assert draft.published is not None
         url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
+        draft = _site_conventions(draft, meta, site, Path(path).resolve())
         result.drafts.append(replace(draft, math=math, url=url))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
+
+
+def _site_conventions(
+    draft: Draft, meta: dict[str, Any], site: GeneratorSite | None, path: Path
+) -> Draft:
+    """What a generator's site adds to a post: Jekyll's excerpt and folder categories."""
+    if site is None or site.generator != "jekyll":
+        return draft
+    excerpt = "" if meta.get("summary") else jekyll_excerpt(site, meta, draft.body)
+    tags = tuple(dict.fromkeys(jekyll_folder_categories(site, path) + draft.tags))
+    return replace(draft, summary=excerpt or draft.summary, tags=tags)
 
 
 def _flattened(body: str, path: str, body_line: int) -> list[Finding]:
@@ -205,7 +226,7 @@ def _draft(
     generator: str = "",
 ) -> Draft | None:
     location = f"{path}:1"
-    for key in sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS):
+    for key in sorted(unused_keys(generator, {str(k) for k in meta} - FRONT_MATTER_KEYS)):
         result.findings.append(Finding("info", f"front matter key {key!r} is not used", location))
     if _boolean(meta.get("draft", False), "draft"):
         result.findings.append(Finding("info", "draft: skipped until draft is false", location))

@@ -20,6 +20,7 @@ from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
 from gazette.catalog.normalize import normalize_text
+from gazette.catalog.sites import detect_generator, is_list_page, not_a_site, site_posts
 from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
@@ -38,6 +39,7 @@ def read_into(settings: Settings, connection: Connection, files: SourceFiles, to
     for number, configured in enumerate(settings.sources, 1):
         lang = configured.lang or settings.site.language
         source = configured.model_copy(update={"lang": lang})
+        source = _site_generator(settings, source)
         if source.format == "feed" and source.is_url:
             _read_url(settings, source, number, connection, files)
         else:
@@ -70,8 +72,23 @@ def _read_url(
 
 
 def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
-    """The paths a file source's glob matches now, sorted (folders included)."""
-    return sorted(glob.glob(str(settings.resolve(source.path)), recursive=True))
+    """The paths a file source's glob matches now, sorted (folders included); for a
+    Markdown source whose path is a site's top folder, its generator's post files."""
+    pattern = settings.resolve(source.path)
+    if source.format == "markdown" and pattern.is_dir():
+        generator = source.generator or detect_generator(pattern)
+        return site_posts(generator, pattern) if generator else []
+    return sorted(glob.glob(str(pattern), recursive=True))
+
+
+def _site_generator(settings: Settings, source: SourceSettings) -> SourceSettings:
+    """A Markdown source whose path is a site's top folder is read by the rules of the
+    generator the folder is for (gazette.catalog.sites), unless it names one itself."""
+    if source.format != "markdown" or source.generator:
+        return source
+    root = settings.resolve(source.path)
+    found = detect_generator(root) if root.is_dir() else None
+    return source.model_copy(update={"generator": found}) if found else source
 
 
 def _read_files(
@@ -85,7 +102,7 @@ def _read_files(
         files.note(site)
         return
     for path in paths:
-        if Path(path).is_file():
+        if Path(path).is_file() and not is_list_page(source.generator or "", path):
             load, parse = _file_reader(settings, source, path, today, site)
             files.read_file(number, source, path, today, load, parse, site)
 
@@ -124,6 +141,9 @@ def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding
     """A glob that matches nothing: a typo would empty every feed, so it stops the build,
     unless the source says it may be empty."""
     where = f"{settings.config_path}: [[sources]] #{number}"
+    folder = settings.resolve(source.path)
+    if source.format == "markdown" and folder.is_dir() and not source.generator:
+        return Finding("error", not_a_site(folder), where)
     if source.optional:
         return Finding("info", f"path {source.path!r} matches no file (optional)", where)
     return Finding(
@@ -153,7 +173,7 @@ def _parsed(
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
         zone, math, generator = settings.site.zone, tuple(source.math), source.generator or ""
-        return read_markdown(text, shown, zone, source.lang, math, generator, site)
+        return read_markdown(text, shown, zone, source.lang, math, generator, site, today)
     return read_jsonl(text, shown)
 
 
