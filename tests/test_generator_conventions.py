@@ -1,0 +1,156 @@
+"""A source at a site's top folder is read as its generator reads it, and the generators'
+front matter conventions (Jekyll's excerpts, folder categories and published: false;
+Hugo's summaries, list pages, expiryDate, aliases, uglyURLs and YAML or JSON configs)
+match what the real generator builds from tests/data/sites/.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from gazette.cli import cli
+from gazette.config import Settings
+
+from .test_generators import (
+    HEXO_URLS,
+    HUGO_URLS,
+    JEKYLL_URLS,
+    Site,
+    assert_urls_are_pages,
+    catalog,
+    copy_site,
+)
+from .test_init import CASES, HUGO_POSTS
+
+TOP_FOLDER_URLS = {"jekyll": JEKYLL_URLS, "hugo": HUGO_POSTS, "hexo": HEXO_URLS}
+
+
+def top_folder_source(root: Path) -> str:
+    return f'[[sources]]\npath = "{root}"\nformat = "markdown"\n'
+
+
+def built(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A copy of the fixture site ``name`` built by its generator: (its folder, its pages)."""
+    build_site, folder, _, _ = CASES[name]
+    root = copy_site(name, tmp_path)
+    build_site(root, tmp_path / folder)
+    return root, tmp_path / folder
+
+
+def element_text(page: Path, css_class: str) -> str:
+    """The words of the page's <div class=...>, markup and comments stripped."""
+    found = re.search(f'<div class="{css_class}">(.*?)</div>', page.read_text(), re.S)
+    assert found is not None, page
+    return " ".join(html.unescape(re.sub(r"<!--.*?-->|<[^>]+>", " ", found.group(1))).split())
+
+
+def words(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def check_findings(settings: Settings) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(settings.config_path), "check"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_source_at_a_sites_top_folder_is_read_by_its_generator(
+    name: str, site: Site, tmp_path: Path
+) -> None:
+    """path = the site's folder, with no generator named: the generator is found, its posts
+    are read (Jekyll's _posts folders, Hugo's main section, Hexo's source/_posts) and every
+    URL is a page it wrote."""
+    root, public = built(tmp_path, name)
+    posts = catalog(site, top_folder_source(root))
+    assert_urls_are_pages(posts, TOP_FOLDER_URLS[name], public, CASES[name][3])
+
+
+def test_a_folder_that_is_no_site_is_an_error(site: Site, tmp_path: Path) -> None:
+    """A Markdown source at a folder no generator builds says what a site's folder holds,
+    where it used to read nothing."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("---\ntitle: A\ndate: 2024-01-01\n---\nA.\n")
+    settings = site(top_folder_source(tmp_path / "notes"))
+    result = CliRunner().invoke(cli, ["--config", str(settings.config_path), "check"])
+    assert result.exit_code == 1
+    assert "[[sources]] #1: error: " in result.output
+    assert "is a folder, but not the top folder of a Jekyll" in result.output
+
+
+def test_jekyll_excerpts_categories_and_unpublished_posts_are_jekylls(
+    site: Site, tmp_path: Path
+) -> None:
+    """The summary is Jekyll's excerpt (before the site's or the post's excerpt_separator),
+    a post under ml/_posts/ is tagged ml, and published: false leaves a post out."""
+    root, public = built(tmp_path, "jekyll")
+    posts = catalog(site, top_folder_source(root))
+    base = "https://notes.example.com/blog/"
+    for title in ("An excerpt cut where the site says", "A post with its own separator"):
+        page = public / JEKYLL_URLS[title][len(base) :]
+        assert words(posts[title]["summary_text"]) == element_text(page, "excerpt")
+    assert posts["Filed by its folder"]["tags"] == ["ml", "notes"]
+    assert "Not published" not in posts
+    assert not (public / "2023" / "04" / "01" / "not-published.html").exists()
+    findings = check_findings(site(top_folder_source(root)))
+    assert "2023-04-01-not-published.md:1: note: published: false: skipped" in findings
+
+
+def test_hugo_summaries_list_pages_expiry_and_aliases_are_hugos(
+    site: Site, tmp_path: Path
+) -> None:
+    """The summary is Hugo's .Summary (front matter summary, or the text before
+    <!--more-->); _index.md is no post; an expired post is left out; aliases are known."""
+    root, public = built(tmp_path, "hugo")
+    settings = site(top_folder_source(root))
+    posts = catalog(site, top_folder_source(root))
+    for title in ("With a summary", "With a divider"):
+        page = public / HUGO_URLS[title][len("https://hugo.example.com/") :] / "index.html"
+        assert words(posts[title]["summary_text"]) == element_text(page, "summary")
+    assert "Expired" not in posts
+    assert "Posts" not in posts
+    assert not (public / "2023" / "08" / "expired").exists()
+    findings = check_findings(settings)
+    assert "expired.md:1: note: expiryDate 2024-01-01 has passed: left out" in findings
+    assert "aliases" not in findings
+    assert "_index.md" not in findings
+
+
+def test_hugo_ugly_urls_are_the_html_files_hugo_writes(site: Site, tmp_path: Path) -> None:
+    """With uglyURLs = true, each URL is the name.html page Hugo writes (a url of its own
+    stays as given)."""
+    root = copy_site("hugo", tmp_path / "copy")
+    config = root / "hugo.toml"
+    config.write_text("uglyURLs = true\n" + config.read_text(encoding="utf-8"))
+    build_site, _, _, base = CASES["hugo"]
+    build_site(root, tmp_path / "ugly")
+    posts = catalog(site, top_folder_source(root))
+    expected = {
+        title: url if "/special/" in url else url.rstrip("/") + ".html"
+        for title, url in HUGO_POSTS.items()
+    }
+    assert_urls_are_pages(posts, expected, tmp_path / "ugly", base)
+
+
+@pytest.mark.parametrize("form", ["yaml", "json"])
+def test_a_hugo_config_in_yaml_or_json_gives_the_same_urls(
+    form: str, site: Site, tmp_path: Path
+) -> None:
+    """hugo.yaml or hugo.json in place of hugo.toml: the same settings, the same pages."""
+    root = copy_site("hugo", tmp_path / "copy")
+    settings = tomllib.loads((root / "hugo.toml").read_text(encoding="utf-8"))
+    (root / "hugo.toml").unlink()
+    dump = yaml.safe_dump if form == "yaml" else json.dumps
+    (root / f"hugo.{form}").write_text(dump(settings), encoding="utf-8")
+    build_site, _, _, base = CASES["hugo"]
+    build_site(root, tmp_path / "public")
+    posts = catalog(site, top_folder_source(root))
+    assert_urls_are_pages(posts, HUGO_POSTS, tmp_path / "public", base)
