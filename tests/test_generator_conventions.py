@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,54 @@ def test_a_hugo_config_in_yaml_or_json_gives_the_same_urls(
     build_site(root, tmp_path / "public")
     posts = catalog(site, top_folder_source(root))
     assert_urls_are_pages(posts, HUGO_POSTS, tmp_path / "public", base)
+
+
+HEXO_NAMED_POSTS = {
+    "2024-05-06-dated-by-name.md": (
+        "---\ntitle: Dated by its Name, Café!\ncategories: [Guides, Deep Dives]\n---\n"
+        "Hexo reads this post's date from its file name.\n"
+    ),
+    "unpublished.md": (
+        "---\ntitle: Unpublished\ndate: 2024-06-01 08:00:00\npublished: false\n---\nNot here.\n"
+    ),
+}
+HEXO_DATED_URLS = {
+    "Dated by its Name, Café!": (
+        "Guides/Deep-Dives/2024/5/5/1200/dated-by-its-name-cafe-ac49f53aa091.html"
+    ),
+    "你好，世界": "%E9%9A%8F%E7%AC%94/2024/1/1/2100/"
+    "%E4%BD%A0%E5%A5%BD%EF%BC%8C%E4%B8%96%E7%95%8C-36d2822d12c2.html",
+    "A post in a folder": "uncategorized/2024/3/4/1030/a-post-in-a-folder-cf571d893afe.html",
+    "A post with its own permalink": "special/own/",
+}
+
+
+@pytest.fixture
+def in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process and the generators it starts run in New York's time zone."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("in_new_york")
+def test_hexo_file_names_and_permalink_parts_are_hexos(site: Site, tmp_path: Path) -> None:
+    """new_post_name dates a post by its file name, and :category, :i_month, :hour,
+    :post_title and :hash are Hexo's, its date parts in the zone `hexo generate` runs in
+    (New York here, the site's timezone being Shanghai); published: false leaves a post out."""
+    root = copy_site("hexo", tmp_path)
+    config = root / "_config.yml"
+    rule = ":category/:year/:i_month/:i_day/:hour:minute/:post_title-:hash.html"
+    text = config.read_text(encoding="utf-8").replace(":year/:month/:day/:title/", rule)
+    config.write_text(text + 'new_post_name: ":year-:month-:day-:title.md"\n', encoding="utf-8")
+    for name, post in HEXO_NAMED_POSTS.items():
+        (root / "source" / "_posts" / name).write_text(post, encoding="utf-8")
+    build_site, _, _, base = CASES["hexo"]
+    build_site(root, root / "public")
+    posts = catalog(site, top_folder_source(root))
+    expected = {title: base + path for title, path in HEXO_DATED_URLS.items()}
+    assert_urls_are_pages(posts, expected, root / "public", base)
+    findings = check_findings(site(top_folder_source(root)))
+    assert "unpublished.md:1: note: published: false: skipped, as Hexo does" in findings

@@ -16,9 +16,11 @@ Hugo's ``hugo.toml``: ``baseURL``, ``[permalinks]``; Hexo's ``_config.yml``: ``u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -100,6 +102,8 @@ class GeneratorSite:
     timezone: str = ""
     excerpt_separator: str = ""  # Jekyll: where a post's excerpt ends, when set
     ugly_urls: tuple[str, ...] = ()  # Hugo: the sections whose pages are .html files; "*": all
+    file_name: str = ""  # Hexo: new_post_name, the pattern its post files are named by
+    defaults: dict[str, str] = field(default_factory=dict)  # Hexo: values of placeholders
 
 
 def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
@@ -185,14 +189,20 @@ def hugo_keys(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hexo_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:
+    language = config.get("language")  # one, or a list whose first is the site's
     return GeneratorSite(
         generator="hexo",
         root=root,
         base_url=str(config.get("url") or fallback_url).rstrip("/") + "/",
         permalink=str(config.get("permalink") or ":year/:month/:day/:title/"),
         title=str(config.get("title") or ""),
-        language=str(config.get("language") or ""),
+        language=str(language[0] if isinstance(language, list) and language else language or ""),
         timezone=str(config.get("timezone") or ""),
+        file_name=str(config.get("new_post_name") or ":title.md"),
+        defaults={
+            "category": str(config.get("default_category") or "uncategorized"),
+            **{str(k): str(v) for k, v in (config.get("permalink_defaults") or {}).items()},
+        },
     )
 
 
@@ -267,11 +277,74 @@ def _ugly(site: GeneratorSite, section: str, path: str) -> str:
 def _hexo_path(site: GeneratorSite, path: Path, meta: dict[str, Any], when: datetime) -> str:
     if meta.get("permalink"):
         return str(meta["permalink"])
-    if site.timezone:
-        when = when.astimezone(_zone(site.timezone, when))
-    title = path.relative_to(site.root / "source" / "_posts").with_suffix("").as_posix()
-    values = {**_date_values(when), "title": title, "name": path.stem}
+    # Hexo's timezone only says how to read dates; `hexo generate` writes a URL's date
+    # parts in the zone of the machine it runs on (its TZ), and so does gazette.
+    when = when.astimezone()
+    relative = path.relative_to(site.root / "source" / "_posts").with_suffix("").as_posix()
+    slug = hexo_file_name(site.file_name, relative).get("title", relative)
+    stamp = str(int(when.timestamp()))
+    categories = _words_or_list(meta.get("categories"))
+    values = {
+        **site.defaults,
+        **{str(k): str(v) for k, v in meta.items() if isinstance(v, (str, int, float))},
+        **_date_values(when),
+        "title": slug,
+        "name": slug.rsplit("/", 1)[-1],
+        "post_title": _hexo_slugize(str(meta.get("title") or "")).lower(),
+        "timestamp": stamp,
+        "hash": hashlib.sha1((slug + stamp).encode()).hexdigest()[:12],  # noqa: S324 - Hexo's
+    }
+    if categories:
+        values["category"] = "/".join(_hexo_slugize(name) for name in categories)
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group()), site.permalink)
+
+
+# The placeholders Hexo reads from a post's file name, as its new_post_name has them.
+_HEXO_NAME_PARTS = {
+    "year": r"\d{4}",
+    "month": r"\d{2}",
+    "day": r"\d{2}",
+    "i_month": r"\d{1,2}",
+    "i_day": r"\d{1,2}",
+    "hash": r"[0-9a-f]{12}",
+}
+# Characters hexo-util's slugize turns into hyphens.
+_HEXO_SPECIAL = re.compile(r"""[\s~`!@#$%^&*()\-_+=\[\]{}|\\;:"'<>,.?/]+""")
+
+
+def hexo_file_name(pattern: str, relative: str) -> dict[str, str]:
+    """What a post's path under source/_posts/ (no extension) says by Hexo's new_post_name
+    (":year-:month-:day-:title.md"): its slug ("title") and any date parts. A path that
+    does not fit is the slug, slugized."""
+    rule = re.sub(r"\.[^./:]+$", "", pattern)
+    regex = "".join(
+        f"(?P<{part[1:]}>{_HEXO_NAME_PARTS.get(part[1:], '.+?')})"
+        if part.startswith(":")
+        else re.escape(part)
+        for part in re.split(r"(:[a-z_]+)", rule)
+        if part
+    )
+    found = re.fullmatch(regex, relative)
+    if found is None:
+        return {"title": _hexo_slugize(relative)}
+    return {"title": _hexo_slugize(relative), **found.groupdict()}
+
+
+def _hexo_slugize(text: str) -> str:
+    """hexo-util's slugize: accents dropped, runs of special characters one hyphen."""
+    marks = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    plain = unicodedata.normalize("NFC", marks)  # Hangul syllables come back whole
+    plain = re.sub(r"[\x00-\x1f]", "", plain)
+    return _HEXO_SPECIAL.sub("-", plain).strip("-")
+
+
+def _words_or_list(value: Any) -> list[str]:
+    """Hexo's categories: one name, or a list (a nested list is one branch: its last)."""
+    if isinstance(value, list) and value and isinstance(value[-1], list):
+        value = value[-1]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [str(value)] if value not in (None, "") else []
 
 
 def _date_values(when: datetime) -> dict[str, str]:
@@ -317,7 +390,7 @@ def _zone(name: str, when: datetime) -> tzinfo:
 GENERATOR_KEYS: dict[str, frozenset[str]] = {
     "jekyll": frozenset({"excerpt", "excerpt_separator", "layout", "published"}),
     "hugo": frozenset({"aliases", "expirydate"}),
-    "hexo": frozenset({"layout"}),
+    "hexo": frozenset({"layout", "published"}),
 }
 
 
@@ -349,8 +422,8 @@ def jekyll_excerpt(site: GeneratorSite | None, meta: dict[str, Any], body: str) 
 
 def left_out(generator: str, meta: dict[str, Any], start_of_today: datetime) -> str:
     """Why the generator publishes no page for this post today ("" when it does)."""
-    if generator == "jekyll" and meta.get("published") is False:
-        return "published: false: skipped, as Jekyll does"
+    if generator in ("jekyll", "hexo") and meta.get("published") is False:
+        return f"published: false: skipped, as {generator.capitalize()} does"
     if generator == "hugo":
         expiry = next((v for k, v in meta.items() if str(k).lower() == "expirydate"), None)
         when = _as_datetime(expiry, start_of_today.tzinfo or UTC)
