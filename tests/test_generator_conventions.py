@@ -207,3 +207,26 @@ def test_hexo_file_names_and_permalink_parts_are_hexos(site: Site, tmp_path: Pat
     assert_urls_are_pages(posts, expected, root / "public", base)
     findings = check_findings(site(top_folder_source(root)))
     assert "unpublished.md:1: note: published: false: skipped, as Hexo does" in findings
+
+
+def test_check_names_post_urls_that_are_no_page_of_the_built_site(
+    site: Site, tmp_path: Path
+) -> None:
+    """With the site built into its own _site/ (and only then), `check` counts the post
+    URLs found there and warns, at the post's file, of one whose page is missing."""
+    root = copy_site("jekyll", tmp_path)
+    settings = site(top_folder_source(root))
+    assert "built site" not in check_findings(settings)
+    CASES["jekyll"][0](root, root / "_site")
+    total = len(JEKYLL_URLS)
+    before = check_findings(settings)
+    assert f"note: {total} of {total} post URLs are pages of the built site in" in before
+    assert "is no page" not in before
+    page = root / "_site" / "2022" / "01" / "05" / "untitled-post.html"
+    page.unlink()
+    findings = check_findings(settings)
+    url = JEKYLL_URLS["Untitled Post"]
+    assert f"2022-01-05-untitled-post.md:1: warning: {url} is no page of the built site" in (
+        findings
+    )
+    assert f"note: {total - 1} of {total} post URLs are pages of the built site in" in findings

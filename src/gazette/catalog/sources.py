@@ -123,6 +123,18 @@ def _file_reader(
     return load, parse
 
 
+def generator_sites(settings: Settings) -> list[GeneratorSite]:
+    """The sites of the sources read by a generator's rules (those whose config is found)."""
+    sites: list[GeneratorSite] = []
+    for number, configured in enumerate(settings.sources, 1):
+        source = _site_generator(settings, configured)
+        if source.generator:
+            site = _generator_site(settings, source, number)
+            if isinstance(site, GeneratorSite) and site not in sites:
+                sites.append(site)
+    return sites
+
+
 def _generator_site(
     settings: Settings, source: SourceSettings, number: int
 ) -> GeneratorSite | Finding:
