@@ -158,7 +158,8 @@ def test_init_inside_the_site_keeps_gazettes_files_out_of_what_it_publishes(
     tmp_path: Path,
 ) -> None:
     """With the config in a Jekyll site's folder, init puts state, feeds and outbox under
-    _gazette/, which Jekyll does not copy into _site, and the site is the folder itself."""
+    _gazette/, which Jekyll does not copy into _site, the source is the folder itself, and
+    it warns that Jekyll would publish the config file."""
     root = copy_site("jekyll", tmp_path)
     config = root / "gazette.toml"
     result = init(tmp_path, str(root), config=str(config))
@@ -167,6 +168,9 @@ def test_init_inside_the_site_keeps_gazettes_files_out_of_what_it_publishes(
     assert written["feeds"]["output"] == "_gazette/public"
     assert written["state"]["database"] == "sqlite:///_gazette/state/gazette.db"
     assert written["sources"] == [{"path": ".", "format": "markdown", "generator": "jekyll"}]
+    assert "warning: Jekyll copies gazette.toml into the site it builds: add it to exclude" in (
+        result.output
+    )
 
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>

@@ -214,6 +214,8 @@ def init(state: _State, blog: str) -> None:
     click.echo(f"wrote {config} for {found.described}: {_plural(found.posts, 'post')}")
     for guess in found.guesses():
         click.echo(f"  guessed: {guess}", err=True)
+    if found.published_with(config):
+        click.echo(f"  warning: {found.published_with(config)}", err=True)
     _print_next_steps(state.config, config)
 
 

@@ -58,10 +58,27 @@ class Blog:
     posts: int
     folder: Path | None = None  # the site's top folder
     reads: tuple[str, ...] = ()  # the globs of its posts, relative to it
+    generator: str = ""
 
     def guesses(self) -> list[str]:
         values = (self.title, self.url, self.language, self.timezone)
         return [value.guess for value in values if value.guess]
+
+    def published_with(self, config: Path) -> str:
+        """A warning when the generator would copy ``config`` into the site it publishes:
+        Jekyll copies every file of its folder whose path has no part starting with _ or ."""
+        if self.generator != "jekyll" or self.folder is None:
+            return ""
+        config = config.resolve()
+        if not config.is_relative_to(self.folder):
+            return ""
+        parts = config.relative_to(self.folder).parts
+        if any(part.startswith(("_", ".")) for part in parts):
+            return ""
+        return (
+            f"Jekyll copies {parts[0]} into the site it builds: add it to exclude in "
+            "_config.yml (exclude: [" + parts[0] + "])"
+        )
 
 
 # --- a site's folder -------------------------------------------------------------------
@@ -94,6 +111,7 @@ def blog_in_folder(folder: Path) -> Blog:
         posts=len(site_posts(generator, root)),
         folder=root,
         reads=post_globs(generator, root),
+        generator=generator,
     )
 
 
