@@ -230,3 +230,23 @@ def test_check_names_post_urls_that_are_no_page_of_the_built_site(
         findings
     )
     assert f"note: {total - 1} of {total} post URLs are pages of the built site in" in findings
+
+
+def test_a_hugo_config_folder_gives_the_same_urls(site: Site, tmp_path: Path) -> None:
+    """Hugo's config/_default/ (hugo.toml, and permalinks.toml for [permalinks]) in place of
+    hugo.toml: the site is found, read, and its pages are the ones Hugo writes."""
+    root = copy_site("hugo", tmp_path / "copy")
+    settings = tomllib.loads((root / "hugo.toml").read_text(encoding="utf-8"))
+    (root / "hugo.toml").unlink()
+    folder = root / "config" / "_default"
+    folder.mkdir(parents=True)
+    permalinks = settings.pop("permalinks")
+    (folder / "hugo.json").write_text(json.dumps(settings), encoding="utf-8")
+    (folder / "permalinks.yaml").write_text(yaml.safe_dump(permalinks), encoding="utf-8")
+    build_site, _, _, base = CASES["hugo"]
+    build_site(root, tmp_path / "public")
+    posts = catalog(site, top_folder_source(root))
+    assert_urls_are_pages(posts, HUGO_POSTS, tmp_path / "public", base)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "blog.toml"), "init", str(root)])
+    assert "(config/_default/)" in result.output
+    assert 'title = "代码与数学"' in (tmp_path / "blog.toml").read_text(encoding="utf-8")

@@ -94,6 +94,7 @@ def blog_in_folder(folder: Path) -> Blog:
         raise ConfigError(not_a_site(folder))
     config = config_file(generator, root)
     assert config is not None, "a detected site has its config file"
+    shown = config.relative_to(root).as_posix() + ("/" if config.is_dir() else "")
     try:
         site = find_site(generator, root, "")
     except GeneratorConfigError as error:
@@ -102,11 +103,11 @@ def blog_in_folder(folder: Path) -> Blog:
     keys = _SITE_KEYS[generator]
     sources = ({"path": str(root), "format": "markdown", "generator": generator},)
     return Blog(
-        described=f"the {name} site in {folder} ({config.name})",
-        title=_found(site.title, config.name, keys[0], root.name, "the folder's name"),
-        url=_site_url(site.base_url, config.name, keys[1]),
-        language=_found(_language_tag(site.language), config.name, keys[2], "en", "English"),
-        timezone=_zone(site.timezone, config.name, keys[3], name),
+        described=f"the {name} site in {folder} ({shown})",
+        title=_found(site.title, shown, keys[0], root.name, "the folder's name"),
+        url=_site_url(site.base_url, shown, keys[1]),
+        language=_found(_language_tag(site.language), shown, keys[2], "en", "English"),
+        timezone=_zone(site.timezone, shown, keys[3], name),
         sources=sources,
         posts=len(site_posts(generator, root)),
         folder=root,

@@ -109,9 +109,9 @@ class GeneratorSite:
 def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
     """The site whose config file is in ``posts``'s folder or above it."""
     for folder in (posts, *posts.parents):
-        for name in CONFIG_FILES[generator]:
-            if (folder / name).is_file():
-                return _load_site(generator, folder / name, fallback_url)
+        found = config_path(generator, folder)
+        if found is not None:
+            return _load_site(generator, found, fallback_url)
     *others, last = CONFIG_FILES[generator]
     wanted = f"{', '.join(others)} or {last}" if others else last
     raise GeneratorConfigError(
@@ -120,8 +120,32 @@ def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
     )
 
 
+# Hugo's config folder: a file per top-level key (params.toml is [params]), hugo.toml for
+# the rest; `hugo` builds the production environment, whose folder wins over _default's.
+HUGO_CONFIG_DIRS = (Path("config") / "_default", Path("config") / "production")
+_CONFIG_EXTENSIONS = (".toml", ".yaml", ".yml", ".json")
+
+
+def config_path(generator: str, root: Path) -> Path | None:
+    """The generator's config in ``root``: the first of its file names found, else Hugo's
+    config/_default/ folder."""
+    found = next((root / n for n in CONFIG_FILES[generator] if (root / n).is_file()), None)
+    if found is None and generator == "hugo" and _config_files(root / HUGO_CONFIG_DIRS[0]):
+        return root / HUGO_CONFIG_DIRS[0]
+    return found
+
+
+def _config_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in _CONFIG_EXTENSIONS and p.is_file())
+
+
 def read_config(path: Path) -> dict[str, Any]:
-    """A generator's config file (TOML, YAML or JSON, by its name) as a dict."""
+    """A generator's config file (TOML, YAML or JSON, by its name), or Hugo's config
+    folder, as a dict."""
+    if path.is_dir():
+        return _read_config_folder(path.parent.parent)
     try:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".toml":
@@ -136,13 +160,29 @@ def read_config(path: Path) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
+def _read_config_folder(root: Path) -> dict[str, Any]:
+    """Hugo's config/_default/ (then config/production/) merged into one config."""
+    merged: dict[str, Any] = {}
+    for folder in HUGO_CONFIG_DIRS:
+        for path in _config_files(root / folder):
+            values = hugo_keys(read_config(path))
+            key = path.stem.lower()
+            if key in ("hugo", "config"):
+                merged.update(values)
+            elif "." not in key:  # menus.en.toml and the like are one language's
+                table = merged.get(key)
+                merged[key] = {**table, **values} if isinstance(table, dict) else values
+    return merged
+
+
 def _load_site(generator: str, path: Path, fallback_url: str) -> GeneratorSite:
     config = read_config(path)
+    root = path.parent.parent if path.is_dir() else path.parent
     if generator == "jekyll":
-        return _jekyll_site(path.parent, config, fallback_url)
+        return _jekyll_site(root, config, fallback_url)
     if generator == "hexo":
-        return _hexo_site(path.parent, config, fallback_url)
-    return _hugo_site(path.parent, config, fallback_url)
+        return _hexo_site(root, config, fallback_url)
+    return _hugo_site(root, config, fallback_url)
 
 
 def _jekyll_site(root: Path, config: dict[str, Any], fallback_url: str) -> GeneratorSite:

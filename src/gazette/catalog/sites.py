@@ -6,7 +6,8 @@ reads the blog as its generator does:
 - Hexo: ``_config.yml``, a ``package.json`` that depends on hexo, and ``source/_posts/``.
 - Jekyll: ``_config.yml`` and ``_posts/`` (also ``<category>/_posts/``, whose posts Jekyll
   files under the folders above it); folders Jekyll leaves out are passed over.
-- Hugo: ``hugo.toml`` (or ``.yaml``, ``.yml``, ``.json``, or ``config.*``) and ``content/``;
+- Hugo: ``hugo.toml`` (or ``.yaml``, ``.yml``, ``.json``, or ``config.*``, or a
+  ``config/_default/`` folder) and ``content/``;
   the posts are the pages of the main sections (``params.mainSections``, else the section
   with the most pages, as Hugo picks them). A section's ``_index.md`` is its list page.
 """
@@ -20,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from gazette.catalog.generators import CONFIG_FILES, hugo_keys, read_config
+from gazette.catalog.generators import config_path, hugo_keys, read_config
 
 # The Markdown extensions the generators read by default (Jekyll's markdown_ext).
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
@@ -41,8 +42,9 @@ def detect_generator(root: Path) -> str | None:
 
 
 def config_file(generator: str, root: Path) -> Path | None:
-    """The generator's config file in ``root``, the first of its names found."""
-    return next((root / n for n in CONFIG_FILES[generator] if (root / n).is_file()), None)
+    """The generator's config file in ``root``, the first of its names found (or Hugo's
+    config/_default/ folder)."""
+    return config_path(generator, root)
 
 
 def not_a_site(root: Path) -> str:
