@@ -236,3 +236,40 @@ def test_init_writes_where_every_command_looks(tmp_path: Path, work: Path) -> No
     assert written["state"]["database"] == "sqlite:///../state/gazette.db"
     assert written["sources"][0]["path"] == str(root)
     assert "\n  gazette check " in result.output
+
+
+def test_init_on_a_json_feed_takes_its_title_home_page_and_language(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A JSON Feed gives the site's title, home_page_url and language; with no time zone
+    in any feed, UTC is written as a guess."""
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Loopback JSON",
+        "home_page_url": "https://json.example.net/",
+        "language": "zh_TW",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://json.example.net/one/",
+                "title": "One",
+                "content_text": "One.",
+                "date_published": "2024-01-02T09:00:00Z",
+            }
+        ],
+    }
+    httpserver.expect_request("/feed.json").respond_with_json(feed)
+    result = init(tmp_path, httpserver.url_for("/feed.json"))
+    assert result.exit_code == 0, result.output
+    text = config_in(tmp_path).read_text(encoding="utf-8")
+    site = tomllib.loads(text)["site"]
+    assert (site["title"], site["url"], site["language"], site["timezone"]) == (
+        "Loopback JSON",
+        "https://json.example.net/",
+        "zh-TW",
+        "UTC",
+    )
+    assert "GUESSED: a feed does not say its time zone" in text
+    settings = load_settings(config_in(tmp_path))
+    build(settings)
+    assert [post["url"] for post in catalog_json(settings)] == ["https://json.example.net/one/"]
