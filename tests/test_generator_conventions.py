@@ -12,6 +12,7 @@ import re
 import time
 import tomllib
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -110,13 +111,19 @@ def test_hugo_summaries_list_pages_expiry_and_aliases_are_hugos(
     site: Site, tmp_path: Path
 ) -> None:
     """The summary is Hugo's .Summary (front matter summary, or the text before
-    <!--more-->); _index.md is no post; an expired post is left out; aliases are known."""
+    <!--more-->), updated its .Lastmod; _index.md is no post; an expired post is left out;
+    aliases are known."""
     root, public = built(tmp_path, "hugo")
     settings = site(top_folder_source(root))
     posts = catalog(site, top_folder_source(root))
     for title in ("With a summary", "With a divider"):
         page = public / HUGO_URLS[title][len("https://hugo.example.com/") :] / "index.html"
         assert words(posts[title]["summary_text"]) == element_text(page, "summary")
+    page = public / HUGO_URLS["With a summary"][len("https://hugo.example.com/") :]
+    lastmod = re.search(r'<time class="lastmod">([^<]+)</time>', (page / "index.html").read_text())
+    assert lastmod is not None
+    updated = datetime.fromisoformat(str(posts["With a summary"]["updated"]))
+    assert updated == datetime.fromisoformat(html.unescape(lastmod.group(1)))
     assert "Expired" not in posts
     assert "Posts" not in posts
     assert not (public / "2023" / "08" / "expired").exists()

@@ -21,18 +21,16 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from gazette.catalog.conventions import jekyll_excerpt, left_out, unused_keys, updated_key
 from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.generators import (
     GeneratorSite,
     implied_math,
     is_jekyll_post_name,
-    jekyll_excerpt,
     jekyll_folder_categories,
-    left_out,
     permalink,
     split_words,
     title_from_file_name,
-    unused_keys,
 )
 from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.linkify import CjkLinkify
@@ -257,7 +255,7 @@ def _draft(
         body=body,
         markup="markdown",
         published=published,
-        updated=_date(meta.get("updated"), "updated", zone),
+        updated=_date(meta.get(updated_key(generator, meta)), "updated", zone),
         summary=_string(summary, "summary") if summary else (body[: more.start()] if more else ""),
         title_inferred=title_inferred,
         tags=_tags(meta.get("tags"), generator) + _tags(meta.get("categories"), generator),
