@@ -88,10 +88,10 @@ def blog_in_folder(folder: Path) -> Blog:
     """The blog whose generator's site has ``folder`` as its top folder."""
     root = folder.resolve()
     if not root.is_dir():
-        raise ConfigError(f"{folder}: no such folder; give the blog's folder or its feed's URL")
+        raise ConfigError(f"{root}: not a folder; give the blog's top folder or its feed's URL")
     generator = detect_generator(root)
     if generator is None:
-        raise ConfigError(not_a_site(folder))
+        raise ConfigError(not_a_site(root))
     config = config_file(generator, root)
     assert config is not None, "a detected site has its config file"
     shown = config.relative_to(root).as_posix() + ("/" if config.is_dir() else "")
