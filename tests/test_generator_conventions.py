@@ -20,8 +20,9 @@ import yaml
 from click.testing import CliRunner
 
 from gazette.cli import cli
-from gazette.config import Settings
+from gazette.config import Settings, load_settings
 
+from .feedkit import build, catalog_json
 from .test_generators import (
     HEXO_URLS,
     HUGO_URLS,
@@ -257,3 +258,20 @@ def test_a_hugo_config_folder_gives_the_same_urls(site: Site, tmp_path: Path) ->
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "blog.toml"), "init", str(root)])
     assert "(config/_default/)" in result.output
     assert 'title = "代码与数学"' in (tmp_path / "blog.toml").read_text(encoding="utf-8")
+
+
+def test_dates_without_an_offset_are_in_the_generators_time_zone(tmp_path: Path) -> None:
+    """With site.timezone far from Jekyll's timezone (Kiritimati, UTC+14, against Shanghai),
+    dates without an offset are still read in Jekyll's, so every URL is a page Jekyll wrote."""
+    root, public = built(tmp_path, "jekyll")
+    config = tmp_path / "kiritimati.toml"
+    config.write_text(
+        '[site]\ntitle = "T"\nurl = "https://t.example.org/"\ntimezone = "Pacific/Kiritimati"\n'
+        f"{top_folder_source(root)}"
+        f'[state]\ndatabase = "sqlite:///{tmp_path}/k.db"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    build(settings)
+    posts = {str(post["title"]): post for post in catalog_json(settings)}
+    assert_urls_are_pages(posts, JEKYLL_URLS, public, CASES["jekyll"][3])

@@ -416,6 +416,15 @@ def _words(value: Any) -> list[str]:
     return []
 
 
+def site_zone(site: GeneratorSite) -> ZoneInfo | None:
+    """The time zone the generator reads dates without an offset in (its config's), if
+    it names one gazette knows."""
+    try:
+        return ZoneInfo(site.timezone) if site.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _zone(name: str, when: datetime) -> tzinfo:
     try:
         return ZoneInfo(name)

@@ -13,7 +13,12 @@ from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
 from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
-from gazette.catalog.generators import GeneratorConfigError, GeneratorSite, find_site
+from gazette.catalog.generators import (
+    GeneratorConfigError,
+    GeneratorSite,
+    find_site,
+    site_zone,
+)
 from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
@@ -184,7 +189,9 @@ def _parsed(
     if source.format == "listing":
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
-        zone, math, generator = settings.site.zone, tuple(source.math), source.generator or ""
+        # Dates without an offset are in the generator's time zone, when its config names one.
+        zone = (site_zone(site) if site else None) or settings.site.zone
+        math, generator = tuple(source.math), source.generator or ""
         return read_markdown(text, shown, zone, source.lang, math, generator, site, today)
     return read_jsonl(text, shown)
 
