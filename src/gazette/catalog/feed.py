@@ -275,7 +275,11 @@ def _page_link(link: Any) -> str:
     """An entry's page, its URL in gazette's feeds too: absolute http(s) links only (a
     relative one is left to site.post_url, as its base is not known for sure)."""
     text = str(link or "").strip()
-    return text if re.match(r"^https?://[^/\s]+\S*$", text) else ""
+    return text if _PAGE_LINK.match(text) else ""
+
+
+# An absolute http(s) URL with nothing a page or feed would have to escape in it.
+_PAGE_LINK = re.compile(r"""^https?://[^/\s"'<>\\`\x00-\x1f\x7f]+[^\s"'<>\\`\x00-\x1f\x7f]*$""")
 
 
 def _json_authors(item: dict[str, Any]) -> tuple[str, ...]:
