@@ -211,7 +211,8 @@ def init(state: _State, blog: str) -> None:
     found = blog_of_feed(blog) if is_url else blog_in_folder(Path(blog))
     layout = Layout.for_config(config, found, Path.cwd())
     write_new_file(config, starter_config(found, layout, blog))
-    click.echo(f"wrote {config} for {found.described}: {_plural(found.posts, 'post')}")
+    counted = _plural(found.posts, "post file" if found.folder else "post")
+    click.echo(f"wrote {config} for {found.described}: {counted}")
     for guess in found.guesses():
         click.echo(f"  guessed: {guess}", err=True)
     if found.published_with(config):
