@@ -129,7 +129,7 @@ def test_hugo_summaries_list_pages_expiry_and_aliases_are_hugos(
     assert "Posts" not in posts
     assert not (public / "2023" / "08" / "expired").exists()
     findings = check_findings(settings)
-    assert "expired.md:1: note: expiryDate 2024-01-01 has passed: left out" in findings
+    assert "expired.md:1: note: expiryDate 2024-01-01 has passed: skipped" in findings
     assert "aliases" not in findings
     assert "_index.md" not in findings
 
@@ -206,6 +206,8 @@ def test_hexo_file_names_and_permalink_parts_are_hexos(site: Site, tmp_path: Pat
     rule = ":category/:year/:i_month/:i_day/:hour:minute/:post_title-:hash.html"
     text = config.read_text(encoding="utf-8").replace(":year/:month/:day/:title/", rule)
     config.write_text(text + 'new_post_name: ":year-:month-:day-:title.md"\n', encoding="utf-8")
+    # Its post_link names a path that new_post_name no longer makes a slug of.
+    (root / "source" / "_posts" / "tags.md").unlink()
     for name, post in HEXO_NAMED_POSTS.items():
         (root / "source" / "_posts" / name).write_text(post, encoding="utf-8")
     build_site, _, _, base = CASES["hexo"]

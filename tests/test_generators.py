@@ -42,11 +42,13 @@ JEKYLL_URLS = {
         "https://notes.example.com/blog/2023/03/01/excerpt-site-wide.html"
     ),
     "A post with its own separator": "https://notes.example.com/blog/2023/03/02/own-separator.html",
+    "Links between posts": "https://notes.example.com/blog/2022/04/05/liquid-links.html",
 }
 HEXO_URLS = {
     "你好，世界": "https://hexo.example.com/notes/2024/01/02/hello-world/",
     "A post with its own permalink": "https://hexo.example.com/notes/special/own/",
     "A post in a folder": "https://hexo.example.com/notes/2024/03/04/guides/in-a-folder/",
+    "Tags between posts": "https://hexo.example.com/notes/2024/04/05/tags/",
 }
 HEXO_MODULES = Path(
     os.environ.get("TEST_HEXO_MODULES")
@@ -60,6 +62,7 @@ HUGO_URLS = {
     "A Note in Another Section": "https://hugo.example.com/notes/quick-note/",
     "With a summary": "https://hugo.example.com/2023/08/with-a-summary/",
     "With a divider": "https://hugo.example.com/2023/08/with-a-divider/",
+    "Shortcodes at work": "https://hugo.example.com/2023/07/shortcodes-at-work/",
 }
 
 

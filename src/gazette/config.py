@@ -161,13 +161,7 @@ class FeedsSettings(_Section):
     @field_validator("schedule")
     @classmethod
     def _runnable_schedule(cls, value: str) -> str:
-        try:
-            build_trigger(value, ZoneInfo("UTC"))
-        except ValueError as error:
-            raise ValueError(
-                f'{error}; use an interval such as "15m" or a crontab line such as "*/15 * * * *"'
-            ) from None
-        return value
+        return check_interval_or_crontab(value)
 
     @field_validator("base_url", "websub_hub")
     @classmethod
@@ -233,9 +227,15 @@ class MailSettings(_Section):
     # password comes from GAZETTE_BOUNCE_MAILBOX_PASSWORD
     bounce_mailbox: str = ""
     bounce_processed: str = "gazette-processed"  # the folder reports are moved to
+    bounce_schedule: str = "10m"  # how often `gazette run` polls it: an interval or crontab
     # This many soft (transient) bounces within soft_bounce_days make an address bounced.
     soft_bounce_limit: int = Field(default=3, ge=1, le=100)
     soft_bounce_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("bounce_schedule")
+    @classmethod
+    def _runnable_schedule(cls, value: str) -> str:
+        return check_interval_or_crontab(value)
 
 
 class StateSettings(_Section):
@@ -255,6 +255,9 @@ class StateSettings(_Section):
         return parse_duration(self.lease_timeout).total_seconds()
 
 
+SNS_TOPIC_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:sns:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):\d{12}:[A-Za-z0-9_.-]{1,256}"
+)
 _LISTEN = re.compile(r"^(?:\[(?P<v6>[^\]]*)\]|(?P<host>[^:\[\]\s]+)):(?P<port>\d{1,5})$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
@@ -267,6 +270,14 @@ class ServeSettings(_Section):
     confirm_ttl: str = "7d"  # how long a confirmation link holds
     confirm_interval: str = "1h"  # one confirmation request per address this often
     subscribe_per_minute: int = Field(default=10, ge=1, le=100000)  # per client address
+    # The SNS topics SES publishes bounces and complaints to (POST /webhooks/ses); the
+    # signing certificate is fetched only from the SNS host of each topic's region.
+    ses_topic_arns: list[str] = Field(default_factory=list)
+    # For tests only: a loopback host:port serving SNS certificates in place of
+    # sns.<region>.amazonaws.com, and the CA file to trust for it. Signatures are checked
+    # all the same.
+    sns_test_host: str = ""
+    sns_test_cafile: str = ""
 
     @field_validator("confirm_ttl", "confirm_interval")
     @classmethod
@@ -295,10 +306,11 @@ class ServeSettings(_Section):
             check_public_url(value)
         return value.rstrip("/")
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "ses_topic_arns", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        """A GAZETTE_SERVE_TRUSTED_PROXIES variable lists them separated by commas."""
+        """A GAZETTE_SERVE_TRUSTED_PROXIES (or _SES_TOPIC_ARNS) variable lists them
+        separated by commas."""
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
@@ -316,10 +328,54 @@ class ServeSettings(_Section):
                 ) from None
         return value
 
+    @field_validator("ses_topic_arns")
+    @classmethod
+    def _topic_arns(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not SNS_TOPIC_ARN.fullmatch(item):
+                raise ValueError(
+                    f"{item[:120]!r} is not an SNS topic ARN; copy it from the SNS console, "
+                    'e.g. "arn:aws:sns:eu-west-1:123456789012:gazette-bounces"'
+                )
+        return value
+
+    @field_validator("sns_test_host")
+    @classmethod
+    def _loopback_only(cls, value: str) -> str:
+        if value and not _is_loopback(parse_listen(value)[0]):
+            raise ValueError(
+                "is for tests only and must be a loopback host:port such as "
+                '"127.0.0.1:8443"; unset it to fetch certificates from SNS'
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _test_cafile_with_test_host(self) -> ServeSettings:
+        if self.sns_test_cafile and not self.sns_test_host:
+            raise ValueError("sns_test_cafile needs sns_test_host; unset sns_test_cafile")
+        return self
+
+    @property
+    def sns_regions(self) -> list[str]:
+        """The regions of the configured topics, in order, each once."""
+        found = (SNS_TOPIC_ARN.fullmatch(arn) for arn in self.ses_topic_arns)
+        return list(dict.fromkeys(match["region"] for match in found if match))
+
     @property
     def address(self) -> tuple[str, int]:
         """(host, port) to bind; an IPv6 host without its brackets."""
         return parse_listen(self.listen)
+
+
+def check_interval_or_crontab(value: str) -> str:
+    """A schedule the scheduler can run: an interval ("15m") or a crontab line."""
+    try:
+        build_trigger(value, ZoneInfo("UTC"))
+    except ValueError as error:
+        raise ValueError(
+            f'{error}; use an interval such as "15m" or a crontab line such as "*/15 * * * *"'
+        ) from None
+    return value
 
 
 def parse_listen(value: str) -> tuple[str, int]:

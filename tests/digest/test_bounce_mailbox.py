@@ -10,6 +10,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,14 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from gazette.config import Settings, load_settings
+from gazette.digest import ledger, reputation
 from gazette.digest.bounce_mailbox import Report, poll, read_bounce_mailbox, reports_of
+from gazette.digest.message import mail_digest
 from gazette.digest.subscribers import add_subscriber, find_subscriber
+from gazette.digest.tables import deliveries
 from gazette.errors import DeliveryError
+from gazette.mail.base import SendResult
 from gazette.store import Store
 
 from ..conftest import NOW, ROOT
+from ..scheduler.conftest import SUBSCRIBERS, Service, make_site, site_config
 from .conftest import free_port
 
 PASSWORD = "loopback-only-mailbox"  # noqa: S105 - a made-up password for a test server
@@ -280,3 +287,110 @@ def test_a_bounce_in_the_mailbox_marks_its_subscriber_after_one_poll(
     _again, repeated = read_bounce_mailbox(settings, store, environ, NOW)
     assert (repeated.applied, repeated.repeated) == (0, 1)
     store.close()
+
+
+def test_gazette_run_polls_the_mailbox_on_its_schedule(dovecot: Imap, tmp_path: Path) -> None:
+    """A real `gazette run` with mail.bounce_schedule = "1s": a hard bounce in the inbox
+    makes its subscriber bounced, the report leaves the inbox and the others stay active;
+    the next polls find nothing and say so."""
+    empty(dovecot)
+    mailbox = f'bounce_mailbox = "imap://bounces@127.0.0.1:{dovecot.port}/INBOX"'
+    folder = tmp_path / "site"
+    settings = make_site(folder, site_config("sqlite:///state.db", "1h", 'schedule = "0 0 1 1 *"',
+                                             f'{mailbox}\nbounce_schedule = "1s"'))  # fmt: skip
+    dovecot.append(dsn(4, SUBSCRIBERS[0], True))
+    service = Service(folder / "gazette.toml", tmp_path / "run.log",
+                      {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD})  # fmt: skip
+    try:
+        service.wait_for(r"job bounces finished: 1 reports read, 1 messages moved, 0 left in "
+                         r"the folder; 1 subscribers changed")  # fmt: skip
+        log = service.wait_for(r"job bounces skipped: 0 reports read")
+    finally:
+        assert service.stop() == 0
+        service.close()
+    assert "Traceback" not in log
+    assert dovecot.count("INBOX") == 0
+    store = Store(settings.database_url)
+    with store.transaction() as connection:
+        status = {a: find_subscriber(connection, a).status for a in SUBSCRIBERS[:2]}  # type: ignore[union-attr]
+    store.close()
+    assert status == {SUBSCRIBERS[0]: "bounced", SUBSCRIBERS[1]: "active"}
+
+
+def test_gazette_run_without_the_mailbox_password_stops_at_start(tmp_path: Path) -> None:
+    """mail.bounce_mailbox set and GAZETTE_BOUNCE_MAILBOX_PASSWORD not: `gazette run`
+    exits at once naming the variable, before it takes the lease or polls anything."""
+    folder = tmp_path / "site"
+    mailbox = 'bounce_mailbox = "imaps://bounces@mail.example.org/INBOX"'
+    make_site(folder, site_config("sqlite:///state.db", "1h", 'schedule = "0 0 1 1 *"', mailbox))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAZETTE_")}
+    done = subprocess.run([sys.executable, "-m", "gazette", "--config",
+                           str(folder / "gazette.toml"), "run"], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode != 0
+    assert "GAZETTE_BOUNCE_MAILBOX_PASSWORD" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+RETURNED_DSN = """\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: digest@notes.example.org
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn.returned@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="r"
+
+--r
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--r
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; {address}
+Action: failed
+Status: 5.1.1
+
+--r
+Content-Type: text/rfc822-headers
+
+From: Example Notes <digest@notes.example.org>
+To: {address}
+Subject: Example Notes: 2 new posts
+Message-ID: {original}
+
+--r--
+"""
+
+
+def test_a_returned_mail_names_its_delivery(dovecot: Imap, tmp_path: Path) -> None:
+    """A DSN returning the headers of issue 1's mail (the SMTP relay's queue id is all the
+    ledger holds): the delivery of that issue to that reader records the bounce, and
+    `gazette status` counts it in the issue's bounce rate."""
+    empty(dovecot)
+    settings = settings_for(dovecot, tmp_path)
+    store = Store(settings.database_url)
+    readers = ("gone@example.org", "fine@example.org")
+    with store.transaction() as connection:
+        for address in readers:
+            add_subscriber(connection, address, "", NOW)
+        issue = ledger.create_issue(connection, "2026-W49", "News", ["p"], NOW)
+        claimed = ledger.claim_batch(connection, issue.number, 10, NOW)
+        ledger.record_results(connection, claimed, [
+            SendResult(c.recipient, "sent", provider_id=f"4Xq{n}ABC") for n, c in enumerate(claimed)
+        ], NOW)  # fmt: skip
+    original = f"<issue{issue.number}.{mail_digest(issue.number, readers[0])}@notes.example.org>"
+    dovecot.append(RETURNED_DSN.format(address=readers[0], original=original))
+    environ = {"GAZETTE_BOUNCE_MAILBOX_PASSWORD": PASSWORD}
+    _found, applied = read_bounce_mailbox(settings, store, environ, NOW)
+    assert (applied.changed, applied.deliveries) == (1, 1)
+    with store.transaction() as connection:
+        rows = connection.execute(select(deliveries.c.recipient, deliveries.c.outcome))
+        outcomes = {row.recipient: row.outcome for row in rows}
+        rates = reputation.recent_rates(connection)
+    store.close()
+    assert outcomes == {readers[0]: "bounced", readers[1]: ""}
+    assert [(r.number, r.rates.sent, r.rates.bounced) for r in rates] == [(issue.number, 2, 1)]

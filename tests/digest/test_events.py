@@ -144,3 +144,36 @@ def test_bounced_address_returns_only_by_confirming_anew(store: Store) -> None:
     assert status(store) == "active"
     apply(store, event("hard_bounce", number=2, when=NOW + timedelta(hours=1)), now=later)
     assert status(store) == "active"
+
+
+def test_events_of_one_batch_are_decided_in_order(store: Store) -> None:
+    """In one batch: three soft bounces of one reader bounce it (the limit, counted in
+    the batch itself); a hard bounce then a complaint of another end unsubscribed with
+    the complaint kept; a complaint then a hard bounce of the third leave it
+    unsubscribed (a bounce does not overwrite it); the answer counts each change."""
+    with store.transaction() as connection:
+        applied = apply_events(connection, [
+            event("soft_bounce", number=1), event("soft_bounce", number=2),
+            event("soft_bounce", number=3),
+            event("hard_bounce", "li@example.com"), event("complaint", "li@example.com"),
+            event("complaint", "sam@example.net", 2), event("hard_bounce", "sam@example.net", 2),
+        ], RULES, NOW)  # fmt: skip
+    assert [status(store, a) for a in READERS] == ["bounced", "unsubscribed", "unsubscribed"]
+    assert [outcome(store, a) for a in READERS] == ["soft_bounce", "complained", "complained"]
+    assert (applied.applied, applied.changed, applied.unknown) == (7, 4, 0)
+
+
+def test_a_batch_larger_than_one_query_is_applied_whole(store: Store) -> None:
+    """2,500 events (past the values one IN list takes), two providers, repeats and
+    strangers among them: each counted once, the known readers' events applied."""
+    strangers = [event("delivered", f"x{n}@example.org", number=n) for n in range(2000)]
+    mailgun = [event("other", number=n, provider="mailgun") for n in range(497)]
+    batch = [*strangers, *mailgun, event("hard_bounce", "li@example.com"),
+             event("delivered", "sam@example.net", 9999), strangers[5]]  # fmt: skip
+    with store.transaction() as connection:
+        first = apply_events(connection, batch, RULES, NOW)
+        again = apply_events(connection, batch, RULES, NOW)
+    assert (first.applied, first.repeated, first.unknown, first.changed) == (2499, 1, 2000, 1)
+    assert (again.applied, again.repeated, again.changed) == (0, 2500, 0)
+    assert [status(store, a) for a in READERS] == ["active", "bounced", "active"]
+    assert [outcome(store, a) for a in READERS] == ["", "bounced", "delivered"]

@@ -160,3 +160,31 @@ def test_a_bad_subscribe_setting_names_file_line_and_key(
     number = len((BASE + extra).splitlines())
     message = error_for(tmp_path, extra)
     assert message.startswith(f"{tmp_path / 'gazette.toml'}:{number}: [serve] {key}: "), message
+
+
+def test_ses_topics_name_the_regions_certificates_come_from(tmp_path: Path) -> None:
+    """serve.ses_topic_arns (a list, or commas in the environment) gives each topic's
+    region once: the only SNS hosts certificates are fetched from."""
+    arns = ["arn:aws:sns:eu-west-1:123456789012:bounces", "arn:aws:sns:eu-west-1:123456789012:b2",
+            "arn:aws-cn:sns:cn-north-1:123456789012:bounces"]  # fmt: skip
+    settings = load(tmp_path, "", {"GAZETTE_SERVE_SES_TOPIC_ARNS": ",".join(arns)})
+    assert settings.serve.ses_topic_arns == arns
+    assert settings.serve.sns_regions == ["eu-west-1", "cn-north-1"]
+
+
+BAD_SNS = [
+    ('ses_topic_arns = ["gazette-bounces"]', "is not an SNS topic ARN"),
+    ('ses_topic_arns = ["arn:aws:sqs:eu-west-1:123456789012:q"]', "is not an SNS topic ARN"),
+    ('sns_test_host = "sns.eu-west-1.amazonaws.com:443"', "for tests only"),
+    ('sns_test_host = "10.0.0.5:8443"', "for tests only"),
+    ('sns_test_cafile = "ca.pem"', "sns_test_cafile needs sns_test_host"),
+]
+
+
+@pytest.mark.parametrize(("line", "problem"), BAD_SNS)
+def test_bad_sns_settings_stop_with_the_fix(tmp_path: Path, line: str, problem: str) -> None:
+    """A topic that is not an SNS topic ARN, a tests-only certificate host off loopback,
+    and a tests-only CA file without its host are each refused at load, naming the key."""
+    message = error_for(tmp_path, f"[serve]\n{line}\n")
+    assert problem in message
+    assert "gazette.toml" in message

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import json
 import sqlite3
 import subprocess
@@ -21,12 +20,11 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from gazette.digest import ledger
 from gazette.digest.subscribers import add_subscriber
-from gazette.mail.base import SendResult
 from gazette.store import Store
 
 from .conftest import CONFIG, Served, base_environment, build_site, start_serve
+from .mailed import NUMBERS, event_count, mailed_reader, message_id, row
 
 MAILGUN_KEY = "mailgun-signing-key-for-tests"
 RESEND_SECRET = "whsec_" + base64.b64encode(b"resend-test-secret-32-bytes-long").decode()
@@ -41,7 +39,6 @@ SENDGRID_PUBLIC = base64.b64encode(
 SECRETS = {"mailgun_signing_key": MAILGUN_KEY, "resend_webhook_secret": RESEND_SECRET,
            "sendgrid_webhook_key": SENDGRID_PUBLIC, "postmark_webhook_auth": POSTMARK_AUTH,
            "webhook_token": TOKEN}  # fmt: skip
-NUMBERS = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -67,42 +64,7 @@ def client(served: Served) -> Iterator[httpx.Client]:
 @pytest.fixture
 def reader(site: Path) -> str:
     """A new active subscriber, mailed one issue under ``message_id(address)``."""
-    address = f"reader{next(NUMBERS)}@example.org"
-    now = datetime.now(UTC)
-    store = Store(f"sqlite:///{site / 'state.db'}")
-    try:
-        with store.transaction() as connection:
-            add_subscriber(connection, address, "", now - timedelta(days=1))
-            issue = ledger.create_issue(connection, f"test-{address}", "News", ["p"], now)
-            claimed = [c for c in ledger.claim_batch(connection, issue.number, 1000, now)
-                       if c.recipient == address]  # fmt: skip
-            ledger.record_results(connection, claimed, [
-                SendResult(address, "sent", provider_id=message_id(address))
-            ], now)  # fmt: skip
-    finally:
-        store.close()
-    return address
-
-
-def message_id(address: str) -> str:
-    """The provider message id of the issue sent to ``address`` (no dots, as SendGrid's)."""
-    return "msg-" + hashlib.sha256(address.encode()).hexdigest()[:20]
-
-
-def row(site: Path, address: str) -> tuple[str, str]:
-    """(subscriber status, the outcome of the delivery sent to it)."""
-    with sqlite3.connect(site / "state.db") as connection:
-        found = connection.execute(
-            "SELECT s.status, d.outcome FROM subscribers s JOIN digest_deliveries d "
-            "ON d.subscriber = s.id WHERE s.address_key = ? AND d.provider_id = ?",
-            (address.lower(), message_id(address)),
-        ).fetchone()  # fmt: skip
-    return (str(found[0]), str(found[1]))
-
-
-def event_count(site: Path) -> int:
-    with sqlite3.connect(site / "state.db") as connection:
-        return int(connection.execute("SELECT count(*) FROM provider_events").fetchone()[0])
+    return mailed_reader(site)
 
 
 # --- Mailgun ----------------------------------------------------------------------------

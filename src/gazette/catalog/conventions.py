@@ -4,10 +4,13 @@ date under another name, and which posts the generator publishes no page for."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, tzinfo
+from pathlib import Path
 from typing import Any
 
-from gazette.catalog.generators import GeneratorSite
+from gazette.catalog.draft import Draft
+from gazette.catalog.generators import GeneratorSite, jekyll_folder_categories
 
 # Front matter keys a generator gives meaning to that gazette reads, or leaves on purpose
 # (Hugo's aliases are redirects to the page: its one URL is the one feeds carry).
@@ -58,7 +61,7 @@ def left_out(generator: str, meta: dict[str, Any], start_of_today: datetime) -> 
         expiry = next((v for k, v in meta.items() if str(k).lower() == "expirydate"), None)
         when = _as_datetime(expiry, start_of_today.tzinfo or UTC)
         if when is not None and when <= start_of_today:
-            return f"expiryDate {when:%Y-%m-%d} has passed: left out, as Hugo does"
+            return f"expiryDate {when:%Y-%m-%d} has passed: skipped, as Hugo does"
     return ""
 
 
@@ -74,3 +77,14 @@ def _as_datetime(value: Any, zone: tzinfo) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def site_conventions(
+    draft: Draft, meta: dict[str, Any], site: GeneratorSite | None, path: Path
+) -> Draft:
+    """What a generator's site adds to a post: Jekyll's excerpt and folder categories."""
+    if site is None or site.generator != "jekyll":
+        return draft
+    excerpt = "" if meta.get("summary") else jekyll_excerpt(site, meta, draft.body)
+    tags = tuple(dict.fromkeys(jekyll_folder_categories(site, path) + draft.tags))
+    return replace(draft, summary=excerpt or draft.summary, tags=tags)

@@ -36,6 +36,7 @@ class Draft:
     warnings: tuple[str, ...] = ()
     rendered: Post | None = None  # a jsonl record carries its rendering
     math: tuple[str, ...] = ()  # Markdown math conventions the source names (catalog.mdmath)
+    links: tuple[str, ...] = ()  # "URL path" of each post the generator syntax linked to
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,8 @@ class GeneratorSite:
     ugly_urls: tuple[str, ...] = ()  # Hugo: the sections whose pages are .html files; "*": all
     file_name: str = ""  # Hexo: new_post_name, the pattern its post files are named by
     defaults: dict[str, str] = field(default_factory=dict)  # Hexo: values of placeholders
+    url: str = ""  # Jekyll: site.url (without the baseurl), as Liquid shows it
+    baseurl: str = ""  # Jekyll: site.baseurl ("/blog", or "")
 
 
 def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
@@ -198,6 +200,8 @@ def _jekyll_site(root: Path, config: dict[str, Any], fallback_url: str) -> Gener
         language=str(config.get("lang") or config.get("locale") or ""),
         timezone=str(config.get("timezone") or ""),
         excerpt_separator=str(config.get("excerpt_separator") or ""),
+        url=url,
+        baseurl=f"/{baseurl}" if baseurl else "",
     )
 
 

@@ -194,22 +194,47 @@ class SourceFiles:
         """Every file's drafts (stored ones without bodies; none when not ``drafts``) and
         findings, in the order the files were read."""
         texts = load_file_drafts(self.connection) if drafts and self.stored else {}
+        parts = {
+            key: self.results[key]
+            if key in self.results
+            else _stored_read(key, self.stored[key], texts.get(key))
+            for key in self.order
+            if not isinstance(key, Finding)
+        }
+        self._read_relinked(parts)
         total = FileRead()
         normalized: list[Finding] = []
         for key in self.order:
             if isinstance(key, Finding):
                 total.findings.append(key)
                 continue
-            part = (
-                self.results[key]
-                if key in self.results
-                else _stored_read(key, self.stored[key], texts.get(key))
-            )
+            part = parts[key]
             total.drafts.extend(part.drafts)
             total.findings.extend(part.findings)
             normalized.extend(part.normalized)
         total.findings.extend(normalized)
         return total
+
+    def _read_relinked(self, parts: dict[FileKey, FileRead]) -> None:
+        """Reads again the unchanged files whose posts link to a post (by its generator's
+        syntax) whose URL is not the one they show."""
+        linking = [key for key in self.stored if any(s.draft.links for s in parts[key].drafts)]
+        if not linking:
+            return
+        urls = {
+            str(Path(item.draft.location.rsplit(":", 1)[0]).resolve()): item.draft.url
+            for part in parts.values()
+            for item in part.drafts
+            if item.draft.url
+        }
+        for key in linking:
+            links = (link.split(" ", 1) for s in parts[key].drafts for link in s.draft.links)
+            if any(urls.get(path, url) != url for url, path in links):
+                record = self.stored.pop(key)
+                load, parse = self.parsers[key]
+                look = _look(key[1])
+                self._parsed(key, record.fingerprint, load(), parse, look, time.time())
+                parts[key] = self.results[key]
 
     def with_body(self, item: Sourced, draft: Draft) -> Draft:
         """``draft`` (the sync's version of ``item``) with the body its file holds now."""

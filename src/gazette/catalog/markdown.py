@@ -8,7 +8,7 @@ import re
 import tomllib
 from dataclasses import replace
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,13 +21,14 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from gazette.catalog.conventions import jekyll_excerpt, left_out, unused_keys, updated_key
+from gazette.catalog.conventions import left_out, site_conventions, unused_keys, updated_key
 from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.expansion import Linked
+from gazette.catalog.generator_syntax import expand_generator_syntax
 from gazette.catalog.generators import (
     GeneratorSite,
     implied_math,
     is_jekyll_post_name,
-    jekyll_folder_categories,
     permalink,
     split_words,
     title_from_file_name,
@@ -36,7 +37,7 @@ from gazette.catalog.limits import TooDeep, check_nesting
 from gazette.catalog.linkify import CjkLinkify
 from gazette.catalog.listing import infer_title
 from gazette.catalog.mdmath import bracket_math_plugin, code_or_math, unconverted_math
-from gazette.catalog.normalize import parse_number
+from gazette.catalog.normalize import normalize_text, parse_number
 from gazette.catalog.text import Placeholders, placeholders
 from gazette.models import Figure, Finding
 
@@ -110,6 +111,14 @@ def read_markdown(
     try:
         meta, body, body_line = split_front_matter(text)
         why = left_out(generator, meta, datetime.combine(today or date.today(), time(), zone))
+        links: tuple[str, ...] = ()
+        if site is not None and not why:
+            linked = partial(_linked, site, zone)
+            expanded = expand_generator_syntax(
+                body, site, Path(path), path, body_line, linked, _front_matter_of
+            )
+            body, links = expanded.body, expanded.links
+            result.findings.extend(expanded.findings)
         draft = None if why else _draft(meta, body, path, zone, default_lang, result, generator)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
@@ -119,21 +128,33 @@ def read_markdown(
     if draft is not None:
         assert draft.published is not None
         url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
-        draft = _site_conventions(draft, meta, site, Path(path).resolve())
-        result.drafts.append(replace(draft, math=math, url=url))
+        draft = site_conventions(draft, meta, site, Path(path).resolve())
+        result.drafts.append(replace(draft, math=math, url=url, links=links))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
 
 
-def _site_conventions(
-    draft: Draft, meta: dict[str, Any], site: GeneratorSite | None, path: Path
-) -> Draft:
-    """What a generator's site adds to a post: Jekyll's excerpt and folder categories."""
-    if site is None or site.generator != "jekyll":
-        return draft
-    excerpt = "" if meta.get("summary") else jekyll_excerpt(site, meta, draft.body)
-    tags = tuple(dict.fromkeys(jekyll_folder_categories(site, path) + draft.tags))
-    return replace(draft, summary=excerpt or draft.summary, tags=tags)
+def _linked(site: GeneratorSite, zone: ZoneInfo, path: Path) -> Linked | None:
+    """The URL and title of the post (or page) at ``path`` in ``site``, as a link to it
+    from another post shows them (None: it is no post)."""
+    meta = _front_matter_of(path)
+    try:
+        published = _date(meta.get("date"), "date", zone) or _date_from_filename(path.name, zone)
+        title = _string(meta.get("title", ""), "title").strip()
+    except FrontMatterError:
+        return None
+    if published is None:
+        return None
+    title = title or (title_from_file_name(path.name) if site.generator == "jekyll" else "")
+    return Linked(permalink(site, path.resolve(), meta, published), title)
+
+
+def _front_matter_of(path: Path) -> dict[str, Any]:
+    """The front matter of the file at ``path`` ({} when it has none or cannot be read)."""
+    try:
+        return split_front_matter(normalize_text(path.read_text(encoding="utf-8")))[0]
+    except (OSError, UnicodeDecodeError, FrontMatterError):
+        return {}
 
 
 def _flattened(body: str, path: str, body_line: int) -> list[Finding]:

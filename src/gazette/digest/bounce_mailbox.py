@@ -35,6 +35,7 @@ from gazette.store import Store
 PASSWORD_VARIABLE = "GAZETTE_BOUNCE_MAILBOX_PASSWORD"  # noqa: S105 - a variable's name
 MOST_PER_POLL = 500  # messages read in one poll; the rest wait for the next
 MESSAGE_LIMIT = 2 * 1024 * 1024  # bytes: a report larger than this is no report
+_RETURNED = ("message/rfc822", "text/rfc822-headers")  # how a report returns the original
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Report:
     kind: Kind  # hard_bounce | soft_bounce | complaint
     address: str
     message_id: str  # of the report itself: the same report read twice counts once
+    original_id: str = ""  # the Message-ID of the mail it returns, when it returns one
 
 
 @dataclass
@@ -61,13 +63,26 @@ def reports_of(raw: bytes) -> list[Report]:
     report_id = str(message.get("Message-ID", "")).strip() or (
         "sha256:" + hashlib.sha256(raw).hexdigest()
     )
+    original = _original_id(message)
     complained = _complained_of(message)
     if complained:
-        return [Report("complaint", address, report_id) for address in complained]
+        return [Report("complaint", address, report_id, original) for address in complained]
     temporary, permanent = all_failures(message)
-    found = [Report("hard_bounce", _text(a), report_id) for a in sorted(permanent)]
-    found += [Report("soft_bounce", _text(a), report_id) for a in sorted(temporary - permanent)]
+    found = [Report("hard_bounce", _text(a), report_id, original) for a in sorted(permanent)]
+    found += [Report("soft_bounce", _text(a), report_id, original)
+              for a in sorted(temporary - permanent)]  # fmt: skip
     return [report for report in found if "@" in report.address]
+
+
+def _original_id(message: Message) -> str:
+    """The Message-ID of the returned original (a message/rfc822 or text/rfc822-headers
+    part of the report), or ""."""
+    for part in message.walk():
+        if part is not message and part.get_content_type() in _RETURNED:
+            original = _original(part)
+            if original is not None and original.get("Message-ID"):
+                return str(original["Message-ID"]).strip()
+    return ""
 
 
 def _complained_of(message: Message) -> list[str]:
@@ -84,7 +99,7 @@ def _complained_of(message: Message) -> list[str]:
         if kind == "message/feedback-report":
             fields = email.message_from_string(_part_text(part), policy=email.policy.compat32)
             found += [parseaddr(v)[1] for v in fields.get_all("Original-Rcpt-To", [])]
-        elif kind in ("message/rfc822", "text/rfc822-headers") and not found:
+        elif kind in _RETURNED and not found:
             original = _original(part)
             found += [parseaddr(v)[1] for v in original.get_all("To", [])] if original else []
     return sorted({address.lower() for address in found if "@" in address})
@@ -140,6 +155,17 @@ class Mailbox:
                    unquote(parts.username), folder)  # fmt: skip
 
 
+def check_bounce_mailbox(settings: Settings, environ: Mapping[str, str]) -> tuple[Mailbox, str]:
+    """mail.bounce_mailbox read into its parts, and its password; a ConfigError naming
+    the key or the variable when either is missing or wrong."""
+    mailbox = Mailbox.of(settings)
+    password = environ.get(PASSWORD_VARIABLE, "")
+    if not password:
+        raise ConfigError(f"{settings.config_path}: [mail] bounce_mailbox needs its password "
+                          f"in ${PASSWORD_VARIABLE}; set it, or unset bounce_mailbox")  # fmt: skip
+    return mailbox, password
+
+
 def poll(
     settings: Settings, environ: Mapping[str, str], record: Callable[[list[Report]], None]
 ) -> Poll:
@@ -147,10 +173,7 @@ def poll(
     commits them), then those messages are moved to mail.bounce_processed; every other
     message is left alone. A poll stopped between the two reads the same reports again
     next time, and ``record`` counts each once (they carry the report's Message-ID)."""
-    mailbox = Mailbox.of(settings)
-    password = environ.get(PASSWORD_VARIABLE, "")
-    if not password:
-        raise ConfigError(f"[mail] bounce_mailbox needs its password in ${PASSWORD_VARIABLE}")
+    mailbox, password = check_bounce_mailbox(settings, environ)
     result = Poll()
     with _session(mailbox, password) as imap:
         _ensure_folder(imap, settings.mail.bounce_processed)
@@ -180,7 +203,7 @@ def read_bounce_mailbox(
 
     def record(reports: list[Report]) -> None:
         events = [Event("mailbox", f"{r.message_id}:{r.kind}:{r.address}", r.kind, r.address,
-                        "", now) for r in reports]  # fmt: skip
+                        r.original_id, now) for r in reports]  # fmt: skip
         with store.transaction() as connection:
             applied[0] = apply_events(connection, events, settings.mail, now)
 

@@ -281,7 +281,7 @@ class MessageMaker:
         token = make_token(self.key, subscriber, recipient)
         url = unsubscribe_url(self.settings, token)
         html, text = self.rendered.for_recipient(url)
-        digest = hashlib.sha256(f"{self.issue}\0{recipient}".encode()).hexdigest()[:24]
+        digest = mail_digest(self.issue, recipient)
         headers = [
             ("Message-ID", f"<issue{self.issue}.{digest}@{self.sender.domain}>"),
             ("List-Id", self.sender.list_id),
@@ -423,3 +423,20 @@ class MimeLayout:
         separator = b"--" + boundary + b"\r\n"
         return b"".join([*head, separator, self.text.encoded(url), b"\r\n", separator,
                          self.html.encoded(url), b"\r\n--", boundary, b"--\r\n"])  # fmt: skip
+
+
+_ISSUE_MESSAGE_ID = re.compile(r"<issue(\d{1,9})\.[0-9a-f]{24}@[^<>@\s]+>")
+
+
+def mail_digest(issue: int, recipient: str) -> str:
+    """What tells issue ``issue``'s mail to ``recipient`` apart, the same for every retry
+    of it: in its Message-ID (``<issue<number>.<digest>@domain>``, which a bounce that
+    returns the mail names) and its idempotency key."""
+    return hashlib.sha256(f"{issue}\0{recipient}".encode()).hexdigest()[:24]
+
+
+def issue_of_message_id(message_id: str) -> int | None:
+    """The issue number in a Message-ID gazette gave a digest, None for any other."""
+    found = _ISSUE_MESSAGE_ID.fullmatch(message_id.strip())
+    return int(found[1]) if found else None
+

@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from gazette.config import Settings
 from gazette.errors import GazetteError
 
 _CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",
@@ -46,6 +47,15 @@ class NotFromSns(GazetteError):
     """A message SNS did not sign, for a topic not configured, or not SNS's shape."""
 
 
+class NotSnsShaped(NotFromSns):
+    """A body that is not an SNS message at all (not JSON, or without SNS's fields)."""
+
+
+class CertificateUnavailable(NotFromSns):
+    """The certificate (or the SubscribeURL) of an SNS host could not be fetched just
+    now: worth SNS's retry, unlike a forgery."""
+
+
 @dataclass(frozen=True, slots=True)
 class SnsMessage:
     """A message whose signature was checked."""
@@ -57,9 +67,22 @@ class SnsMessage:
     subscribe_url: str
 
 
-def certificate_host(region: str) -> re.Pattern[str]:
-    """The hosts SNS serves its signing certificates from in ``region``."""
-    return re.compile(rf"sns\.{re.escape(region)}\.amazonaws\.com(\.cn)?")
+def certificate_host(*regions: str) -> re.Pattern[str]:
+    """The hosts SNS serves its signing certificates from in ``regions``."""
+    names = "|".join(re.escape(region) for region in regions)
+    return re.compile(rf"sns\.(?:{names})\.amazonaws\.com(\.cn)?")
+
+
+def hosts_for(settings: Settings) -> SnsHosts:
+    """The SNS hosts of the configured topics' regions; in tests, the loopback host of
+    ``serve.sns_test_host``, trusted through ``serve.sns_test_cafile``."""
+    serve = settings.serve
+    if not serve.sns_test_host:
+        return SnsHosts(certificate_host(*serve.sns_regions))
+    trust: ssl.SSLContext | bool = True
+    if serve.sns_test_cafile:
+        trust = ssl.create_default_context(cafile=str(settings.resolve(serve.sns_test_cafile)))
+    return SnsHosts(re.compile(re.escape(serve.sns_test_host.lower())), trust)
 
 
 class SnsHosts:
@@ -98,9 +121,11 @@ class SnsHosts:
             with httpx.Client(verify=self._verify, timeout=10, follow_redirects=False) as client:
                 answer = client.get(url)
         except httpx.HTTPError as error:
-            raise NotFromSns(f"{field} could not be fetched: {error}") from None
+            raise CertificateUnavailable(f"{field} could not be fetched: {error}") from None
         if answer.status_code != 200 or len(answer.content) > CERTIFICATE_LIMIT:
-            raise NotFromSns(f"{field} could not be fetched: HTTP {answer.status_code}")
+            raise CertificateUnavailable(
+                f"{field} could not be fetched: HTTP {answer.status_code}"
+            )
         return answer
 
     def _fetch(self, url: str) -> rsa.RSAPublicKey:
@@ -149,11 +174,11 @@ def _fields(body: bytes) -> dict[str, str]:
     try:
         data: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise NotFromSns("the body is not JSON") from None
+        raise NotSnsShaped("the body is not JSON") from None
     if not isinstance(data, dict) or data.get("Type") not in SIGNED_FIELDS:
-        raise NotFromSns("not an SNS message: no Type SNS sends")
+        raise NotSnsShaped("not an SNS message: no Type SNS sends")
     fields = {str(name): value for name, value in data.items() if isinstance(value, str)}
     missing = [n for n in SIGNED_FIELDS[fields["Type"]] if n != "Subject" and n not in fields]
     if missing:
-        raise NotFromSns(f"an SNS {fields['Type']} without {', '.join(missing)}")
+        raise NotSnsShaped(f"an SNS {fields['Type']} without {', '.join(missing)}")
     return fields

@@ -89,17 +89,17 @@ def escape_controls(text: str) -> str:
 
 def find_subscriber_by_id(connection: Connection, number: int) -> Subscriber | None:
     row = connection.execute(select(subscribers).where(subscribers.c.id == number)).first()
-    return _subscriber(row._mapping) if row else None
+    return subscriber_of_row(row._mapping) if row else None
 
 
 def find_subscriber(connection: Connection, address: str) -> Subscriber | None:
     row = connection.execute(
         select(subscribers).where(subscribers.c.address_key == address.lower())
     ).first()
-    return _subscriber(row._mapping) if row else None
+    return subscriber_of_row(row._mapping) if row else None
 
 
-def _subscriber(mapping: Any) -> Subscriber:
+def subscriber_of_row(mapping: Any) -> Subscriber:
     return Subscriber(**{name: mapping[name] for name in Subscriber.__slots__})
 
 
@@ -112,7 +112,7 @@ def insert_subscriber(
               "status": status, "created": stamp, "changed": stamp}  # fmt: skip
     inserted = connection.execute(subscribers.insert().values(**values)).inserted_primary_key
     assert inserted is not None
-    return _subscriber({"id": int(inserted[0]), **values})
+    return subscriber_of_row({"id": int(inserted[0]), **values})
 
 
 def add_subscriber(
@@ -208,7 +208,7 @@ def list_subscribers(connection: Connection, status: str | None = None) -> Itera
     if status:
         query = query.where(subscribers.c.status == status)
     for row in connection.execute(query):
-        yield _subscriber(row._mapping)
+        yield subscriber_of_row(row._mapping)
 
 
 def count_active(connection: Connection) -> int:

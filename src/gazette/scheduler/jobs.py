@@ -1,5 +1,6 @@
-"""The scheduler's two jobs, each one call into `gazette.cycle`: the digest job is
-`gazette publish` for the fire being run.
+"""The scheduler's jobs, each one library call: the build job and the digest job (which
+is `gazette publish` for the fire being run) call into `gazette.cycle`; the bounce job,
+there when mail.bounce_mailbox is set, reads the bounce mailbox once.
 
 APScheduler keeps a job in the state database as a "module:function" reference, so a job
 cannot carry the settings or the store: it finds them in the runtime that the running
@@ -24,11 +25,13 @@ from gazette.cycle import (
     send_digest,
 )
 from gazette.digest import Run
+from gazette.digest.bounce_mailbox import read_bounce_mailbox
 from gazette.log import duration, stamp
 from gazette.store import Store
 
 BUILD_JOB = "build"
 DIGEST_JOB = "digest"
+BOUNCE_JOB = "bounces"
 log = logging.getLogger("gazette.scheduler")
 
 
@@ -100,6 +103,19 @@ def digest_job() -> JobResult:
     log.info("job digest started (due %s%s)", stamp(fire), lateness)
     done = publish(runtime.settings, runtime.store, runtime.environ, now, fire, runtime.options())
     return describe_run(done.digest)
+
+
+def bounce_job() -> JobResult:
+    """Reads the bounce mailbox once and applies its reports to the subscribers."""
+    runtime = _runtime()
+    if not runtime.settings.mail.bounce_mailbox:
+        return JobResult("mail.bounce_mailbox is not set", skipped=True)
+    found, applied = read_bounce_mailbox(runtime.settings, runtime.store, runtime.environ,
+                                         datetime.now(UTC))  # fmt: skip
+    text = (f"{len(found.reports)} reports read, {found.moved} messages moved, {found.left} "
+            f"left in the folder; {applied.changed} subscribers changed, {applied.repeated} "
+            "reports seen before")  # fmt: skip
+    return JobResult(text, skipped=not found.reports)
 
 
 def resume_unfinished(runtime: Runtime) -> JobResult:

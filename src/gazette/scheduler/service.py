@@ -37,12 +37,13 @@ from apscheduler.triggers.base import BaseTrigger
 
 from gazette.config import Settings
 from gazette.cycle import last_build
+from gazette.digest.bounce_mailbox import check_bounce_mailbox
 from gazette.digest.tokens import check_secret_key
 from gazette.errors import GazetteError
 from gazette.lease import describe_process, held_lease
 from gazette.log import duration, stamp
 from gazette.scheduler import jobs
-from gazette.scheduler.jobs import BUILD_JOB, DIGEST_JOB, JobResult, Runtime
+from gazette.scheduler.jobs import BOUNCE_JOB, BUILD_JOB, DIGEST_JOB, JobResult, Runtime
 from gazette.scheduler.tables import JOBS_TABLE
 from gazette.schedules import build_trigger, cron_trigger, overdue_since
 from gazette.stopping import stop_on_signals
@@ -80,17 +81,24 @@ def _zone(trigger: BaseTrigger) -> str:
 def job_specs(settings: Settings) -> list[JobSpec]:
     zone = settings.site.zone
     grace = int(settings.digest.grace.total_seconds())
-    return [
+    specs = [
         JobSpec(BUILD_JOB, "gazette.scheduler.jobs:build_job", settings.feeds.schedule,
                 build_trigger(settings.feeds.schedule, zone), None),
         JobSpec(DIGEST_JOB, "gazette.scheduler.jobs:digest_job", settings.digest.schedule,
                 cron_trigger(settings.digest.schedule, zone), grace),
     ]  # fmt: skip
+    if settings.mail.bounce_mailbox:
+        schedule = settings.mail.bounce_schedule
+        specs.append(JobSpec(BOUNCE_JOB, "gazette.scheduler.jobs:bounce_job", schedule,
+                             build_trigger(schedule, zone), None))  # fmt: skip
+    return specs
 
 
 def run_scheduler(settings: Settings, environ: Mapping[str, str]) -> int:
     """Runs until SIGTERM or SIGINT; returns the exit code."""
     check_secret_key(environ)  # at start, not when the first digest is due
+    if settings.mail.bounce_mailbox:
+        check_bounce_mailbox(settings, environ)
     store = Store(settings.database_url)
     runtime = Runtime(settings, store, environ)
     lost = threading.Event()
@@ -149,7 +157,12 @@ def make_scheduler(settings: Settings, store: Store) -> BackgroundScheduler:
 def sync_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
     """Keeps each stored job that matches the config (and what came due while stopped);
     replaces the others, starting their schedule afresh."""
-    for spec in job_specs(settings):
+    specs = job_specs(settings)
+    for job in scheduler.get_jobs():
+        if job.id not in {spec.id for spec in specs}:
+            scheduler.remove_job(job.id)
+            log.info("job %s: removed (the config no longer asks for it)", job.id)
+    for spec in specs:
         stored = scheduler.get_job(spec.id)
         if stored is not None and spec.matches(stored):
             log.info("job %s: schedule %r, kept from the state database", spec.id, spec.schedule)

@@ -1,5 +1,6 @@
-"""`gazette status`: the scheduler's jobs, the last build and the last issue, read from
-the state database without starting anything."""
+"""`gazette status`: the scheduler's jobs, the last build, the last issue and the
+recent issues' bounce and complaint rates, read from the state database without
+starting anything."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy import Connection, Table, func, select
 
 from gazette.config import Settings
 from gazette.cycle import LastBuild, last_build
-from gazette.digest import ledger
+from gazette.digest import ledger, reputation
+from gazette.digest.reputation import IssueRates, Rates
 from gazette.digest.tables import confirmation_mails, subscribers
 from gazette.lease import Holder, current_holder
 from gazette.scheduler.service import job_specs
@@ -53,12 +55,14 @@ class Status:
     last_issue: IssueStatus | None
     subscribers: dict[str, int]  # by status: pending ones wait for their confirmation
     confirmation_mails: dict[str, int]  # by status: queued ones are not sent yet
+    recent_issues: tuple[IssueRates, ...] = ()  # bounce and complaint rates, newest first
 
 
 def read_status(settings: Settings, store: Store, now: datetime) -> Status:
     with store.transaction() as connection:
         people = _by_status(connection, subscribers)
         mails = _by_status(connection, confirmation_mails)
+        rates = tuple(reputation.recent_rates(connection))
     return Status(
         current_holder(store),
         _jobs(settings, store, now),
@@ -66,6 +70,7 @@ def read_status(settings: Settings, store: Store, now: datetime) -> Status:
         _last_issue(store),
         people,
         mails,
+        rates,
     )
 
 
@@ -129,7 +134,19 @@ def status_as_json(status: Status, settings: Settings) -> dict[str, Any]:
         "subscribers": status.subscribers,
         "confirmation_mails": status.confirmation_mails,
         "subscribe_page": f"{settings.serve_base_url}/subscribe",
+        "recent_issues": {
+            "issues": [{"number": i.number, "period": i.period, **_rates_json(i.rates)}
+                       for i in status.recent_issues],
+            "total": _rates_json(reputation.total(list(status.recent_issues))),
+        },
     }  # fmt: skip
+
+
+def _rates_json(rates: Rates) -> dict[str, Any]:
+    return {"sent": rates.sent, "bounced": rates.bounced, "soft_bounced": rates.soft_bounced,
+            "complained": rates.complained, "bounce_rate": rates.bounce_rate,
+            "complaint_rate": rates.complaint_rate, "bounce_level": rates.bounce_level,
+            "complaint_level": rates.complaint_level}  # fmt: skip
 
 
 def _build_json(build: LastBuild | None) -> dict[str, Any] | None:
@@ -155,7 +172,44 @@ def describe_status(status: Status, settings: Settings) -> list[str]:
     lines.append(_subscribers_line(status.subscribers, status.confirmation_mails))
     page = f"{settings.serve_base_url}/subscribe"
     lines.append(f"subscribe page: {page} (while `gazette serve` runs)")
+    return lines + _rates_lines(list(status.recent_issues))
+
+
+def _rates_lines(recent: list[IssueRates]) -> list[str]:
+    """A line per recent issue, their total, and a warning or alarm past the levels."""
+    if not recent:
+        return []
+    lines = [f"issue {i.number} ({i.period}): {_rates_text(i.rates)}" for i in recent]
+    together = reputation.total(recent)
+    lines.append(f"last {len(recent)} issues: {_rates_text(together)}")
+    for level in ("alarm", "warning"):
+        if together.complaint_level == level:
+            lines.append(f"{level}: complaints are {_percent(together.complaint_rate)} of the "
+                         f"mail sent, {_COMPLAINT_WORDS[level]}")  # fmt: skip
+        if together.bounce_level == level:
+            lines.append(f"{level}: bounces are {_percent(together.bounce_rate)} of the mail "
+                         f"sent, {_BOUNCE_WORDS[level]}")  # fmt: skip
     return lines
+
+
+_COMPLAINT_WORDS = {
+    "warning": "past the 0.1 % Gmail and Yahoo ask bulk senders to stay under",
+    "alarm": "past 0.3 %: Gmail and Yahoo reject bulk senders' mail at this rate",
+}
+_BOUNCE_WORDS = {
+    "warning": "past 5 %: check how addresses reach the list",
+    "alarm": "past 10 %: providers (SES among them) pause sending accounts at this rate",
+}
+
+
+def _rates_text(rates: Rates) -> str:
+    return (f"{rates.sent} sent, {rates.bounced} bounced ({_percent(rates.bounce_rate)}), "
+            f"{rates.soft_bounced} soft-bounced, {rates.complained} complaints "
+            f"({_percent(rates.complaint_rate)})")  # fmt: skip
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.2f} %"
 
 
 def _subscribers_line(people: dict[str, int], mails: dict[str, int]) -> str:

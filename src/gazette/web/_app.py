@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from gazette.config import Settings
+from gazette.digest.events.ses import Receiver
 from gazette.web import _subscribers as subscriber
 from gazette.web import _webhooks as webhooks
 from gazette.web._edge import Edge
@@ -25,7 +26,7 @@ from gazette.web._state import StateHandle
 log = logging.getLogger("gazette.web")
 NO_STORE = {"cache-control": "no-store"}
 RETRY_SECONDS = 60  # queued confirmation mails are tried again this often
-WEBHOOKS = ("postmark", "sendgrid", "mailgun", "resend", "bounce")  # POST /webhooks/<name>
+WEBHOOKS = ("ses", "postmark", "sendgrid", "mailgun", "resend", "bounce")  # POST /webhooks/<name>
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> ASGIApp:
     state = StateHandle(settings.database_url)
     output = OutputFiles(settings.resolve(settings.feeds.output))
     pages = Pages(settings, state)
+    receiver = Receiver(settings)
     routes: list[BaseRoute] = [
         Route("/healthz", partial(healthz, state), methods=["GET"]),
         Route("/subscribe", partial(subscriber.subscribe_page, pages), methods=["GET"]),
@@ -44,7 +46,8 @@ def create_app(settings: Settings) -> ASGIApp:
         Route("/unsubscribe", partial(subscriber.unsubscribe, pages), methods=["POST"]),
         # Provider webhooks, before the output folder, which takes every other path.
         *(
-            Route(f"/webhooks/{name}", partial(webhooks.receive, pages, name), methods=["POST"])
+            Route(f"/webhooks/{name}", partial(webhooks.receive, pages, receiver, name),
+                  methods=["POST"])
             for name in WEBHOOKS
         ),
         Route("/{path:path}", output, methods=["GET", "HEAD"]),

@@ -3,15 +3,14 @@
 
 401: no credentials; 403: credentials that do not check out (or a reused Mailgun
 token); 400: a body not in the provider's shape; 503: the provider's secret is not set
-(providers retry 5xx, so nothing is lost while the operator sets it) or the state
-database does not answer. Nothing is changed by any of them. 200: applied, including
-repeats and addresses not on the list.
+(providers retry 5xx, so nothing is lost while the operator sets it), SNS's certificate
+could not be fetched just then, or the state database does not answer. Nothing is
+changed by any of them. 200: applied, including repeats and addresses not on the list.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -19,7 +18,8 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gazette.digest import events
+from gazette.digest import events, sns
+from gazette.digest.events.ses import Receiver
 from gazette.errors import StateError
 from gazette.web._pages import BodyTooLarge, Pages, json_answer, read_body
 
@@ -31,32 +31,39 @@ class _Replayed(Exception):
     """A Mailgun token seen before."""
 
 
-# What each refusal answers; the request changed nothing.
+# What each refusal answers, the first kind that fits; the request changed nothing.
 _REFUSALS: tuple[tuple[type[Exception], int], ...] = (
     (BodyTooLarge, 413), (events.Unsigned, 401), (events.BadSignature, 403),
-    (_Replayed, 403), (events.Malformed, 400),
+    (_Replayed, 403), (events.Malformed, 400), (sns.NotSnsShaped, 400),
+    (sns.NotFromSns, 403),
 )  # fmt: skip
 
 
-async def receive(pages: Pages, provider: str, request: Request) -> Response:
+async def receive(pages: Pages, receiver: Receiver, provider: str, request: Request) -> Response:
     """POST /webhooks/<provider>: verified, then applied in one transaction."""
     now = datetime.now(UTC)
     try:
         body = await read_body(request, WEBHOOK_LIMIT)
         # In a worker thread: a batch of a thousand events takes a while to parse.
         received = await anyio.to_thread.run_sync(
-            events.receive, provider, request.headers, body, os.environ, now
+            receiver.receive, provider, request.headers, body, now
         )
         applied = await pages.run(lambda c: _apply(c, pages, provider, received, now))
     except events.NotConfigured as error:
         log.warning("webhook %s: %s", provider, error)
         return json_answer({"error": "this webhook is not configured"}, 503)
+    except sns.CertificateUnavailable as error:
+        log.warning("webhook %s: %s", provider, error)
+        return json_answer({"error": "SNS could not be reached; try again"}, 503)
     except StateError as error:
         log.warning("webhook %s: %s", provider, error)
         return json_answer({"error": "the state database does not answer"}, 503,
                            **{"retry-after": "30"})  # fmt: skip
     except tuple(kind for kind, _ in _REFUSALS) as error:
         return _refused(error, provider)
+    if received.confirmed:
+        log.info("webhook %s: subscription to %s confirmed", provider, received.confirmed)
+        return json_answer({"confirmed": received.confirmed})
     return json_answer({"applied": applied.applied, "repeated": applied.repeated,
                         "unknown": applied.unknown, "changed": applied.changed})  # fmt: skip
 

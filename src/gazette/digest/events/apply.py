@@ -9,15 +9,16 @@ unsubscribes. Deliveries, opens and clicks change no subscriber. Each event coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, func, select, update
 
 from gazette.config import MailSettings
-from gazette.digest.subscribers import Subscriber, find_subscriber
+from gazette.digest.message import issue_of_message_id
+from gazette.digest.subscribers import Subscriber, subscriber_of_row
 from gazette.digest.tables import deliveries, provider_events, subscribers, webhook_nonces
 
 Kind = Literal["hard_bounce", "soft_bounce", "complaint", "unsubscribe", "delivered", "other"]
@@ -31,7 +32,10 @@ _OUTCOMES: dict[str, str] = {
 _RANK = {"": 0, "delivered": 1, "soft_bounce": 2, "bounced": 3, "unsubscribed": 3,
          "complained": 4}  # fmt: skip
 _LEAVING = frozenset({"unsubscribed", "bounced"})
-_CHUNK = 500  # event ids looked up per query
+_CHANGING = frozenset({"hard_bounce", "soft_bounce", "complaint", "unsubscribe"})
+_CHUNK = 900  # values per IN list (SQLite's old limit of parameters is 999)
+# An IN list whose values come at execution, so its statement is compiled once.
+_LIST: BindParameter[list[str]] = bindparam("values", expanding=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +65,27 @@ class Applied:
 def apply_events(
     connection: Connection, events: Iterable[Event], settings: MailSettings, now: datetime
 ) -> Applied:
-    """Applies the events not seen before, in the caller's transaction."""
-    batch = _first_of_each(events)
+    """Applies the events not seen before, in the caller's transaction.
+
+    Set-based, since a batch holds up to a thousand events, nearly all deliveries, opens
+    and clicks: one lookup of the ids seen, one insert of the new events, one lookup of
+    the addresses, one update per outcome; the few events that change a subscriber are
+    then decided in order, and written in one statement.
+    """
+    given = list(events)
+    batch = _first_of_each(given)
     seen = _seen_ids(connection, batch)
-    counts = {"applied": 0, "repeated": 0, "unknown": 0, "changed": 0, "deliveries": 0}
-    for event in batch:
-        if (event.provider, event.event_id) in seen:
-            counts["repeated"] += 1
-            continue
-        seen.add((event.provider, event.event_id))
-        _record(connection, event, now)
-        counts["applied"] += 1
-        counts["deliveries"] += _record_outcome(connection, event)
-        found = find_subscriber(connection, event.address)
-        if found is None:
-            counts["unknown"] += 1
-        elif _change_subscriber(connection, found, event, settings, now):
-            counts["changed"] += 1
-    return Applied(**counts)
+    new = [event for event in batch if (event.provider, event.event_id) not in seen]
+    _record(connection, new, now)
+    known = _known_addresses(connection, {event.address.lower() for event in new})
+    changing = [e for e in new if e.kind in _CHANGING and e.address.lower() in known]
+    return Applied(
+        applied=len(new),
+        repeated=len(given) - len(new),
+        unknown=sum(1 for event in new if event.address.lower() not in known),
+        changed=_change_subscribers(connection, changing, settings, now),
+        deliveries=_record_outcomes(connection, new),
+    )
 
 
 def claim_nonce(connection: Connection, provider: str, nonce: str, now: datetime,
@@ -116,71 +123,167 @@ def _first_of_each(events: Iterable[Event]) -> list[Event]:
 
 def _seen_ids(connection: Connection, batch: list[Event]) -> set[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
-    for start in range(0, len(batch), _CHUNK):
-        chunk = batch[start : start + _CHUNK]
-        table = provider_events.c
-        pairs = ((table.provider == e.provider) & (table.event_id == e.event_id) for e in chunk)
-        query = select(table.provider, table.event_id).where(or_(*pairs))
-        seen.update((row.provider, row.event_id) for row in connection.execute(query))
+    table = provider_events.c
+    for provider in {event.provider for event in batch}:
+        ids = [event.event_id for event in batch if event.provider == provider]
+        query = select(table.event_id).where(table.provider == provider,
+                                             table.event_id.in_(_LIST))  # fmt: skip
+        for chunk in _chunks(ids):
+            found = connection.scalars(query, {"values": chunk})
+            seen.update((provider, event_id) for event_id in found)
     return seen
 
 
-def _record(connection: Connection, event: Event, now: datetime) -> None:
-    connection.execute(
-        provider_events.insert().values(
-            provider=event.provider,
-            event_id=event.event_id,
-            kind=event.kind,
-            address_key=event.address.lower(),
-            message_id=event.message_id,
-            occurred=event.when.astimezone(UTC).isoformat(),
-            received=now.isoformat(),
-        )
-    )
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
 
 
-def _record_outcome(connection: Connection, event: Event) -> int:
-    """The delivery this event's message id names records the outcome; 1 if it did."""
-    outcome = _OUTCOMES.get(event.kind)
-    if not outcome or not event.message_id:
-        return 0
-    # Mailgun answers a send with "<id@domain>" and names the message "id@domain" later.
-    names = {event.message_id, event.message_id.strip("<>"), f"<{event.message_id.strip('<>')}>"}
-    lower = [o for o, rank in _RANK.items() if rank < _RANK[outcome]]
+def _record(connection: Connection, events: list[Event], now: datetime) -> None:
+    if not events:
+        return
+    received = now.isoformat()
+    connection.execute(provider_events.insert(), [
+        {"provider": event.provider, "event_id": event.event_id, "kind": event.kind,
+         "address_key": event.address.lower(), "message_id": event.message_id,
+         "occurred": _stamp(event.when), "received": received}
+        for event in events
+    ])  # fmt: skip
+
+
+def _known_addresses(connection: Connection, keys: set[str]) -> set[str]:
+    """Which of the address keys are on the list."""
+    found: set[str] = set()
+    query = select(subscribers.c.address_key).where(subscribers.c.address_key.in_(_LIST))
+    for chunk in _chunks(keys):
+        found.update(connection.scalars(query, {"values": chunk}))
+    return found
+
+
+# --- outcomes of deliveries ---------------------------------------------------------------
+
+
+def _record_outcomes(connection: Connection, events: list[Event]) -> int:
+    """The deliveries the events' message ids name record the outcomes, lowest rank
+    first, so each ends at the highest its events call for; how many were raised."""
+    names: dict[str, set[str]] = {}
+    returned: list[tuple[Event, str, int]] = []
+    for event in events:
+        outcome = _OUTCOMES.get(event.kind)
+        if not outcome or not event.message_id:
+            continue
+        issue = issue_of_message_id(event.message_id)
+        if issue is not None:  # a bounce returned by mail: the digest's own Message-ID
+            returned.append((event, outcome, issue))
+        else:
+            names.setdefault(outcome, set()).update(_spellings(event.message_id))
+    raised = 0
+    for outcome in sorted(names, key=_RANK.__getitem__):
+        for chunk in _chunks(names[outcome]):
+            raised += _raise_outcome(connection, outcome, deliveries.c.provider_id.in_(_LIST),
+                                     {"values": chunk})  # fmt: skip
+    for event, outcome, issue in returned:
+        raised += _raise_outcome(connection, outcome, (deliveries.c.issue == issue) & (
+            func.lower(deliveries.c.recipient) == event.address.lower()))  # fmt: skip
+    return raised
+
+
+def _spellings(message_id: str) -> set[str]:
+    """How the ledger may hold the id: Mailgun answers a send with "<id@domain>" and
+    names the message "id@domain" in its events."""
+    if "@" not in message_id:
+        return {message_id}
+    bare = message_id.strip("<>")
+    return {message_id, bare, f"<{bare}>"}
+
+
+def _raise_outcome(connection: Connection, outcome: str, which: ColumnElement[bool],
+                   values: dict[str, list[str]] | None = None) -> int:  # fmt: skip
+    lower = [name for name, rank in _RANK.items() if rank < _RANK[outcome]]
     done = connection.execute(
-        update(deliveries)
-        .where(deliveries.c.provider_id.in_(names), deliveries.c.outcome.in_(lower))
-        .values(outcome=outcome)
+        update(deliveries).where(which, deliveries.c.outcome.in_(lower)).values(outcome=outcome),
+        values,
     )
-    return 1 if done.rowcount else 0
+    return int(done.rowcount)
 
 
-def _change_subscriber(
-    connection: Connection, found: Subscriber, event: Event, settings: MailSettings,
-    now: datetime,
-) -> bool:  # fmt: skip
-    """Sets the status the event calls for; False when it leaves the subscriber as it was.
+# --- subscribers --------------------------------------------------------------------------
+
+
+def _change_subscribers(
+    connection: Connection, events: list[Event], settings: MailSettings, now: datetime
+) -> int:
+    """Sets the statuses the events call for, deciding them in order; how many events
+    changed a subscriber's status."""
+    if not events:
+        return 0
+    found = _subscribers_by_key(connection, {event.address.lower() for event in events})
+    window = now - timedelta(days=settings.soft_bounce_days)
+    soft = _soft_bounce_times(connection, [e for e in events if e.kind == "soft_bounce"], window)
+    changed = 0
+    written: dict[int, Subscriber] = {}
+    for event in events:
+        key = event.address.lower()
+        status = _new_status(found[key], event, settings, soft.get(key, []), window)
+        if status is not None:
+            found[key] = written[found[key].id] = replace(found[key], status=status,
+                                                          changed=now.isoformat())  # fmt: skip
+            changed += 1
+    if written:
+        connection.execute(
+            update(subscribers).where(subscribers.c.id == bindparam("number"))
+            .values(status=bindparam("new_status"), changed=bindparam("new_changed")),
+            [{"number": s.id, "new_status": s.status, "new_changed": s.changed}
+             for s in written.values()],
+        )  # fmt: skip
+    return changed
+
+
+def _subscribers_by_key(connection: Connection, keys: set[str]) -> dict[str, Subscriber]:
+    found: dict[str, Subscriber] = {}
+    for chunk in _chunks(keys):
+        rows = connection.execute(select(subscribers).where(subscribers.c.address_key.in_(chunk)))
+        found.update((row.address_key, subscriber_of_row(row._mapping)) for row in rows)
+    return found
+
+
+def _soft_bounce_times(
+    connection: Connection, events: list[Event], window: datetime
+) -> dict[str, list[str]]:
+    """When each address's soft bounces since ``window`` happened (this batch's
+    included, as they are recorded first)."""
+    found: dict[str, list[str]] = {}
+    table = provider_events.c
+    for chunk in _chunks({event.address.lower() for event in events}):
+        query = select(table.address_key, table.occurred).where(
+            table.address_key.in_(chunk), table.kind == "soft_bounce",
+            table.occurred >= _stamp(window),
+        )  # fmt: skip
+        for key, occurred in connection.execute(query):
+            found.setdefault(key, []).append(occurred)
+    return found
+
+
+def _new_status(
+    found: Subscriber, event: Event, settings: MailSettings, soft_bounces: list[str],
+    window: datetime,
+) -> str | None:  # fmt: skip
+    """The status the event calls for, None when it leaves the subscriber as it is.
 
     An event from before the subscriber's last change (a bounce delayed past a new
     confirmation) changes nothing: the address confirmed anew since.
     """
     since = datetime.fromisoformat(found.changed)
     if event.when < since:
-        return False
-    status = _new_status(connection, found, event, settings, max(since, now - _days(settings)))
-    if status is None or status == found.status:
-        return False
-    connection.execute(
-        update(subscribers)
-        .where(subscribers.c.id == found.id)
-        .values(status=status, changed=now.isoformat())
-    )
-    return True
+        return None
+    status = _status_for(found, event, settings, soft_bounces, _stamp(max(since, window)))
+    return None if status == found.status else status
 
 
-def _new_status(
-    connection: Connection, found: Subscriber, event: Event, settings: MailSettings,
-    window_start: datetime,
+def _status_for(
+    found: Subscriber, event: Event, settings: MailSettings, soft_bounces: list[str],
+    start: str,
 ) -> str | None:  # fmt: skip
     if event.kind == "complaint":
         return "unsubscribed"
@@ -190,20 +293,9 @@ def _new_status(
         return "unsubscribed"
     if event.kind == "hard_bounce":
         return "bounced"
-    if event.kind == "soft_bounce":
-        counted = _soft_bounces(connection, found.address, window_start)
-        return "bounced" if counted >= settings.soft_bounce_limit else None
-    return None
+    counted = sum(1 for occurred in soft_bounces if occurred >= start)
+    return "bounced" if counted >= settings.soft_bounce_limit else None
 
 
-def _soft_bounces(connection: Connection, address: str, start: datetime) -> int:
-    query = select(func.count()).where(
-        provider_events.c.address_key == address.lower(),
-        provider_events.c.kind == "soft_bounce",
-        provider_events.c.occurred >= start.astimezone(UTC).isoformat(),
-    )
-    return int(connection.execute(query).scalar_one())
-
-
-def _days(settings: MailSettings) -> timedelta:
-    return timedelta(days=settings.soft_bounce_days)
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()

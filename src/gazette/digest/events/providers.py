@@ -27,10 +27,12 @@ Headers = Mapping[str, str]
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A verified request's events, and the one-time token to claim (Mailgun's)."""
+    """A verified request's events, the one-time token to claim (Mailgun's), and the
+    SNS topic whose subscription it confirmed (SES's)."""
 
     events: list[Event]
     nonce: str = ""
+    confirmed: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +59,20 @@ def _json(body: bytes) -> Any:
         raise Malformed(f"the body is not JSON: {error}") from None
 
 
-def _object(value: Any, what: str) -> dict[str, Any]:
+def json_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Malformed(f"{what} is not a JSON object")
     return value
 
 
-def _text(data: dict[str, Any], key: str, required: bool = True) -> str:
+def text_field(data: dict[str, Any], key: str, required: bool = True) -> str:
     value = data.get(key, "")
     if not isinstance(value, str | int) or isinstance(value, bool) or (required and not value):
         raise Malformed(f"{key!r} is missing or not a string")
     return str(value)
 
 
-def _moment(value: Any, now: datetime) -> datetime:
+def moment(value: Any, now: datetime) -> datetime:
     """An RFC 3339 date or seconds since the epoch; ``now`` when absent."""
     if value in (None, ""):
         return now
@@ -96,11 +98,11 @@ _MAILGUN: dict[str, Kind] = {"complained": "complaint", "unsubscribed": "unsubsc
 
 
 def _mailgun(key: str, headers: Headers, body: bytes, now: datetime) -> Received:
-    data = _object(_json(body), "the body")
-    signature = _object(data.get("signature", {}), "'signature'")
+    data = json_object(_json(body), "the body")
+    signature = json_object(data.get("signature", {}), "'signature'")
     sig.verify_mailgun(key, str(signature.get("timestamp", "")), str(signature.get("token", "")),
                        str(signature.get("signature", "")), now)  # fmt: skip
-    item = _object(data.get("event-data"), "'event-data'")
+    item = json_object(data.get("event-data"), "'event-data'")
     name, severity = item.get("event"), item.get("severity")
     kind: Kind = "other"
     if name == "failed":
@@ -110,8 +112,8 @@ def _mailgun(key: str, headers: Headers, body: bytes, now: datetime) -> Received
     message = item.get("message", {})
     headers_of = message.get("headers", {}) if isinstance(message, dict) else {}
     message_id = headers_of.get("message-id", "") if isinstance(headers_of, dict) else ""
-    event = Event("mailgun", _text(item, "id"), kind, _text(item, "recipient"),
-                  str(message_id), _moment(item.get("timestamp"), now))  # fmt: skip
+    event = Event("mailgun", text_field(item, "id"), kind, text_field(item, "recipient"),
+                  str(message_id), moment(item.get("timestamp"), now))  # fmt: skip
     return Received([event], nonce=str(signature["token"]))
 
 
@@ -125,8 +127,8 @@ def _resend(secret: str, headers: Headers, body: bytes, now: datetime) -> Receiv
     svix_id = headers.get("svix-id", "")
     sig.verify_svix(secret, svix_id, headers.get("svix-timestamp", ""),
                     headers.get("svix-signature", ""), body, now)  # fmt: skip
-    data = _object(_json(body), "the body")
-    item = _object(data.get("data"), "'data'")
+    data = json_object(_json(body), "the body")
+    item = json_object(data.get("data"), "'data'")
     kind = _RESEND.get(str(data.get("type")), "other")
     bounce = item.get("bounce")
     if kind == "hard_bounce" and isinstance(bounce, dict) and bounce.get("type") == "Transient":
@@ -136,8 +138,8 @@ def _resend(secret: str, headers: Headers, body: bytes, now: datetime) -> Receiv
         recipients = [recipients]
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise Malformed("'data.to' is not a list of addresses")
-    when = _moment(data.get("created_at"), now)
-    message_id = _text(item, "email_id", required=False)
+    when = moment(data.get("created_at"), now)
+    message_id = text_field(item, "email_id", required=False)
     one = len(recipients) == 1
     return Received([
         Event("resend", svix_id if one else f"{svix_id}/{to}", kind, to, message_id, when)
@@ -164,7 +166,7 @@ def _sendgrid(key: str, headers: Headers, body: bytes, now: datetime) -> Receive
     items = _json(body)
     if not isinstance(items, list):
         raise Malformed("the body is not a JSON array of events")
-    return Received([_sendgrid_event(_object(item, "an event"), now) for item in items])
+    return Received([_sendgrid_event(json_object(item, "an event"), now) for item in items])
 
 
 def _sendgrid_event(item: dict[str, Any], now: datetime) -> Event:
@@ -175,9 +177,9 @@ def _sendgrid_event(item: dict[str, Any], now: datetime) -> Event:
     elif name == "dropped":
         kind = _DROPPED.get(str(item.get("reason", "")), "other")
     # sg_message_id is the X-Message-Id of the send, then ".filter…".
-    message_id = _text(item, "sg_message_id", required=False).partition(".")[0]
-    return Event("sendgrid", _text(item, "sg_event_id"), kind, _text(item, "email"),
-                 message_id, _moment(item.get("timestamp"), now))  # fmt: skip
+    message_id = text_field(item, "sg_message_id", required=False).partition(".")[0]
+    return Event("sendgrid", text_field(item, "sg_event_id"), kind, text_field(item, "email"),
+                 message_id, moment(item.get("timestamp"), now))  # fmt: skip
 
 
 # --- Postmark ---------------------------------------------------------------------------
@@ -190,22 +192,22 @@ _SUPPRESSION: dict[str, Kind] = {"HardBounce": "hard_bounce", "SpamComplaint": "
 
 def _postmark(credentials: str, headers: Headers, body: bytes, now: datetime) -> Received:
     sig.verify_basic(credentials, headers.get("authorization", ""))
-    item = _object(_json(body), "the body")
+    item = json_object(_json(body), "the body")
     record = item.get("RecordType")
     if record in ("Bounce", "SpamComplaint"):
         kind = _postmark_bounce(str(item.get("Type", "")))
-        return Received([Event("postmark", _text(item, "ID"), kind, _text(item, "Email"),
-                               _text(item, "MessageID", required=False),
-                               _moment(item.get("BouncedAt"), now))])  # fmt: skip
+        return Received([Event("postmark", text_field(item, "ID"), kind, text_field(item, "Email"),
+                               text_field(item, "MessageID", required=False),
+                               moment(item.get("BouncedAt"), now))])  # fmt: skip
     kind = "other"
     if record == "SubscriptionChange" and item.get("SuppressSending") is True:
         kind = _SUPPRESSION.get(str(item.get("SuppressionReason")), "unsubscribe")
     elif record == "Delivery":
         kind = "delivered"
     stamp = item.get("ChangedAt") or item.get("DeliveredAt") or item.get("ReceivedAt")
-    message_id = _text(item, "MessageID", required=False)
-    event = Event("postmark", _digest(body), kind, _text(item, "Recipient"), message_id,
-                  _moment(stamp, now))  # fmt: skip
+    message_id = text_field(item, "MessageID", required=False)
+    event = Event("postmark", _digest(body), kind, text_field(item, "Recipient"), message_id,
+                  moment(stamp, now))  # fmt: skip
     return Received([event])
 
 
@@ -229,19 +231,19 @@ def _generic(token: str, headers: Headers, body: bytes, now: datetime) -> Receiv
     sig.verify_bearer(token, headers.get("authorization", ""))
     data = _json(body)
     items = data if isinstance(data, list) else [data]
-    return Received([_generic_event(_object(item, "an event"), now) for item in items])
+    return Received([_generic_event(json_object(item, "an event"), now) for item in items])
 
 
 def _generic_event(item: dict[str, Any], now: datetime) -> Event:
-    kind = _text(item, "kind")
+    kind = text_field(item, "kind")
     if kind not in KINDS:
         raise Malformed(f"'kind' is {kind[:40]!r}; use one of {', '.join(KINDS)}")
-    event_id = _text(item, "id", required=False) or _digest(
+    event_id = text_field(item, "id", required=False) or _digest(
         json.dumps(item, sort_keys=True).encode()
     )
-    message_id = _text(item, "message_id", required=False)
-    return Event("bounce", event_id, kind, _text(item, "address"),  # type: ignore[arg-type]
-                 message_id, _moment(item.get("when"), now))  # fmt: skip
+    message_id = text_field(item, "message_id", required=False)
+    return Event("bounce", event_id, kind, text_field(item, "address"),  # type: ignore[arg-type]
+                 message_id, moment(item.get("when"), now))  # fmt: skip
 
 
 PROVIDERS: dict[str, Provider] = {
