@@ -39,6 +39,27 @@ def test_building_twice_changes_no_byte_and_no_mtime(tmp_path: Path) -> None:
     assert snapshot(output(settings)) == before
 
 
+def test_a_build_that_keeps_every_file_leaves_their_records_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records of the output folder's files are stored again only when one changed."""
+    settings = example_settings(tmp_path)
+    saved: list[int] = []
+    original = feeds_build.save_feed_files
+
+    def counting(connection: object, records: dict[str, object]) -> None:
+        saved.append(len(records))
+        original(connection, records)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds_build, "save_feed_files", counting)
+    first = build(settings)
+    build(settings)
+    assert saved == [len(first.written)]
+    (output(settings) / "feed.xml").write_bytes(b"changed by hand")
+    assert build(settings).written == ["feed.xml"]
+    assert saved == [len(first.written)] * 2
+
+
 def test_a_fresh_state_database_rebuilds_the_same_bytes(tmp_path: Path) -> None:
     """Lost build records mean rendering again, but identical bytes keep their mtime."""
     settings = example_settings(tmp_path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -72,12 +73,13 @@ class FileRead:
 
 
 @dataclass(frozen=True, slots=True)
-class _Look:
+class Look:
     """A file as found now."""
 
     size: int
     mtime_ns: int
     checked: float
+    regular: bool = True  # a file, not a folder
 
 
 class SourceFiles:
@@ -107,15 +109,17 @@ class SourceFiles:
         load: Callable[[], bytes | Finding],
         parse: Parse,
         site: object = None,
+        look: Look | None = None,
     ) -> None:
         """Reads the file at ``path`` unless it is unchanged since the last sync (with the
-        same ``site``: what the generator's config says, which its drafts depend on too)."""
+        same ``site``: what the generator's config says, which its drafts depend on too);
+        ``look`` is how it was found (looked at again when not given)."""
         key = (number, path)
         self.seen.add(key)
         self.order.append(key)
         self.parsers[key] = (load, parse)
         fingerprint = self._fingerprint(number, source, today, site)
-        look = _look(path)
+        look = look or look_at(path)
         record = self.records.get(key)
         if record is not None and look is not None and _unchanged(record, fingerprint, look):
             racy = _racy(record, look)
@@ -143,7 +147,7 @@ class SourceFiles:
         ):
             self.stored[key] = record
             return
-        self._parsed(key, fingerprint, body, parse, _Look(len(body), 0, time.time()), time.time())
+        self._parsed(key, fingerprint, body, parse, Look(len(body), 0, time.time()), time.time())
 
     def _parsed(
         self,
@@ -151,7 +155,7 @@ class SourceFiles:
         fingerprint: str,
         data: bytes | Finding,
         parse: Parse,
-        look: _Look | None,
+        look: Look | None,
         checked: float,
     ) -> None:
         read = _read(self.settings, key, data, parse)
@@ -232,9 +236,18 @@ class SourceFiles:
             if any(urls.get(path, url) != url for url, path in links):
                 record = self.stored.pop(key)
                 load, parse = self.parsers[key]
-                look = _look(key[1])
+                look = look_at(key[1])
                 self._parsed(key, record.fingerprint, load(), parse, look, time.time())
                 parts[key] = self.results[key]
+
+    def changed_keys(self) -> list[FileKey]:
+        """The files read now, and those that are gone."""
+        return [*self.results, *(key for key in self.records if key not in self.seen)]
+
+    def stored_drafts(self, keys: list[FileKey]) -> list[Sourced]:
+        """The drafts the last sync stored for these files (without bodies)."""
+        texts = load_file_drafts(self.connection, [key for key in keys if key in self.records])
+        return [_decoded(key, item) for key, text in texts.items() for item in json.loads(text)]
 
     def with_body(self, item: Sourced, draft: Draft) -> Draft:
         """``draft`` (the sync's version of ``item``) with the body its file holds now."""
@@ -279,16 +292,17 @@ def _read(settings: Settings, key: FileKey, data: bytes | Finding, parse: Parse)
 # --- how a file looks ------------------------------------------------------------------
 
 
-def _look(path: str) -> _Look | None:
+def look_at(path: str) -> Look | None:
+    """How the file at ``path`` looks now; None when it cannot be looked at."""
     checked = time.time()
     try:
-        stat = os.stat(path)
+        found = os.stat(path)
     except OSError:
         return None
-    return _Look(stat.st_size, stat.st_mtime_ns, checked)
+    return Look(found.st_size, found.st_mtime_ns, checked, stat.S_ISREG(found.st_mode))
 
 
-def _unchanged(record: FileRecord, fingerprint: str, look: _Look) -> bool:
+def _unchanged(record: FileRecord, fingerprint: str, look: Look) -> bool:
     return (
         record.fingerprint == fingerprint
         and record.size == look.size
@@ -296,7 +310,7 @@ def _unchanged(record: FileRecord, fingerprint: str, look: _Look) -> bool:
     )
 
 
-def _racy(record: FileRecord, look: _Look) -> bool:
+def _racy(record: FileRecord, look: Look) -> bool:
     """Whether the mtime cannot tell an edit apart: whole seconds (a coarse filesystem),
     or close to when the file was last read (written again within the same tick)."""
     return (

@@ -12,14 +12,13 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
-from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed
 from gazette.catalog.generators import (
     GeneratorConfigError,
     GeneratorSite,
     find_site,
     site_zone,
 )
-from gazette.catalog.incremental import SourceFiles
+from gazette.catalog.incremental import SourceFiles, look_at
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
@@ -58,6 +57,9 @@ def _read_url(
     connection: Connection,
     files: SourceFiles,
 ) -> None:
+    # httpx and feedparser are imported for feed sources only.
+    from gazette.catalog.feed import FeedTooLarge, FeedUnavailable, fetch_feed, read_feed  # noqa: PLC0415
+
     max_file_mb = settings.catalog.max_file_mb
     try:
         cached = cached_fetch(connection, source.path)
@@ -107,9 +109,10 @@ def _read_files(
         files.note(site)
         return
     for path in paths:
-        if Path(path).is_file() and not is_list_page(source.generator or "", path):
+        look = look_at(path)
+        if look is not None and look.regular and not is_list_page(source.generator or "", path):
             load, parse = _file_reader(settings, source, path, today, site)
-            files.read_file(number, source, path, today, load, parse, site)
+            files.read_file(number, source, path, today, load, parse, site, look)
 
 
 def _file_reader(
@@ -177,6 +180,8 @@ def _parsed(
 ) -> ReadResult:  # fmt: skip
     """The drafts in a file's bytes (not yet normalized)."""
     if source.format == "feed":
+        from gazette.catalog.feed import read_feed  # noqa: PLC0415 - as in _read_url
+
         return read_feed(data, shown, source.lang)
     try:
         text = normalize_text(data.decode(source.encoding))

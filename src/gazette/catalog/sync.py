@@ -3,6 +3,8 @@
 Read (only the files that changed: gazette.catalog.incremental) → merge duplicates
 → fill in series → match each post to its record (keeping ids)
 → render only what changed → write. Runs inside one transaction; the caller commits.
+When a change cannot reach beyond its own files (gazette.catalog.changed), only their
+posts go through these steps.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gazette.catalog.batch import render_many
+from gazette.catalog.changed import Taken, changed_files_only, note_merged
 from gazette.catalog.draft import Draft
 from gazette.catalog.identity import (
     EMPTY_BODY,
@@ -96,14 +99,25 @@ def sync_catalog(
         report.findings.extend(files.gathered(drafts=False).findings)
         report.unchanged = count_present_posts(connection)
         return report
-    read = files.gathered()
+    read = files.gathered(drafts=False)
+    changed = changed_files_only(connection, files, read.drafts) if incremental else None
+    if changed is None:
+        read = files.gathered()
+        keys = load_post_keys(connection)
+        taken = Taken.of(keys)
+    else:
+        keys, taken = changed.keys, changed.taken
     report.findings.extend(read.findings)
-    keys = load_post_keys(connection)
     items = _dated(read.drafts, keys, now)
     merged = _with_series(_merge_duplicates([i for i in items if i.draft.published is not None]))
-    planned = _plan(merged, keys, settings, now)
+    planned = _plan(merged, keys, taken, settings, now)
     _write(connection, planned, files, settings, now, report)
     _remove_missing(connection, keys, planned, now, report)
+    merged_now = any(len(p.locations) != 1 for p in planned)
+    if changed is None or merged_now:
+        note_merged(connection, merged_now)
+    if changed is not None:
+        report.unchanged += changed.others
     files.save()
     return report
 
@@ -195,13 +209,15 @@ def _with_series(merged: list[_Merged]) -> list[_Merged]:
 
 
 def _plan(
-    merged: list[_Merged], keys: list[PostKey], settings: Settings, now: datetime
+    merged: list[_Merged], keys: list[PostKey], taken: Taken, settings: Settings, now: datetime
 ) -> list[_Planned]:
+    """Each post matched to the record it continues (among ``keys``), or given a slug and id
+    that no record (``taken``) has."""
     index = RecordIndex.of(keys)
     slugs = SlugRegistry()
-    for key in keys:
-        slugs.reserve(key.slug)
-    ids = {key.id for key in keys}
+    for slug in taken.slugs:
+        slugs.reserve(slug)
+    ids = set(taken.ids)
     ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
     # A slug is made only for a post that needs one: reading Chinese takes pypinyin.
     wanted = [(m.draft, m.item.body_hash, m.item.slug) for m in ordered]
@@ -302,12 +318,19 @@ def _write(
         done += len(rendered)
     report.rendered = done
     update_posts(connection, _changed_metadata(planned, {p.id for p in to_render}))
-    mark_seen(connection, (p.id for p in planned), stamp)
+    mark_seen(connection, (p.id for p in planned if _seen_anew(p)), stamp)
     report.added = sum(p.existing is None for p in planned)
     report.changed = sum(
         p.existing is not None and p.existing.content_hash != p.content_hash for p in planned
     )
     report.unchanged = len(planned) - report.added - report.changed
+
+
+def _seen_anew(plan: _Planned) -> bool:
+    """A post of a file read now, or one coming back: its record's last_seen moves (a post
+    of a file that was not read again keeps the time its file was last read)."""
+    existing = plan.existing
+    return existing is not None and (existing.removed or not plan.item.stored)
 
 
 def _changed_metadata(planned: list[_Planned], rendered_ids: set[str]) -> list[dict[str, Any]]:

@@ -58,7 +58,7 @@ posts = Table(
     Column("content_hash", String(64), nullable=False),
     Column("record_hash", String(64), nullable=False),
     Column("first_seen", sorted_text(40), nullable=False),
-    Column("last_seen", String(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),  # when its source was last read
     Column("removed_at", String(40), index=True),
 )
 
@@ -111,8 +111,12 @@ class PostKey:
     render_key: str
     content_hash: str
     record_hash: str
-    last_source: str
+    sources: str  # JSON list
     removed: bool
+
+    @property
+    def last_source(self) -> str:
+        return (json.loads(self.sources) or [""])[-1]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,20 +129,25 @@ class CachedFetch:
 # --- posts ---------------------------------------------------------------------------
 
 
-def load_post_keys(connection: Connection) -> list[PostKey]:
+def load_post_keys(connection: Connection, ids: Sequence[str] | None = None) -> list[PostKey]:
     """Oldest record first: of two that share a date and title, an edit continues the older
-    (in a fixed order on every database; PostgreSQL returns unordered rows as they lie)."""
-    names = [name for name in PostKey.__slots__ if name not in ("removed", "last_source")]
-    columns = (posts.c[name] for name in names)
-    query = select(*columns, posts.c.sources, posts.c.removed_at).order_by(
-        posts.c.first_seen, posts.c.id
-    )
-    rows = connection.execute(query)
+    (in a fixed order on every database; PostgreSQL returns unordered rows as they lie).
+    Every record, or those of ``ids``."""
+    names = [name for name in PostKey.__slots__ if name not in ("removed", "sources")]
+    columns = [posts.c[name] for name in names]
+    query = select(*columns, posts.c.sources, posts.c.removed_at, posts.c.first_seen)
+    if ids is None:
+        rows = list(connection.execute(query.order_by(posts.c.first_seen, posts.c.id)))
+    else:
+        rows = [
+            row
+            for start in range(0, len(ids), 500)
+            for row in connection.execute(query.where(posts.c.id.in_(ids[start : start + 500])))
+        ]
+        rows.sort(key=lambda row: (row[-1], row[0]))  # code point order: the "C" collation
     return [
         PostKey(
-            **dict(zip(names, row[:-2], strict=True)),
-            last_source=(json.loads(row[-2]) or [""])[-1],
-            removed=row[-1] is not None,
+            **dict(zip(names, row, strict=False)), sources=row[-3], removed=row[-2] is not None
         )
         for row in rows
     ]
@@ -156,7 +165,7 @@ def update_posts(connection: Connection, rows: Sequence[dict[str, Any]]) -> None
 
 
 def mark_seen(connection: Connection, ids: Iterable[str], now: str) -> None:
-    """Every present post was seen now; a returning post is no longer removed."""
+    """These posts were seen now; a returning post is no longer removed."""
     chunk: list[str] = []
     for post_id in ids:
         chunk.append(post_id)
@@ -324,10 +333,18 @@ def load_file_records(connection: Connection) -> dict[FileKey, FileRecord]:
     return {(row[0], row[1]): FileRecord(*row[2:]) for row in connection.execute(select(*columns))}
 
 
-def load_file_drafts(connection: Connection) -> dict[FileKey, str]:
-    """Every source file's drafts (JSON), as the last sync stored them."""
+def load_file_drafts(
+    connection: Connection, keys: Sequence[FileKey] | None = None
+) -> dict[FileKey, str]:
+    """Every source file's drafts (JSON), as the last sync stored them; or those of ``keys``."""
     query = select(source_files.c.source, source_files.c.path, source_files.c.drafts)
-    return {(row[0], row[1]): row[2] for row in connection.execute(query)}
+    if keys is None:
+        return {(row[0], row[1]): row[2] for row in connection.execute(query)}
+    found: dict[FileKey, str] = {}
+    for source, path in keys:
+        where = query.where(source_files.c.source == source, source_files.c.path == path)
+        found.update({(row[0], row[1]): row[2] for row in connection.execute(where)})
+    return found
 
 
 def save_file_records(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

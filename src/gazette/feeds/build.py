@@ -133,7 +133,8 @@ def _staged_and_committed(
         folder.discard()
         raise
     written, removed = folder.commit()
-    save_feed_files(connection, folder.records)
+    if folder.records != folder.previous:  # else the table holds these very rows
+        save_feed_files(connection, folder.records)
     return written, removed
 
 
