@@ -470,3 +470,17 @@ def test_feed_url_over_max_file_mb_is_an_error_naming_size_and_setting(
     assert "[catalog] table" in error.message
     with pytest.raises(SourceError, match="max_file_mb"):
         update_catalog(settings, store, NOW)
+
+
+def test_a_feed_entrys_absolute_link_is_its_posts_url(site: Site, write: Write) -> None:
+    """A post from a feed links to its entry's page; a link a page would have to escape
+    (a quote in it) gives way to site.post_url."""
+    hostile = RSS.replace(
+        "<link>https://remote.example.org/posts/2</link>",
+        '<link>https://remote.example.org/posts/2"onmouseover="x</link>',
+    )
+    write("feeds/remote.xml", hostile)
+    settings = site(feed_source("feeds/remote.xml"))
+    posts = {post.title: post.url for post in all_posts(settings, sync(settings))}
+    assert posts["远程文章:第一篇"] == "https://remote.example.org/posts/1"
+    assert posts["Second remote post"] == "https://test.example.org/posts/second-remote-post/"

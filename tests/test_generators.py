@@ -37,6 +37,11 @@ JEKYLL_URLS = {
         "https://notes.example.com/blog/deep%20learning/2022/02/03/other-slug.html"
     ),
     "扩散模型入门": "https://notes.example.com/blog/2022/03/04/%E6%89%A9%E6%95%A3%E6%A8%A1%E5%9E%8B.html",
+    "Filed by its folder": "https://notes.example.com/blog/ml/notes/2023/02/01/filed-by-folder.html",
+    "An excerpt cut where the site says": (
+        "https://notes.example.com/blog/2023/03/01/excerpt-site-wide.html"
+    ),
+    "A post with its own separator": "https://notes.example.com/blog/2023/03/02/own-separator.html",
     "Links between posts": "https://notes.example.com/blog/2022/04/05/liquid-links.html",
 }
 HEXO_URLS = {
@@ -55,6 +60,8 @@ HUGO_URLS = {
     "A Page Bundle": "https://hugo.example.com/2023/06/a-page-bundle/",
     "Its own URL": "https://hugo.example.com/special/place/",
     "A Note in Another Section": "https://hugo.example.com/notes/quick-note/",
+    "With a summary": "https://hugo.example.com/2023/08/with-a-summary/",
+    "With a divider": "https://hugo.example.com/2023/08/with-a-divider/",
     "Shortcodes at work": "https://hugo.example.com/2023/07/shortcodes-at-work/",
 }
 
@@ -102,13 +109,14 @@ def assert_urls_are_pages(
 
 
 def test_jekyll_urls_are_the_pages_jekyll_writes(site: Site, tmp_path: Path) -> None:
-    """Each post's URL follows _config.yml (url, baseurl, permalink) and its front matter
-    (permalink, slug, categories), and names a page `jekyll build` wrote."""
+    """Each post's URL follows _config.yml (url, baseurl, permalink), its front matter
+    (permalink, slug, categories) and the folders above _posts, and names a page
+    `jekyll build` wrote."""
     command = generator("jekyll")
     root = copy_site("jekyll", tmp_path)
     public = tmp_path / "jekyll-site"
     subprocess.run([command, "build", "-q", "-s", str(root), "-d", str(public)], check=True)
-    posts = catalog(site, generator_source(root / "_posts" / "*.md", "jekyll"))
+    posts = catalog(site, generator_source(root / "**" / "_posts" / "*.md", "jekyll"))
     assert_urls_are_pages(posts, JEKYLL_URLS, public, "https://notes.example.com/blog/")
 
 
@@ -162,5 +170,6 @@ def test_a_generator_source_without_the_sites_config_is_an_error(
     (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\ndate: 2024-01-01\n---\nA.\n")
     with pytest.raises(SourceError) as caught:
         catalog(site, '[[sources]]\npath = "posts/*.md"\nformat = "markdown"\ngenerator = "hugo"\n')
-    assert "no hugo.toml or config.toml is in" in str(caught.value)
+    wanted = "hugo.toml, hugo.yaml, hugo.yml, hugo.json, config.toml, config.yaml, config.yml"
+    assert f"no {wanted} or config.json is in" in str(caught.value)
     assert "[[sources]] #1" in str(caught.value)

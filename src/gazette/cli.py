@@ -185,6 +185,53 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + " " * max(0, width - used)
 
 
+# --- init ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("blog", metavar="[PATH | URL]", default=".")
+@click.pass_obj
+def init(state: _State, blog: str) -> None:
+    """Write a commented starter config for the blog at PATH (a Jekyll, Hugo or Hexo
+    site's folder) or for a feed URL, where --config says (never over a file).
+
+    Example: gazette init ~/blog && gazette check && gazette build
+    """
+    from gazette.config import config_path_from
+    from gazette.starter import (
+        Layout,
+        blog_in_folder,
+        blog_of_feed,
+        starter_config,
+        write_new_file,
+    )
+
+    config = config_path_from(state.config)
+    is_url = blog.startswith(("http://", "https://"))
+    found = blog_of_feed(blog) if is_url else blog_in_folder(Path(blog))
+    layout = Layout.for_config(config, found, Path.cwd())
+    write_new_file(config, starter_config(found, layout, blog))
+    counted = _plural(found.posts, "post file" if found.folder else "post")
+    click.echo(f"wrote {config} for {found.described}: {counted}")
+    for guess in found.guesses():
+        click.echo(f"  guessed: {guess}", err=True)
+    if found.published_with(config):
+        click.echo(f"  warning: {found.published_with(config)}", err=True)
+    _print_next_steps(state.config, config)
+
+
+def _print_next_steps(given: str | None, config: Path) -> None:
+    from gazette.config import DEFAULT_CONFIG
+
+    default = not given and not os.environ.get("GAZETTE_CONFIG") and config == DEFAULT_CONFIG
+    gazette = "gazette" if default else f"gazette --config {config}"
+    click.echo("next: read the file, then")
+    click.echo(f"  {gazette} check    (every post as gazette reads it, and what it guessed)")
+    click.echo(f"  {gazette} build    (the feeds, in feeds.output)")
+    click.echo(f"  {gazette} subscribers add you@example.org && {gazette} publish")
+    click.echo("    (a first digest, written to the outbox folder)")
+
+
 # --- digest ----------------------------------------------------------------------------
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gazette.catalog.identity import post_url
+from gazette.catalog.pages import missing_pages
+from gazette.catalog.sources import generator_sites
 from gazette.catalog.sync import SyncReport, sync_catalog
 from gazette.catalog.tables import iter_post_rows, post_rows_by_id, removed_posts
 from gazette.config import Settings
@@ -54,6 +56,8 @@ def check_catalog(settings: Settings, store: Store, now: datetime) -> list[Findi
             findings.extend(report.findings)
             findings.extend(_post_findings(settings, connection, now))
             findings.extend(_earlier_removals(connection, report))
+            if not report.errors:
+                findings.extend(_built_pages(settings, connection))
             if report.errors:
                 raise _RollBack
     except _RollBack:
@@ -74,6 +78,12 @@ def _post_findings(settings: Settings, connection: Connection, now: datetime) ->
                 "feeds and digests until then",
                 where,
             )
+
+
+def _built_pages(settings: Settings, connection: Connection) -> Iterator[Finding]:
+    """Post URLs that are no page of a generator's built site (when one is at hand)."""
+    posts = list(iter_posts(settings, connection))
+    return missing_pages(generator_sites(settings), posts)
 
 
 def _earlier_removals(connection: Connection, report: SyncReport) -> Iterator[Finding]:

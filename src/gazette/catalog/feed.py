@@ -196,6 +196,7 @@ def _xml_entry(entry: Any, location: str, lang: str) -> Draft:
         authors=tuple(a.get("name", "").strip() for a in entry.get("authors", []) if a.get("name")),
         id=entry.get("id", "") or entry.get("link", ""),
         lang=lang,
+        url=_page_link(entry.get("link")),
     )
 
 
@@ -266,7 +267,19 @@ def _json_item(item: dict[str, Any], location: str, lang: str) -> Draft:
         id=str(item.get("id", "")),
         lang=str(item.get("language") or lang),
         warnings=warnings,
+        url=_page_link(item.get("url")),
     )
+
+
+def _page_link(link: Any) -> str:
+    """An entry's page, its URL in gazette's feeds too: absolute http(s) links only (a
+    relative one is left to site.post_url, as its base is not known for sure)."""
+    text = str(link or "").strip()
+    return text if _PAGE_LINK.match(text) else ""
+
+
+# An absolute http(s) URL with nothing a page or feed would have to escape in it.
+_PAGE_LINK = re.compile(r"""^https?://[^/\s"'<>\\`\x00-\x1f\x7f]+[^\s"'<>\\`\x00-\x1f\x7f]*$""")
 
 
 def _json_authors(item: dict[str, Any]) -> tuple[str, ...]:

@@ -338,6 +338,8 @@ def _fingerprint(
     ]
     if source.format == "listing" and source.year is None and today is not None:
         parts.append(today.isoformat())  # the newest entry's year is guessed from today
+    elif source.generator == "hugo" and today is not None:
+        parts.append(today.isoformat())  # an expiryDate may pass: Hugo posts are read daily
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -21,6 +21,7 @@ from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from gazette.catalog.conventions import left_out, site_conventions, unused_keys, updated_key
 from gazette.catalog.draft import Draft, ReadResult, Rendering
 from gazette.catalog.expansion import Linked
 from gazette.catalog.generator_syntax import expand_generator_syntax
@@ -95,11 +96,13 @@ def read_markdown(
     math: tuple[str, ...] = (),
     generator: str = "",
     site: GeneratorSite | None = None,
+    today: date | None = None,
 ) -> ReadResult:
     """One post from one Markdown file (or nothing, for a draft). ``math`` names the
     source's math conventions, kept on the draft for rendering; ``generator`` the static
     site generator whose conventions the post follows (gazette.catalog.generators), and
-    ``site`` that generator's site, whose permalinks give the post's URL."""
+    ``site`` that generator's site, whose permalinks give the post's URL; ``today``
+    decides whether a post's expiry has passed."""
     result = ReadResult()
     if not text.strip():
         result.findings.append(Finding("warning", "empty Markdown file: no post", f"{path}:1"))
@@ -107,21 +110,25 @@ def read_markdown(
     math = tuple(dict.fromkeys(implied_math(generator) + math))
     try:
         meta, body, body_line = split_front_matter(text)
+        why = left_out(generator, meta, datetime.combine(today or date.today(), time(), zone))
         links: tuple[str, ...] = ()
-        if site is not None:
+        if site is not None and not why:
             linked = partial(_linked, site, zone)
             expanded = expand_generator_syntax(
                 body, site, Path(path), path, body_line, linked, _front_matter_of
             )
             body, links = expanded.body, expanded.links
             result.findings.extend(expanded.findings)
-        draft = _draft(meta, body, path, zone, default_lang, result, generator)
+        draft = None if why else _draft(meta, body, path, zone, default_lang, result, generator)
     except FrontMatterError as error:
         result.findings.append(Finding("error", str(error), f"{path}:{error.line}"))
         return result
+    if why:
+        result.findings.append(Finding("info", why, f"{path}:1"))
     if draft is not None:
         assert draft.published is not None
         url = permalink(site, Path(path).resolve(), meta, draft.published) if site else ""
+        draft = site_conventions(draft, meta, site, Path(path).resolve())
         result.drafts.append(replace(draft, math=math, url=url, links=links))
         result.findings.extend(_flattened(body, f"{path}:", body_line))
     return result
@@ -238,7 +245,7 @@ def _draft(
     generator: str = "",
 ) -> Draft | None:
     location = f"{path}:1"
-    for key in sorted(str(k) for k in set(meta) - FRONT_MATTER_KEYS):
+    for key in sorted(unused_keys(generator, {str(k) for k in meta} - FRONT_MATTER_KEYS)):
         result.findings.append(Finding("info", f"front matter key {key!r} is not used", location))
     if _boolean(meta.get("draft", False), "draft"):
         result.findings.append(Finding("info", "draft: skipped until draft is false", location))
@@ -269,7 +276,7 @@ def _draft(
         body=body,
         markup="markdown",
         published=published,
-        updated=_date(meta.get("updated"), "updated", zone),
+        updated=_date(meta.get(updated_key(generator, meta)), "updated", zone),
         summary=_string(summary, "summary") if summary else (body[: more.start()] if more else ""),
         title_inferred=title_inferred,
         tags=_tags(meta.get("tags"), generator) + _tags(meta.get("categories"), generator),

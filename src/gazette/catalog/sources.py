@@ -12,13 +12,19 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from gazette.catalog.draft import ReadResult
-from gazette.catalog.generators import GeneratorConfigError, GeneratorSite, find_site
+from gazette.catalog.generators import (
+    GeneratorConfigError,
+    GeneratorSite,
+    find_site,
+    site_zone,
+)
 from gazette.catalog.incremental import SourceFiles, look_at
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
 from gazette.catalog.normalize import normalize_text
+from gazette.catalog.sites import detect_generator, is_list_page, not_a_site, site_posts
 from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
@@ -37,6 +43,7 @@ def read_into(settings: Settings, connection: Connection, files: SourceFiles, to
     for number, configured in enumerate(settings.sources, 1):
         lang = configured.lang or settings.site.language
         source = configured.model_copy(update={"lang": lang})
+        source = _site_generator(settings, source)
         if source.format == "feed" and source.is_url:
             _read_url(settings, source, number, connection, files)
         else:
@@ -72,8 +79,23 @@ def _read_url(
 
 
 def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
-    """The paths a file source's glob matches now, sorted (folders included)."""
-    return sorted(glob.glob(str(settings.resolve(source.path)), recursive=True))
+    """The paths a file source's glob matches now, sorted (folders included); for a
+    Markdown source whose path is a site's top folder, its generator's post files."""
+    pattern = settings.resolve(source.path)
+    if source.format == "markdown" and pattern.is_dir():
+        generator = source.generator or detect_generator(pattern)
+        return site_posts(generator, pattern) if generator else []
+    return sorted(glob.glob(str(pattern), recursive=True))
+
+
+def _site_generator(settings: Settings, source: SourceSettings) -> SourceSettings:
+    """A Markdown source whose path is a site's top folder is read by the rules of the
+    generator the folder is for (gazette.catalog.sites), unless it names one itself."""
+    if source.format != "markdown" or source.generator:
+        return source
+    root = settings.resolve(source.path)
+    found = detect_generator(root) if root.is_dir() else None
+    return source.model_copy(update={"generator": found}) if found else source
 
 
 def _read_files(
@@ -88,7 +110,7 @@ def _read_files(
         return
     for path in paths:
         look = look_at(path)
-        if look is not None and look.regular:
+        if look is not None and look.regular and not is_list_page(source.generator or "", path):
             load, parse = _file_reader(settings, source, path, today, site)
             files.read_file(number, source, path, today, load, parse, site, look)
 
@@ -109,6 +131,18 @@ def _file_reader(
     return load, parse
 
 
+def generator_sites(settings: Settings) -> list[GeneratorSite]:
+    """The sites of the sources read by a generator's rules (those whose config is found)."""
+    sites: list[GeneratorSite] = []
+    for number, configured in enumerate(settings.sources, 1):
+        source = _site_generator(settings, configured)
+        if source.generator:
+            site = _generator_site(settings, source, number)
+            if isinstance(site, GeneratorSite) and site not in sites:
+                sites.append(site)
+    return sites
+
+
 def _generator_site(
     settings: Settings, source: SourceSettings, number: int
 ) -> GeneratorSite | Finding:
@@ -127,6 +161,9 @@ def _no_file(settings: Settings, source: SourceSettings, number: int) -> Finding
     """A glob that matches nothing: a typo would empty every feed, so it stops the build,
     unless the source says it may be empty."""
     where = f"{settings.config_path}: [[sources]] #{number}"
+    folder = settings.resolve(source.path)
+    if source.format == "markdown" and folder.is_dir() and not source.generator:
+        return Finding("error", not_a_site(folder), where)
     if source.optional:
         return Finding("info", f"path {source.path!r} matches no file (optional)", where)
     return Finding(
@@ -157,8 +194,10 @@ def _parsed(
     if source.format == "listing":
         return read_listing(text, shown, source, settings.site.zone, today)
     if source.format == "markdown":
-        zone, math, generator = settings.site.zone, tuple(source.math), source.generator or ""
-        return read_markdown(text, shown, zone, source.lang, math, generator, site)
+        # Dates without an offset are in the generator's time zone, when its config names one.
+        zone = (site_zone(site) if site else None) or settings.site.zone
+        math, generator = tuple(source.math), source.generator or ""
+        return read_markdown(text, shown, zone, source.lang, math, generator, site, today)
     return read_jsonl(text, shown)
 
 
