@@ -1,28 +1,22 @@
-"""Markdown posts: YAML (---) or TOML (+++) front matter, CommonMark with tables,
-footnotes, TeX math and bare URLs linked. ``<!--more-->`` ends the summary; drafts are skipped."""
+"""Markdown posts read: YAML (---) or TOML (+++) front matter, the generator's
+conventions and syntax, titles, dates and tags; ``<!--more-->`` ends the summary; drafts
+are skipped. The HTML comes from `gazette.catalog.markdown_html`."""
 
 from __future__ import annotations
 
-import html
 import re
 import tomllib
 from dataclasses import replace
 from datetime import date, datetime, time
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.token import Token
-from mdit_py_plugins.amsmath import amsmath_plugin
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.footnote import footnote_plugin
 
 from gazette.catalog.conventions import left_out, site_conventions, unused_keys, updated_key
-from gazette.catalog.draft import Draft, ReadResult, Rendering
+from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.expansion import Linked
 from gazette.catalog.generator_syntax import expand_generator_syntax
 from gazette.catalog.generators import (
@@ -34,37 +28,20 @@ from gazette.catalog.generators import (
     title_from_file_name,
 )
 from gazette.catalog.limits import TooDeep, check_nesting
-from gazette.catalog.linkify import CjkLinkify
 from gazette.catalog.listing import infer_title
-from gazette.catalog.mdmath import bracket_math_plugin, code_or_math, unconverted_math
+from gazette.catalog.markdown_html import MARKDOWN, MORE, NESTING_CUT
 from gazette.catalog.normalize import normalize_text, parse_number
-from gazette.catalog.text import Placeholders, placeholders
-from gazette.models import Figure, Finding
+from gazette.models import Finding
 
 FRONT_MATTER_KEYS = frozenset(
     "title date updated tags categories series series_index slug id summary draft lang author "
     "authors permalink url".split()
 )
-_MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
 _FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-# Every element name of HTML: raw HTML naming one is left to the sanitizer; anything
-# else that looks like a tag (<eos>, <T>) is the author's text and is shown as such.
-HTML_ELEMENTS = frozenset(
-    """a abbr address area article aside audio b base bdi bdo blockquote body br button
-    canvas caption center cite code col colgroup data datalist dd del details dfn dialog div
-    dl dt em embed fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6 head header
-    hgroup hr html i iframe img input ins kbd label legend li link main map mark math menu
-    meta meter nav noscript object ol optgroup option output p param picture pre progress q
-    rp rt ruby s samp script search section select slot small source span strike strong
-    style sub summary sup svg table tbody td template textarea tfoot th thead time title tr
-    track tt u ul var video wbr""".split()
-)
-_TAG_NAME = re.compile(r"^\s*</?([A-Za-z][\w-]*)")
 # Markdown nests blocks only through what starts a line (> quote, list markers, footnote
 # labels, indentation): reaching the parser's 20 levels takes 18 columns of them or more.
 _CONTAINER_PREFIX = re.compile(r"^(?:[ \t>*+\-.)0-9]|\[\^[^\]\s]*\]:){5,}", re.M)
 _DEEP_COLUMNS = 18
-_CUT = "nesting_cut"  # env key: body lines where blocks nested past maxNesting
 
 
 class FrontMatterError(ValueError):
@@ -164,13 +141,13 @@ def _flattened(body: str, path: str, body_line: int) -> list[Finding]:
     ):
         return []
     env: dict[str, Any] = {}
-    _MARKDOWN.parse(body, env)
-    cuts: list[int] = env.get(_CUT, [])
+    MARKDOWN.parse(body, env)
+    cuts: list[int] = env.get(NESTING_CUT, [])
     if not cuts:
         return []
     more = f" (and in {len(cuts) - 1} more places)" if len(cuts) > 1 else ""
     message = (
-        f"blockquotes and lists nest more than {_MARKDOWN.options.maxNesting} levels deep"
+        f"blockquotes and lists nest more than {MARKDOWN.options.maxNesting} levels deep"
         f"{more}: the deeper text is shown as plain paragraphs; nest less"
     )
     return [Finding("warning", message, f"{path}{body_line + cuts[0]}")]
@@ -269,7 +246,7 @@ def _draft(
         title = infer_title(_markdown_text(_first_text(body)))
         warnings.append(f"no title: inferred {title!r} from the first sentence")
     summary = meta.get("summary")
-    more = _MORE.search(body)
+    more = MORE.search(body)
     return Draft(
         location=location,
         title=title,
@@ -291,7 +268,7 @@ def _draft(
 
 
 def _first_text(body: str) -> str:
-    for paragraph in re.split(r"\n\s*\n", _MORE.sub("", body)):
+    for paragraph in re.split(r"\n\s*\n", MORE.sub("", body)):
         stripped = paragraph.strip()
         if stripped and not stripped.startswith(("#", "```", "    ", "!", "<", "|", ">")):
             return stripped
@@ -303,7 +280,7 @@ def _markdown_text(paragraph: str) -> str:
     its content, formulas their TeX in dollars."""
     parts: list[str] = []
     unquoted = re.sub(r"^[ \t]*>[ \t]?", "", paragraph, flags=re.M)
-    for token in _MARKDOWN.parseInline(unquoted, {})[0].children or []:
+    for token in MARKDOWN.parseInline(unquoted, {})[0].children or []:
         if token.type in ("text", "text_special", "code_inline"):
             parts.append(token.content)
         elif token.type.startswith("math_"):
@@ -388,114 +365,3 @@ def _date_from_filename(path: str, zone: ZoneInfo) -> datetime | None:
         return datetime(year, month, day, tzinfo=zone)
     except ValueError:
         return None
-
-
-# --- rendering -----------------------------------------------------------------------
-
-
-@cache
-def _parser(math: tuple[str, ...] = ()) -> MarkdownIt:
-    """The parser for a source's math conventions (see gazette.catalog.mdmath)."""
-    md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify"])
-    md.linkify = CjkLinkify()
-    md.use(footnote_plugin).use(dollarmath_plugin, double_inline=True).use(amsmath_plugin)
-    md.use(bracket_math_plugin)
-    md.add_render_rule("math_inline", _inline_math)
-    md.add_render_rule("math_bracket_display", _display_math)
-    # kramdown: $$ inside a sentence is inline; a paragraph of its own is a math_block.
-    inline_double = _inline_math if "kramdown" in math else _display_math
-    md.add_render_rule("math_inline_double", inline_double)
-    if "backticks" in math:
-        md.add_render_rule("code_inline", code_or_math(_placeholder))
-    md.add_render_rule("math_block", _display_math)
-    md.add_render_rule("math_block_label", _display_math)
-    md.add_render_rule("amsmath", _display_math)
-    md.add_render_rule("html_inline", _raw_html)
-    md.add_render_rule("html_block", _raw_html)
-    md.add_render_rule("image", _image)
-    _keep_deep_blocks(md)
-    return md
-
-
-def _keep_deep_blocks(md: MarkdownIt) -> None:
-    """Blocks nested past maxNesting become plain paragraphs; markdown-it drops them, and
-    everything after them in the file."""
-    tokenize = md.block.tokenize
-
-    def tokenize_keeping(state: StateBlock, start: int, end: int) -> None:
-        line = state.skipEmptyLines(start)
-        too_deep = state.level >= md.options.maxNesting
-        if too_deep and line < end and state.sCount[line] >= state.blkIndent:
-            _paragraphs(state, line, end)
-        else:
-            tokenize(state, start, end)
-
-    md.block.tokenize = tokenize_keeping  # type: ignore[method-assign, assignment]
-
-
-def _paragraphs(state: StateBlock, line: int, end: int) -> None:
-    """The lines from ``line`` to the end of their block, as paragraphs of inline text."""
-    if isinstance(state.env, dict):
-        state.env.setdefault(_CUT, []).append(line)
-    while line < end and (state.isEmpty(line) or state.sCount[line] >= state.blkIndent):
-        stop = line
-        while stop < end and not state.isEmpty(stop) and state.sCount[stop] >= state.blkIndent:
-            stop += 1
-        if stop > line:
-            state.push("paragraph_open", "p", 1).map = [line, stop]
-            inline = state.push("inline", "", 0)
-            inline.content = state.getLines(line, stop, state.blkIndent, False).strip()
-            inline.map, inline.children = [line, stop], []
-            state.push("paragraph_close", "p", -1)
-        line = stop + 1 if stop == line else stop
-    state.line = line
-
-
-def _placeholder(env: dict[str, Any], tex: str, display: bool) -> str:
-    formulas: list[tuple[str, bool]] = env["formulas"]
-    formulas.append((tex.strip(), display))
-    marks: Placeholders = env["marks"]
-    return marks.mark(len(formulas) - 1)
-
-
-def _inline_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    return _placeholder(env, tokens[idx].content, False)
-
-
-def _display_math(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    block = tokens[idx].block
-    mark = _placeholder(env, tokens[idx].content, True)
-    return f"<p>{mark}</p>\n" if block else mark
-
-
-def _raw_html(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    content = tokens[idx].content
-    name = _TAG_NAME.match(content)
-    if content.lstrip().startswith("<!") or (name and name.group(1).lower() in HTML_ELEMENTS):
-        return content
-    return html.escape(content, quote=False)
-
-
-def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    alt = self.renderInlineAsText(token.children or [], options, env)
-    title = str(token.attrGet("title") or "")
-    env["figures"].append(Figure(caption=title or alt, src=str(token.attrGet("src") or "")))
-    return str(self.image(tokens, idx, options, env))
-
-
-_MARKDOWN = _parser()
-
-
-def render_markdown(body: str, summary: str, math: tuple[str, ...] = ()) -> Rendering:
-    """The body (and the summary, when there is one) as HTML with formula placeholders;
-    ``math`` names the source's math conventions (gazette.catalog.mdmath)."""
-    parser = _parser(math)
-    marks = placeholders()
-    env: dict[str, Any] = {"formulas": [], "figures": [], "marks": marks}
-    content = parser.render(_MORE.sub("", body), env)
-    figures = tuple(env["figures"])
-    summary_html = parser.render(summary, env) if summary.strip() else ""
-    left_over = unconverted_math(content)
-    warnings = (left_over,) if left_over else ()
-    return Rendering(content, tuple(env["formulas"]), figures, summary_html, marks, warnings)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from gazette.catalog.blocks import render_listing
 from gazette.catalog.draft import Draft, Rendering
 from gazette.catalog.limits import MAX_NESTING, html_nests_too_deep
-from gazette.catalog.markdown import render_markdown
+from gazette.catalog.markdown_html import render_markdown
 from gazette.catalog.math import MathConverter, fallback_html
 from gazette.catalog.sanitize import sanitize
 from gazette.catalog.text import Placeholders, display_width, excerpt_html, html_to_text
