@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from gazette.config import Settings
-from gazette.digest.events.ses import Receiver
+from gazette.digest.events.receiver import Receiver
 from gazette.web import _subscribers as subscriber
 from gazette.web import _webhooks as webhooks
 from gazette.web._edge import Edge

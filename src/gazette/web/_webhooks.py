@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gazette.digest import events, sns
-from gazette.digest.events.ses import Receiver
+from gazette.digest.events.receiver import Receiver
 from gazette.errors import StateError
 from gazette.web._pages import BodyTooLarge, Pages, json_answer, read_body
 
@@ -48,6 +48,9 @@ async def receive(pages: Pages, receiver: Receiver, provider: str, request: Requ
         received = await anyio.to_thread.run_sync(
             receiver.receive, provider, request.headers, body, now
         )
+        if received.confirmed:
+            log.info("webhook %s: subscription to %s confirmed", provider, received.confirmed)
+            return json_answer({"confirmed": received.confirmed})
         applied = await pages.run(lambda c: _apply(c, pages, provider, received, now))
     except events.NotConfigured as error:
         log.warning("webhook %s: %s", provider, error)
@@ -61,9 +64,6 @@ async def receive(pages: Pages, receiver: Receiver, provider: str, request: Requ
                            **{"retry-after": "30"})  # fmt: skip
     except tuple(kind for kind, _ in _REFUSALS) as error:
         return _refused(error, provider)
-    if received.confirmed:
-        log.info("webhook %s: subscription to %s confirmed", provider, received.confirmed)
-        return json_answer({"confirmed": received.confirmed})
     return json_answer({"applied": applied.applied, "repeated": applied.repeated,
                         "unknown": applied.unknown, "changed": applied.changed})  # fmt: skip
 

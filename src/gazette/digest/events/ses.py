@@ -12,38 +12,14 @@ not a complaint. Each recipient is an event of its own.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from gazette.config import Settings
-from gazette.digest import sns
 from gazette.digest.events.apply import Event, Kind
-from gazette.digest.events.providers import Received, json_object, moment, receive, text_field
-from gazette.digest.events.signatures import Malformed, NotConfigured
+from gazette.digest.events.providers import Received, json_object, moment, text_field
+from gazette.digest.events.signatures import Malformed
 from gazette.digest.sns import SnsHosts, SnsMessage, verified_message
-
-
-class Receiver:
-    """Verifies the requests to every ``/webhooks/<provider>`` and reads their events,
-    keeping what it fetched from SNS (its certificates) between requests."""
-
-    def __init__(self, settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
-        self._topics = settings.serve.ses_topic_arns
-        self._sns_hosts = sns.hosts_for(settings)
-        self._environ = environ
-
-    def receive(self, provider: str, headers: Mapping[str, str], body: bytes,
-                now: datetime) -> Received:  # fmt: skip
-        """The request's events once its sender is verified (this may fetch SNS's
-        certificate or confirm a subscription: not on an event loop)."""
-        if provider != "ses":
-            return receive(provider, headers, body, self._environ, now)
-        if not self._topics:
-            raise NotConfigured("serve.ses_topic_arns is empty: /webhooks/ses refuses every "
-                                "request until it names SES's SNS topics")  # fmt: skip
-        return receive_ses(body, self._topics, self._sns_hosts, now)
 
 
 def receive_ses(body: bytes, topics: Sequence[str], hosts: SnsHosts, now: datetime) -> Received:
