@@ -108,8 +108,6 @@ def digest_job() -> JobResult:
 def bounce_job() -> JobResult:
     """Reads the bounce mailbox once and applies its reports to the subscribers."""
     runtime = _runtime()
-    if not runtime.settings.mail.bounce_mailbox:
-        return JobResult("mail.bounce_mailbox is not set", skipped=True)
     found, applied = read_bounce_mailbox(runtime.settings, runtime.store, runtime.environ,
                                          datetime.now(UTC))  # fmt: skip
     text = (f"{len(found.reports)} reports read, {found.moved} messages moved, {found.left} "
