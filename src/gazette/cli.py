@@ -25,7 +25,6 @@ from gazette.models import SUBSCRIBER_STATUSES
 if TYPE_CHECKING:
     from gazette.config import Settings
     from gazette.digest import Issue, Plan, Run
-    from gazette.feeds import BuildReport
     from gazette.models import Post
     from gazette.store import Store
 
@@ -136,24 +135,28 @@ def posts(state: _State, as_json: bool, include_future: bool) -> None:
 def build(state: _State) -> None:
     """Write the feeds: RSS, Atom and JSON Feed, per tag and series, archives, index.html.
 
+    Nothing is read or written when no source, template, setting or output file changed
+    since the last build.
+
     Example: gazette --config config/gazette.toml build
     """
     from gazette.cycle import build_if_changed
 
     settings = state.settings()
-    outcome = build_if_changed(settings, state.store(settings), _now(), force=True)
-    assert outcome.report is not None, "a forced build always builds"
-    _print_build(settings, outcome.report)
-
-
-def _print_build(settings: Settings, report: BuildReport) -> None:
+    outcome = build_if_changed(settings, state.store(settings), _now())
+    output = settings.resolve(settings.feeds.output)
+    if outcome.report is None:
+        kept = outcome.last.files if outcome.last else 0
+        click.echo("up to date: no source, template or setting changed since the last build")
+        click.echo(f"0 written, {kept} kept, 0 removed in {output}")
+        return
+    report = outcome.report
     for path in report.written:
         click.echo(f"wrote   {path}")
     for path in report.removed:
         click.echo(f"removed {path}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    output = settings.resolve(settings.feeds.output)
     click.echo(
         f"{len(report.written)} written, {report.kept} kept, {len(report.removed)} removed "
         f"in {output}"

@@ -33,6 +33,8 @@ from gazette.schedules import build_trigger, cron_trigger, parse_duration
 DEFAULT_CONFIG = Path("config/gazette.toml")
 # The top-level templates/ folder, linked into the package so an install carries it.
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The message catalogs of the languages pages and mails are written in.
+LOCALES = Path(__file__).resolve().parent / "locale"
 ENV_PREFIX = "GAZETTE_"
 # Variables that are not settings: where the config is, and secrets.
 NON_SETTING_VARIABLES = frozenset({"GAZETTE_CONFIG", "GAZETTE_SECRET_KEY"})

@@ -3,45 +3,37 @@ of a period. `gazette run`'s jobs and `gazette publish` call these same function
 scheduler holds no logic of its own.
 """
 
+# Each function imports the stages it runs, so `gazette build` loads no mail code and an
+# unchanged build none of the catalog's or the feeds'.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from gazette import __version__
-from gazette.catalog import update_catalog
-from gazette.catalog.sources import source_paths
-from gazette.catalog.tables import next_publication
 from gazette.config import Settings
-from gazette.digest import Dispatcher, Issue, Run, run_digest
-from gazette.digest.ledger import scheduled_period
-from gazette.digest.tokens import check_secret_key
-from gazette.errors import DeliveryError, GazetteError
-from gazette.feeds import BuildReport, build_feeds, write_issue_archive
-from gazette.mail import make_provider
+from gazette.errors import GazetteError
+from gazette.freshness import (
+    LastBuild,
+    current_inputs,
+    last_build,
+    record_archive,
+    record_build,
+    sent_issues_hash,
+    why_build,
+)
 from gazette.schedules import cron_trigger, latest_fire_time
-from gazette.store import Store, read_meta, write_meta
+from gazette.store import Store
 
-LAST_BUILD_KEY = "last_build"
+if TYPE_CHECKING:
+    from gazette.digest import Issue, Run
+    from gazette.feeds import BuildReport
+
 _BUILDING = threading.Lock()
-FEED_SETTINGS = {"site", "sources", "catalog", "feeds", "config_path"}
-
-
-@dataclass(frozen=True, slots=True)
-class LastBuild:
-    """What the last build did, and what it was made from."""
-
-    at: str  # RFC 3339
-    written: int
-    kept: int
-    removed: int
-    fingerprint: str  # of the settings and the source files; "" when a source is a URL
-    next_due: str  # when the first post dated in the future comes due; "" if none
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,67 +45,32 @@ class BuildOutcome:
     last: LastBuild | None
 
 
-def build_if_changed(
-    settings: Settings, store: Store, now: datetime, force: bool = False
-) -> BuildOutcome:
-    """Syncs the catalog and writes the feeds, unless nothing they are made of changed.
+def build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildOutcome:
+    """Syncs the catalog and writes the feeds, unless nothing they are made of changed
+    (gazette.freshness).
 
     One at a time in a process (the scheduler's two jobs may both want to build), so the
     second finds the first's build and has nothing left to do.
     """
     with _BUILDING:
-        return _build_if_changed(settings, store, now, force)
+        return _build_if_changed(settings, store, now)
 
 
-def _build_if_changed(settings: Settings, store: Store, now: datetime, force: bool) -> BuildOutcome:
-    fingerprint = source_fingerprint(settings)
+def _build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildOutcome:
     last = last_build(store)
-    reason = "asked to" if force else _why_build(settings, last, fingerprint, now)
+    inputs = current_inputs(settings, store, last.racy if last else ())
+    reason = why_build(settings, store, last, inputs, now)
     if not reason:
         return BuildOutcome("no source changed", None, last)
+    from gazette.catalog import update_catalog
+    from gazette.feeds import build_feeds
+
     update_catalog(settings, store, now)
     report = build_feeds(settings, store, now)
+    counts = (len(report.written), report.kept, len(report.removed))
     with store.transaction() as connection:
-        due = next_publication(connection, now)
-        last = LastBuild(now.isoformat(), len(report.written), report.kept, len(report.removed),
-                         fingerprint, due.isoformat() if due else "")  # fmt: skip
-        write_meta(connection, LAST_BUILD_KEY, json.dumps(asdict(last)))
+        last = record_build(connection, inputs, now, counts)
     return BuildOutcome(reason, report, last)
-
-
-def last_build(store: Store) -> LastBuild | None:
-    with store.transaction() as connection:
-        stored = read_meta(connection, LAST_BUILD_KEY)
-    return LastBuild(**json.loads(stored)) if stored else None
-
-
-def source_fingerprint(settings: Settings) -> str:
-    """A hash of the settings and of every source file's name, size and mtime; "" when a
-    source is a URL, which only fetching it can tell."""
-    what_feeds_use = settings.model_dump_json(include=FEED_SETTINGS)
-    digest = hashlib.sha256(f"{__version__}\n{what_feeds_use}\n".encode())
-    for source in settings.sources:
-        if source.is_url:
-            return ""
-        for path in source_paths(settings, source):
-            stat = os.stat(path)
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
-def _why_build(settings: Settings, last: LastBuild | None, fingerprint: str, now: datetime) -> str:
-    """Why the feeds may be out of date; "" when they cannot be."""
-    if last is None:
-        return "no build yet"
-    if not fingerprint:
-        return "a source is a URL"
-    if fingerprint != last.fingerprint:
-        return "a source or the config changed"
-    if last.next_due and datetime.fromisoformat(last.next_due) <= now:
-        return f"a post dated {last.next_due} came due"
-    if not settings.resolve(settings.feeds.output).is_dir():
-        return "the output folder is missing"
-    return ""
 
 
 # --- the digest ------------------------------------------------------------------------
@@ -153,6 +110,11 @@ def send_digest(
 
     The catalog must be current: the caller syncs it, or builds.
     """
+    from gazette.digest import Dispatcher, run_digest
+    from gazette.digest.tokens import check_secret_key
+    from gazette.errors import DeliveryError
+    from gazette.mail import make_provider
+
     check_secret_key(environ)  # before anything is recorded, as the provider's secrets are
     provider = make_provider(settings, environ)
     dispatcher = Dispatcher(settings, store, provider, on_batch=options.on_batch)
@@ -176,9 +138,13 @@ def send_digest(
 def _publish_archive(settings: Settings, store: Store) -> str:
     """Writes the archive of sent issues; what went wrong, if anything (the mail went out
     all the same, so a problem here is reported, not raised)."""
+    from gazette.feeds import write_issue_archive
+
     try:
         with _BUILDING:
+            issues = sent_issues_hash(store)  # taken first: the archive holds at least these
             write_issue_archive(settings, store)
+            record_archive(store, issues)
     except GazetteError as error:
         return f"the archive of issues was not written: {error}; `gazette build` writes it"
     return ""
@@ -203,6 +169,8 @@ def publish(
 ) -> Published:
     """Builds if a source changed, then finishes unfinished issues and, when ``fire_time``
     is given, sends the issue of the period it names."""
+    from gazette.digest.ledger import scheduled_period
+
     build = build_if_changed(settings, store, now)
     period = scheduled_period(fire_time, settings.site.zone) if fire_time else None
     return Published(build, period, send_digest(settings, store, environ, period, options))

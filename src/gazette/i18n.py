@@ -17,7 +17,6 @@ import hashlib
 import io
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_timedelta
@@ -25,7 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
-LOCALES = Path(__file__).resolve().parent / "locale"
+from gazette.config import LOCALES
+
 DOMAIN = "gazette"
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import MetaData, Table, select, update
 
 from gazette.config import Settings
-from gazette.cycle import LAST_BUILD_KEY
 from gazette.digest.tables import deliveries, issues
+from gazette.freshness import LAST_BUILD_KEY
 from gazette.scheduler.service import JOBS_TABLE
 from gazette.store import Store, read_meta, write_meta
 

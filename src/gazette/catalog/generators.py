@@ -137,6 +137,15 @@ def config_path(generator: str, root: Path) -> Path | None:
     return found
 
 
+def config_inputs(found: Path) -> list[Path]:
+    """The files the config ``config_path`` found is read from: it, or every file of
+    Hugo's config folders."""
+    if not found.is_dir():
+        return [found]
+    root = found.parent.parent
+    return [path for folder in HUGO_CONFIG_DIRS for path in _config_files(root / folder)]
+
+
 def _config_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []

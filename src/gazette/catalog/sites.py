@@ -19,9 +19,12 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gazette.catalog.generators import config_path, hugo_keys, read_config
+from gazette.catalog.generators import config_inputs, config_path, hugo_keys, read_config
+
+if TYPE_CHECKING:
+    from gazette.config import Settings, SourceSettings
 
 # The Markdown extensions the generators read by default (Jekyll's markdown_ext).
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkdown", ".mkdn", ".mkd")
@@ -69,6 +72,34 @@ def post_globs(generator: str, root: Path) -> tuple[str, ...]:
     for folder in folders:
         globs.extend(f"{folder}/**/*{ext}" for ext in _extensions(root / folder))
     return tuple(globs)
+
+
+def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
+    """The paths a file source's glob matches now, sorted (folders included); for a
+    Markdown source whose path is a site's top folder, its generator's post files."""
+    pattern = settings.resolve(source.path)
+    if source.format == "markdown" and pattern.is_dir():
+        generator = source.generator or detect_generator(pattern)
+        return site_posts(generator, pattern) if generator else []
+    return sorted(glob.glob(str(pattern), recursive=True))
+
+
+def site_config_files(settings: Settings, source: SourceSettings) -> list[str]:
+    """The generator config files a source's posts are read by (none for other sources):
+    found, as the site is, from the folder the source's glob starts in."""
+    pattern = settings.resolve(source.path)
+    generator: str | None = source.generator
+    if source.format == "markdown" and not generator and pattern.is_dir():
+        generator = detect_generator(pattern)
+    if not generator:
+        return []
+    folder = Path(*(part for part in pattern.parts if not glob.has_magic(part)))
+    folder = folder if folder.is_dir() else folder.parent
+    for candidate in (folder, *folder.parents):
+        found = config_path(generator, candidate)
+        if found is not None:
+            return [str(path) for path in config_inputs(found)]
+    return []
 
 
 def site_posts(generator: str, root: Path) -> list[str]:

@@ -24,7 +24,7 @@ from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
 from gazette.catalog.normalize import normalize_text
-from gazette.catalog.sites import detect_generator, is_list_page, not_a_site, site_posts
+from gazette.catalog.sites import detect_generator, is_list_page, not_a_site, source_paths
 from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
@@ -76,16 +76,6 @@ def _read_url(
     files.read_body(number, source, url, fetched.body, lambda data: read_feed(data, url, lang))
     if problem:
         files.note(Finding("warning", problem, source.path))
-
-
-def source_paths(settings: Settings, source: SourceSettings) -> list[str]:
-    """The paths a file source's glob matches now, sorted (folders included); for a
-    Markdown source whose path is a site's top folder, its generator's post files."""
-    pattern = settings.resolve(source.path)
-    if source.format == "markdown" and pattern.is_dir():
-        generator = source.generator or detect_generator(pattern)
-        return site_posts(generator, pattern) if generator else []
-    return sorted(glob.glob(str(pattern), recursive=True))
 
 
 def _site_generator(settings: Settings, source: SourceSettings) -> SourceSettings:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from gazette.digest.confirmations import subscriber_of_token
-from gazette.digest.issue import (
-    Plan,
-    Run,
-    create_or_resume_issue,
-    message_maker,
-    plan_digest,
-    run_digest,
-    unfinished_issues,
-    write_preview,
-)
-from gazette.digest.ledger import Issue, period_for
-from gazette.digest.send import Dispatcher, Summary
-from gazette.digest.tokens import make_token, secret_key
+from typing import TYPE_CHECKING
+
+from gazette.lazy import lazy_name
+
+if TYPE_CHECKING:
+    from gazette.digest.confirmations import subscriber_of_token
+    from gazette.digest.issue import (
+        Plan,
+        Run,
+        create_or_resume_issue,
+        message_maker,
+        plan_digest,
+        run_digest,
+        unfinished_issues,
+        write_preview,
+    )
+    from gazette.digest.ledger import Issue, period_for
+    from gazette.digest.send import Dispatcher, Summary
+    from gazette.digest.tokens import make_token, secret_key
 
 __all__ = [
     "Dispatcher",
@@ -34,3 +39,21 @@ __all__ = [
     "unfinished_issues",
     "write_preview",
 ]
+_HOMES = {
+    "subscriber_of_token": "gazette.digest.confirmations",
+    **dict.fromkeys(
+        ["Plan", "Run", "create_or_resume_issue", "message_maker", "plan_digest", "run_digest",
+         "unfinished_issues", "write_preview"],
+        "gazette.digest.issue",
+    ),
+    "Issue": "gazette.digest.ledger",
+    "period_for": "gazette.digest.ledger",
+    "Dispatcher": "gazette.digest.send",
+    "Summary": "gazette.digest.send",
+    "make_token": "gazette.digest.tokens",
+    "secret_key": "gazette.digest.tokens",
+}
+
+
+def __getattr__(name: str) -> object:
+    return lazy_name(__name__, _HOMES, name)

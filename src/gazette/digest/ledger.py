@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from gazette.digest.tables import deliveries, issue_posts, issues, subscribers
 from gazette.mail.base import SendResult
@@ -79,13 +89,19 @@ def unfinished_issues(connection: Connection) -> list[Issue]:
 
 def sent_issues(connection: Connection) -> list[Issue]:
     """Issues that went out, newest first: sending or done, with a delivery sent."""
-    has_sent = select(deliveries.c.issue).where(deliveries.c.status == "sent")
-    query = (
-        select(issues)
-        .where(issues.c.status.in_(("sending", "done")), issues.c.number.in_(has_sent))
-        .order_by(issues.c.number.desc())
-    )
+    query = select(issues).where(_went_out()).order_by(issues.c.number.desc())
     return [_issue(connection, row) for row in connection.execute(query).all()]
+
+
+def sent_issue_numbers(connection: Connection) -> list[int]:
+    """The numbers of sent_issues, newest first."""
+    query = select(issues.c.number).where(_went_out()).order_by(issues.c.number.desc())
+    return list(connection.execute(query).scalars())
+
+
+def _went_out() -> ColumnElement[bool]:
+    has_sent = select(deliveries.c.issue).where(deliveries.c.status == "sent")
+    return and_(issues.c.status.in_(("sending", "done")), issues.c.number.in_(has_sent))
 
 
 def latest_issue(connection: Connection) -> Issue | None:

@@ -36,10 +36,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from gazette.config import Settings
-from gazette.cycle import last_build
 from gazette.digest.bounce_mailbox import check_bounce_mailbox
 from gazette.digest.tokens import check_secret_key
 from gazette.errors import GazetteError
+from gazette.freshness import last_build
 from gazette.lease import describe_process, held_lease
 from gazette.log import duration, stamp
 from gazette.scheduler import jobs

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, func, select
 
 from gazette.config import Settings
-from gazette.cycle import LastBuild, last_build
 from gazette.digest import ledger, reputation
 from gazette.digest.reputation import IssueRates, Rates
 from gazette.digest.tables import confirmation_mails, subscribers
+from gazette.freshness import LastBuild, last_build
 from gazette.lease import Holder, current_holder
 from gazette.scheduler.service import job_specs
 from gazette.scheduler.tables import jobs

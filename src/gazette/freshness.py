@@ -1,0 +1,203 @@
+"""Whether the feeds are up to date: what the last build was made from, against what is
+there now. A build whose every input is unchanged would write nothing, so `gazette build`,
+`gazette publish` and the scheduler's ticks all ask here first, and an unchanged blog
+costs a look at its files' sizes and times, not a sync.
+
+A build is made from:
+- the settings it reads, and gazette's version;
+- every source file, and the generator config files they are read by;
+- the templates and the message catalogs (the index page, the archive of issues);
+- the issues that went out (the archive of issues);
+- the clock, when a post is dated in the future;
+- the output files it wrote, as it left them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from gazette import __version__
+from gazette.catalog.sites import site_config_files, source_paths
+from gazette.catalog.tables import next_publication
+from gazette.config import BUNDLED_TEMPLATES, LOCALES, Settings
+from gazette.digest.ledger import sent_issue_numbers
+from gazette.feeds.tables import load_feed_files
+from gazette.store import Store, read_meta, write_meta
+
+LAST_BUILD_KEY = "last_build"
+# Settings the feeds and the archive of issues are made from (any other change, such as
+# the digest's schedule, leaves every output file as it is).
+FEED_SETTINGS = {"site", "sources", "catalog", "feeds", "config_path"}
+ARCHIVE_SETTINGS = {"digest": {"templates", "math", "view_url"}, "serve": {"url"}}
+# A file whose mtime is this close to when it was looked at may change again within the
+# same mtime tick (whole seconds, or two on FAT): it is compared by its bytes as well.
+RACY_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    """What the last build did, and what it was made from."""
+
+    at: str  # RFC 3339
+    written: int
+    kept: int
+    removed: int
+    fingerprint: str  # of the settings, files and templates; "" when a source is a URL
+    next_due: str  # when the first post dated in the future comes due; "" if none
+    issues: str = ""  # a hash of the numbers of the issues that had gone out
+    racy: tuple[str, ...] = ()  # files fingerprinted by their bytes as well (RACY_SECONDS)
+
+    @property
+    def files(self) -> int:
+        """How many files the build left in the output folder."""
+        return self.written + self.kept
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a build is about to be made from, taken before it reads anything."""
+
+    fingerprint: str  # "" when a source is a URL
+    issues: str
+    racy: tuple[str, ...] = ()  # the files fingerprinted by their bytes as well
+    compared: str = ""  # the fingerprint as the last build's racy files are also read
+
+
+def last_build(store: Store) -> LastBuild | None:
+    with store.transaction() as connection:
+        stored = read_meta(connection, LAST_BUILD_KEY)
+    if not stored:
+        return None
+    found = json.loads(stored)
+    return LastBuild(**{**found, "racy": tuple(found.get("racy", ()))})
+
+
+def record_build(
+    connection: Connection, inputs: Inputs, now: datetime, counts: tuple[int, int, int]
+) -> LastBuild:
+    """Keeps what the build just done was made from, for the next one to compare;
+    ``counts`` are the files it wrote, kept and removed."""
+    due = next_publication(connection, now)
+    last = LastBuild(now.isoformat(), *counts, inputs.fingerprint,
+                     due.isoformat() if due else "", inputs.issues, inputs.racy)  # fmt: skip
+    write_meta(connection, LAST_BUILD_KEY, json.dumps(asdict(last)))
+    return last
+
+
+def record_archive(store: Store, issues: str) -> None:
+    """Notes that the archive of issues was written for the issues ``issues`` hashes
+    (after a send), so the next check has no build left to do for them."""
+    with store.transaction() as connection:
+        stored = read_meta(connection, LAST_BUILD_KEY)
+        if stored:
+            updated = {**json.loads(stored), "issues": issues}
+            write_meta(connection, LAST_BUILD_KEY, json.dumps(updated))
+
+
+def sent_issues_hash(store: Store) -> str:
+    with store.transaction() as connection:
+        return _hash(str(sent_issue_numbers(connection)))
+
+
+def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = ()) -> Inputs:
+    """The inputs as they are now. A file changed within RACY_SECONDS is fingerprinted by
+    its bytes as well; ``compared`` also reads ``last_racy``, as the last build did."""
+    issues = sent_issues_hash(store)
+    files = list(_input_files(settings))
+    if "" in files:
+        return Inputs("", issues)
+    looked = time.time()
+    start = f"{__version__}\n{_settings_json(settings)}\n".encode()
+    recorded, compared = hashlib.sha256(start), hashlib.sha256(start)
+    read_again = set(last_racy)
+    racy: list[str] = []
+    for path in files:
+        found = os.stat(path)
+        line = f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode()
+        recorded.update(line)
+        compared.update(line)
+        if not stat.S_ISREG(found.st_mode):
+            continue
+        is_racy = found.st_mtime_ns / 1e9 >= looked - RACY_SECONDS
+        if is_racy or path in read_again:
+            content = _hash_file(path).encode()
+            compared.update(content)
+            if is_racy:
+                recorded.update(content)
+                racy.append(path)
+    return Inputs(recorded.hexdigest(), issues, tuple(racy), compared.hexdigest())
+
+
+def why_build(
+    settings: Settings, store: Store, last: LastBuild | None, inputs: Inputs, now: datetime
+) -> str:
+    """Why the feeds may be out of date; "" when they cannot be. ``inputs`` are taken with
+    ``last.racy``."""
+    if last is None:
+        return "no build yet"
+    if not inputs.fingerprint:
+        return "a source is a URL"
+    if inputs.compared != last.fingerprint:
+        return "a source or the config changed"  # a template counts as config
+    if inputs.issues != last.issues:
+        return "an issue went out"
+    if last.next_due and datetime.fromisoformat(last.next_due) <= now:
+        return f"a post dated {last.next_due} came due"
+    return _output_changed(settings, store)
+
+
+def _output_changed(settings: Settings, store: Store) -> str:
+    """What is no longer as the last build left it in the output folder; "" if nothing."""
+    output = settings.resolve(settings.feeds.output)
+    if not output.is_dir():
+        return "the output folder is missing"
+    with store.transaction() as connection:
+        records = load_feed_files(connection)
+    for path, record in sorted(records.items()):
+        try:
+            found = (output / path).stat()
+        except FileNotFoundError:
+            return f"{path} is missing from the output folder"
+        if (found.st_size, found.st_mtime_ns) != (record.size, record.mtime_ns):
+            return f"{path} changed in the output folder"
+    return ""
+
+
+def _input_files(settings: Settings) -> Iterator[str]:
+    """Every file a build reads, in a fixed order; "" first when a source is a URL (only
+    fetching it can tell whether it changed)."""
+    for source in settings.sources:
+        if source.is_url:
+            yield ""
+            return
+        yield from source_paths(settings, source)
+        yield from site_config_files(settings, source)
+    folders = [BUNDLED_TEMPLATES, LOCALES]
+    if settings.digest.templates:
+        folders.append(settings.resolve(settings.digest.templates))
+    for folder in folders:
+        yield from sorted(str(path) for path in folder.rglob("*") if path.is_file())
+
+
+def _settings_json(settings: Settings) -> str:
+    used = settings.model_dump(mode="json", include=FEED_SETTINGS)
+    used.update(settings.model_dump(mode="json", include=ARCHIVE_SETTINGS))
+    return json.dumps(used, sort_keys=True)
+
+
+def _hash_file(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
