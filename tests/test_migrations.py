@@ -116,9 +116,16 @@ def revisions(engine: Engine) -> list[str]:
 
 
 def differences(engine: Engine) -> list[Any]:
-    """How the database's schema differs from the tables the code declares."""
+    """How the database's schema differs from the tables the code declares for it (an
+    index declared for one database only, with ddl_if, is left out on the others)."""
+
+    def declared_here(item: Any, *_: Any) -> bool:
+        only = getattr(item, "_ddl_if", None)  # SQLAlchemy's record of ddl_if(dialect=)
+        return only is None or only.dialect in (None, engine.dialect.name)
+
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": declared_here}
+        context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, metadata))
 
 

@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from gazette import __version__
 from gazette.catalog.identity import legacy_slug
+from gazette.catalog.tables import PostHead
 from gazette.config import Settings
 
 # Bump when the bytes written for the same input change.
@@ -67,12 +68,12 @@ def archive_path(number: int) -> str:
     return f"archive/{number}.xml"
 
 
-def head_from_row(row: dict[str, Any]) -> Head:
-    return Head(row["id"], row["record_hash"], tuple(row["tags"]), row["series"])
+def head_from_row(row: PostHead) -> Head:
+    return Head(row.id, row.record_hash, tuple(row.tags), row.series)
 
 
-def visible(row: dict[str, Any], now: datetime) -> bool:
-    return datetime.fromisoformat(row["published"]) <= now
+def visible(row: PostHead, now: datetime) -> bool:
+    return datetime.fromisoformat(row.published) <= now
 
 
 def make_plan(settings: Settings, heads: Iterable[Head]) -> BuildPlan:
