@@ -13,7 +13,9 @@ own, found on PATH or through $PELICAN):
     PELICAN=/tmp/pelican/bin/pelican python3 bench/peers.py --sizes 1000
 
 Each run, per size: cold (no state, no output), nothing changed, one post edited, one post
-added; every tool builds each step in turn, in a fresh process. Printed: the median wall
+added (dated after every other, as a blog gains one), one old post added (dated within the
+history: every RFC 5005 archive page after it shifts); every tool builds each step in turn,
+in a fresh process. Printed: the median wall
 time of the runs, the peak memory of the largest process, and the ratio gazette/peer,
 paired run by run (the median of the per-run ratios). Pelican runs with its content cache
 on; its cold build starts without the cache.
@@ -37,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalog import PHRASES, formula
 
-STEPS = ("cold", "nothing changed", "one post edited", "one post added")
+STEPS = ("cold", "nothing changed", "one post edited", "one post added", "one old post added")
 TAGS = [f"标签{n}" for n in range(40)]
 CJK_PER_POST = 3000
 
@@ -53,9 +55,12 @@ class Post:
     body: str
 
 
-def make_post(rng: random.Random, number: int) -> Post:
+def make_post(rng: random.Random, number: int, newest: bool = False) -> Post:
+    """Post ``number``, dated within 2000-2009 (``newest``: in 2010, after every other)."""
     day = number % 3650
     date = f"{2000 + day // 365:04d}-{day % 365 // 31 + 1:02d}-{day % 31 % 28 + 1:02d}"
+    if newest:
+        date = f"2010-01-{number % 28 + 1:02d}"
     tags = tuple(rng.sample(TAGS, rng.randint(2, 3)))
     title = f"第{number}篇:关于{rng.choice(PHRASES)[:6]}"
     return Post(number, title, f"{date}T08:00:00+08:00", tags, body(rng))
@@ -269,8 +274,9 @@ def measure(size: int, runs: int, seed: int) -> list[Tool]:
         for _ in range(runs):
             edited = rng.choice(corpus)
             edited = replace(edited, body=edited.body + "又及。\n")
-            added = make_post(rng, len(corpus))
-            corpus.append(added)
+            added = make_post(rng, len(corpus), newest=True)
+            old = make_post(rng, len(corpus) + 1)
+            corpus.extend([added, old])
             for builder in builders:
                 builder.reset()
                 builder.build("cold")
@@ -279,13 +285,15 @@ def measure(size: int, runs: int, seed: int) -> list[Tool]:
                 builder.build("one post edited")
                 builder.write(added)
                 builder.build("one post added")
+                builder.write(old)
+                builder.build("one old post added")
     return builders
 
 
 def report(size: int, builders: list[Tool]) -> None:
     gazette, peers = builders[0], builders[1:]
     print(f"\n{size} posts, {len(gazette.wall['cold'])} runs (median wall, peak RSS)")
-    header = f"  {'step':<17}" + "".join(f"{b.name:>22}" for b in builders)
+    header = f"  {'step':<19}" + "".join(f"{b.name:>22}" for b in builders)
     header += "".join(f"{'gazette/' + p.name:>18}" for p in peers)
     print(header)
     for step in STEPS:
@@ -295,7 +303,7 @@ def report(size: int, builders: list[Tool]) -> None:
         ]
         ratios = [paired_ratio(gazette.wall[step], peer.wall[step]) for peer in peers]
         print(
-            f"  {step:<17}"
+            f"  {step:<19}"
             + "".join(f"{cell:>22}" for cell in cells)
             + "".join(f"{ratio:>17.3f}x" for ratio in ratios)
         )

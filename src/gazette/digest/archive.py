@@ -32,7 +32,7 @@ from gazette.catalog import load_posts
 from gazette.catalog.tables import present_hashes
 from gazette.config import Settings
 from gazette.digest import ledger
-from gazette.digest.ledger import Issue
+from gazette.digest.ledger import ARCHIVE_FOLDER, Issue
 from gazette.digest.render import (
     IssueView,
     environment,
@@ -44,7 +44,7 @@ from gazette.math_images import MathImages
 
 # Bump when the bytes written for the same input change.
 FORMAT_VERSION = "1"
-FOLDER = "issues/"
+FOLDER = ARCHIVE_FOLDER
 INDEX_PATH = FOLDER + "index.html"
 INDEX_TEMPLATE = "issues.html.j2"
 ISSUE_TEMPLATE = "issue.html.j2"

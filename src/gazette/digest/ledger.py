@@ -86,6 +86,9 @@ def unfinished_issues(connection: Connection) -> list[Issue]:
     query = select(issues).where(issues.c.status == "sending").order_by(issues.c.number)
     return [_issue(connection, row) for row in connection.execute(query).all()]
 
+# Where the archive of sent issues is written, in the feeds' output folder.
+ARCHIVE_FOLDER = "issues/"
+
 
 def sent_issues(connection: Connection) -> list[Issue]:
     """Issues that went out, newest first: sending or done, with a delivery sent."""

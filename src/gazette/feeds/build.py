@@ -13,8 +13,7 @@ from sqlalchemy import Connection
 from gazette.catalog import load_posts
 from gazette.catalog.tables import iter_post_heads
 from gazette.config import Settings
-from gazette.digest.archive import FOLDER as ARCHIVE_FOLDER
-from gazette.digest.archive import ArchiveFile, archive_files
+from gazette.digest.ledger import ARCHIVE_FOLDER, sent_issue_numbers
 from gazette.feeds.atom import ATOM_TYPE, render_atom
 from gazette.feeds.document import FeedDocument, History, Link
 from gazette.feeds.index import FeedLinks, render_index
@@ -35,7 +34,6 @@ from gazette.feeds.plan import (
 )
 from gazette.feeds.rss import render_rss
 from gazette.feeds.tables import load_feed_files, save_feed_files
-from gazette.feeds.websub import ping_hub
 from gazette.math_images import MathImages, keep_referenced, with_images
 from gazette.models import Post
 from gazette.store import Store
@@ -69,7 +67,7 @@ def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
 
         def stage() -> None:
             _Builder(settings, connection, folder, images).build(plan)
-            _stage_issue_archive(folder, archive_files(settings, connection, images))
+            _stage_issue_archive(settings, connection, folder, images)
             _stage_images(folder, images)
 
         written, removed = _staged_and_committed(folder, connection, stage)
@@ -91,7 +89,7 @@ def write_issue_archive(settings: Settings, store: Store) -> BuildReport:
         images = _images(settings, root)
 
         def stage() -> None:
-            _stage_issue_archive(folder, archive_files(settings, connection, images))
+            _stage_issue_archive(settings, connection, folder, images)
             _stage_images(folder, images)
 
         written, removed = _staged_and_committed(folder, connection, stage)
@@ -138,8 +136,16 @@ def _staged_and_committed(
     return written, removed
 
 
-def _stage_issue_archive(folder: OutputFolder, files: Sequence[ArchiveFile]) -> None:
-    for file in files:
+def _stage_issue_archive(
+    settings: Settings, connection: Connection, folder: OutputFolder, images: MathImages | None
+) -> None:
+    """The archive of sent issues: nothing before the first issue goes out (its templates
+    and their languages are loaded only then)."""
+    if not sent_issue_numbers(connection):
+        return
+    from gazette.digest.archive import archive_files  # noqa: PLC0415 - see the docstring
+
+    for file in archive_files(settings, connection, images):
         if not folder.keep_if_current(file.path, file.key):
             folder.stage(file.path, file.render(), file.key)
 
@@ -148,6 +154,8 @@ def _ping(settings: Settings, report: BuildReport) -> None:
     hub = settings.feeds.websub_hub
     changed = [path for path in report.written if path.endswith(FEED_FORMATS)]
     if hub and changed:
+        from gazette.feeds.websub import ping_hub  # noqa: PLC0415 - httpx, for a hub alone
+
         urls = [settings.feeds_url + path for path in changed]
         report.warnings.extend(ping_hub(hub, urls, settings.feeds.websub_timeout))
         report.pinged = urls
