@@ -1,11 +1,12 @@
 """Scheduler benchmark: what the build job costs on each tick, with peak memory.
 
 `gazette run` calls the build job every `feeds.schedule` (15 minutes by default), and
-nearly every tick finds nothing changed. The job first compares a fingerprint of the
-source files (name, size, mtime) and the feed settings with the last build's, and does
+nearly every tick finds nothing changed. The job first compares a fingerprint of what a
+build is made of (gazette.freshness: the source files' names, sizes and mtimes, the
+settings, templates, sent issues and output files) with the last build's, and does
 nothing more when they match. The named baseline is what a tick would cost without that
-check: a catalog sync plus a feed build that finds every file current (what
-`gazette build` does on an unchanged site). Each step runs in a fresh process:
+check: a catalog sync plus a feed build that finds every file current. Each step runs in
+a fresh process:
 
     python3 bench/scheduler.py                  # 1k, 10k and 100k posts
     python3 bench/scheduler.py --sizes 1000

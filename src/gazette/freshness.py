@@ -121,20 +121,27 @@ def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = 
     read_again = set(last_racy)
     racy: list[str] = []
     for path in files:
-        found = os.stat(path)
-        line = f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode()
+        line, is_racy = _file_line(path, looked)
         recorded.update(line)
         compared.update(line)
-        if not stat.S_ISREG(found.st_mode):
-            continue
-        is_racy = found.st_mtime_ns / 1e9 >= looked - RACY_SECONDS
         if is_racy or path in read_again:
-            content = _hash_file(path).encode()
+            content = _hash_file(path)
             compared.update(content)
             if is_racy:
                 recorded.update(content)
                 racy.append(path)
     return Inputs(recorded.hexdigest(), issues, tuple(racy), compared.hexdigest())
+
+
+def _file_line(path: str, looked: float) -> tuple[bytes, bool]:
+    """The file's name, size and mtime as the fingerprint holds them, and whether it
+    changed within RACY_SECONDS of ``looked`` (a regular file only)."""
+    try:
+        found = os.stat(path)
+    except OSError:  # gone since the glob: the sync that follows says so
+        return f"{path}\0gone\n".encode(), False
+    racy = stat.S_ISREG(found.st_mode) and found.st_mtime_ns / 1e9 >= looked - RACY_SECONDS
+    return f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode(), racy
 
 
 def why_build(
@@ -194,9 +201,12 @@ def _settings_json(settings: Settings) -> str:
     return json.dumps(used, sort_keys=True)
 
 
-def _hash_file(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def _hash_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+    except OSError:  # not a file to read (any more): the sync that follows says so
+        return b"unreadable"
 
 
 def _hash(text: str) -> str:

@@ -153,7 +153,8 @@ def _build_json(build: LastBuild | None) -> dict[str, Any] | None:
     if build is None:
         return None
     found = asdict(build)
-    del found["fingerprint"]  # internal: what the next build compares against
+    for internal in ("fingerprint", "issues", "racy"):  # what the next build compares
+        del found[internal]
     return found
 
 
