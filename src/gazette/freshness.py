@@ -4,7 +4,7 @@ there now. A build whose every input is unchanged would write nothing, so `gazet
 costs a look at its files' sizes and times, not a sync.
 
 A build is made from:
-- the settings it reads, and gazette's version;
+- the settings it reads, gazette's version and the catalog's code;
 - every source file, and the generator config files they are read by;
 - the templates and the message catalogs (the index page, the archive of issues);
 - the issues that went out (the archive of issues);
@@ -25,7 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from gazette import __version__
+from gazette.catalog.code_version import code_version
 from gazette.catalog.sites import site_config_files, source_paths
 from gazette.catalog.tables import next_publication
 from gazette.config import BUNDLED_TEMPLATES, LOCALES, Settings
@@ -116,7 +116,7 @@ def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = 
     if "" in files:
         return Inputs("", issues)
     looked = time.time()
-    start = f"{__version__}\n{_settings_json(settings)}\n".encode()
+    start = f"{code_version()}\n{_settings_json(settings)}\n".encode()
     recorded, compared = hashlib.sha256(start), hashlib.sha256(start)
     read_again = set(last_racy)
     racy: list[str] = []

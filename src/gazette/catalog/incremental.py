@@ -22,13 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
-from gazette import __version__
+from gazette.catalog.code_version import code_version
 from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.identity import body_hash
 from gazette.catalog.normalize import normalize_drafts
@@ -329,7 +328,7 @@ def _fingerprint(
 ) -> str:
     """What a file's drafts depend on besides its bytes."""
     parts: list[Any] = [
-        _code_version(),
+        code_version(),
         repr(site),  # a generator's site settings (a dataclass: its repr holds them all)
         source.model_dump(mode="json"),
         settings.site.timezone,
@@ -341,15 +340,6 @@ def _fingerprint(
     elif source.generator == "hugo" and today is not None:
         parts.append(today.isoformat())  # an expiryDate may pass: Hugo posts are read daily
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-@cache
-def _code_version() -> str:
-    """The version and the catalog's own code: a reader that changes reads every file again."""
-    digest = hashlib.sha256(__version__.encode())
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.read_bytes())
-    return digest.hexdigest()
 
 
 # --- stored drafts ---------------------------------------------------------------------
