@@ -141,14 +141,15 @@ def build(state: _State) -> None:
     Example: gazette --config config/gazette.toml build
     """
     from gazette.cycle import build_if_changed
+    from gazette.freshness import recorded_files
 
     settings = state.settings()
-    outcome = build_if_changed(settings, state.store(settings), _now())
+    store = state.store(settings)
+    outcome = build_if_changed(settings, store, _now())
     output = settings.resolve(settings.feeds.output)
     if outcome.report is None:
-        kept = outcome.last.files if outcome.last else 0
         click.echo("up to date: no source, template or setting changed since the last build")
-        click.echo(f"0 written, {kept} kept, 0 removed in {output}")
+        click.echo(f"0 written, {recorded_files(store)} kept, 0 removed in {output}")
         return
     report = outcome.report
     for path in report.written:

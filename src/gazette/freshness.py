@@ -30,7 +30,7 @@ from gazette.catalog.sites import site_config_files, source_paths
 from gazette.catalog.tables import next_publication
 from gazette.config import BUNDLED_TEMPLATES, LOCALES, Settings
 from gazette.digest.ledger import sent_issue_numbers
-from gazette.feeds.tables import load_feed_files
+from gazette.feeds.tables import count_feed_files, load_feed_files
 from gazette.store import Store, read_meta, write_meta
 
 LAST_BUILD_KEY = "last_build"
@@ -55,11 +55,6 @@ class LastBuild:
     next_due: str  # when the first post dated in the future comes due; "" if none
     issues: str = ""  # a hash of the numbers of the issues that had gone out
     racy: tuple[str, ...] = ()  # files fingerprinted by their bytes as well (RACY_SECONDS)
-
-    @property
-    def files(self) -> int:
-        """How many files the build left in the output folder."""
-        return self.written + self.kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +96,12 @@ def record_archive(store: Store, issues: str) -> None:
         if stored:
             updated = {**json.loads(stored), "issues": issues}
             write_meta(connection, LAST_BUILD_KEY, json.dumps(updated))
+
+
+def recorded_files(store: Store) -> int:
+    """How many files the output folder holds, as the last build (or archive) left it."""
+    with store.transaction() as connection:
+        return count_feed_files(connection)
 
 
 def sent_issues_hash(store: Store) -> str:

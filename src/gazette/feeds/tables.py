@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Connection, Integer, String, Table, select
+from sqlalchemy import BigInteger, Column, Connection, Integer, String, Table, func, select
 
 from gazette.store import metadata
 
@@ -24,6 +24,11 @@ class FeedFileRecord:
     input_key: str
     size: int
     mtime_ns: int
+
+
+def count_feed_files(connection: Connection) -> int:
+    """How many files the output folder holds by the last build's record."""
+    return int(connection.execute(select(func.count()).select_from(feed_files)).scalar_one())
 
 
 def load_feed_files(connection: Connection) -> dict[str, FeedFileRecord]:
