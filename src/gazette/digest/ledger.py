@@ -29,6 +29,8 @@ from gazette.digest.tables import deliveries, issue_posts, issues, subscribers
 from gazette.mail.base import SendResult
 
 OPEN = ("pending", "in-flight", "uncertain")
+# Where the archive of sent issues is written, in the feeds' output folder.
+ARCHIVE_FOLDER = "issues/"
 
 
 def period_for(moment: datetime, zone: ZoneInfo) -> str:
@@ -85,9 +87,6 @@ def issue_for_period(connection: Connection, period: str) -> Issue | None:
 def unfinished_issues(connection: Connection) -> list[Issue]:
     query = select(issues).where(issues.c.status == "sending").order_by(issues.c.number)
     return [_issue(connection, row) for row in connection.execute(query).all()]
-
-# Where the archive of sent issues is written, in the feeds' output folder.
-ARCHIVE_FOLDER = "issues/"
 
 
 def sent_issues(connection: Connection) -> list[Issue]:
