@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -19,7 +21,8 @@ HEAVY = (
     "feedgen",
     "markdown_it",
     "pydantic",
-    "gazette.mail",
+    "gazette.mail.smtp",
+    "gazette.mail.http",
     "gazette.catalog",
     "gazette.feeds",
     "gazette.digest",
@@ -48,16 +51,20 @@ def _every_command() -> list[list[str]]:
     return names
 
 
-def _loaded(*args: str) -> tuple[str, set[str]]:
+def _loaded(*args: str, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True, env=env
     )
     modules = json.loads(done.stderr.strip().splitlines()[-1])
     return done.stdout, set(modules)
 
 
 def _heavy(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+    return _matching(modules, HEAVY)
+
+
+def _matching(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in packages))
 
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"]])
@@ -75,3 +82,36 @@ def test_every_command_help_loads_nothing_heavy(command: list[str]) -> None:
         output, modules = _loaded(*command, flag)
         assert f"Usage: gazette {' '.join(command)}" in output
         assert _heavy(modules) == []
+
+
+# What an up-to-date build must not load: the readers and renderers of posts, the feed
+# writers, the archive's templates, the mail providers.
+RENDERING = (
+    "lxml",
+    "feedgen",
+    "markdown_it",
+    "latex2mathml",
+    "jinja2",
+    "httpx",
+    "gazette.catalog.sync",
+    "gazette.catalog.render",
+    "gazette.feeds.build",
+    "gazette.digest.issue",
+    "gazette.mail.smtp",
+    "gazette.mail.http",
+)
+
+
+def test_an_up_to_date_build_loads_no_renderer(tmp_path: Path) -> None:
+    """`gazette build` on the example, built already, answers from the fingerprint: no
+    reader, renderer, feed writer or template engine is imported."""
+    config = str(Path(__file__).resolve().parents[1] / "config" / "gazette.toml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAZETTE_")}
+    env["GAZETTE_STATE_DATABASE"] = f"sqlite:///{tmp_path / 'state.db'}"
+    env["GAZETTE_FEEDS_OUTPUT"] = str(tmp_path / "public")
+    first, loaded_first = _loaded("--config", config, "build", env=env)
+    again, loaded_again = _loaded("--config", config, "build", env=env)
+    assert "written" in first
+    assert "feedgen" in loaded_first
+    assert again.startswith("up to date: ")
+    assert _matching(loaded_again, RENDERING) == []
