@@ -267,16 +267,23 @@ def measure(size: int, runs: int, seed: int) -> list[Tool]:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="peers-") as temp:
         builders = tools(Path(temp))
-        corpus = [make_post(rng, number) for number in range(size)]
-        for builder in builders:
-            for post in corpus:
+        # Only the posts to edit are kept: a process holding the corpus would pass its
+        # memory to each build it starts (a forked child counts its parent's pages).
+        to_edit = {random.Random(seed + run).randrange(size): run for run in range(runs)}
+        edits: dict[int, Post] = {}
+        for number in range(size):
+            post = make_post(rng, number)
+            for builder in builders:
                 builder.write(post)
-        for _ in range(runs):
-            edited = rng.choice(corpus)
-            edited = replace(edited, body=edited.body + "又及。\n")
-            added = make_post(rng, len(corpus), newest=True)
-            old = make_post(rng, len(corpus) + 1)
-            corpus.extend([added, old])
+            if number in to_edit:
+                edits[to_edit[number]] = post
+        count = size
+        for run in range(runs):
+            edited = edits.get(run) or edits[next(iter(edits))]
+            edited = replace(edited, body=edited.body + f"又及{run}。\n")
+            added = make_post(rng, count, newest=True)
+            old = make_post(rng, count + 1)
+            count += 2
             for builder in builders:
                 builder.reset()
                 builder.build("cold")
