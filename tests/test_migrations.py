@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from gazette.errors import StateError
 from gazette.migrations import HEAD, bring_up_to_date
-from gazette.migrations.schema import metadata
+from gazette.migrations.schema import declared_for, metadata
 from gazette.migrations.upgrade import alembic_config
 from gazette.store import Store, shown_url
 
@@ -116,15 +116,9 @@ def revisions(engine: Engine) -> list[str]:
 
 
 def differences(engine: Engine) -> list[Any]:
-    """How the database's schema differs from the tables the code declares for it (an
-    index declared for one database only, with ddl_if, is left out on the others)."""
-
-    def declared_here(item: Any, *_: Any) -> bool:
-        only = getattr(item, "_ddl_if", None)  # SQLAlchemy's record of ddl_if(dialect=)
-        return only is None or only.dialect in (None, engine.dialect.name)
-
+    """How the database's schema differs from the tables the code declares for it."""
     with engine.connect() as connection:
-        opts = {"compare_type": True, "include_object": declared_here}
+        opts = {"compare_type": True, "include_object": declared_for(engine.dialect.name)}
         context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, metadata))
 

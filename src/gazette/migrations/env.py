@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from gazette.migrations.schema import metadata
+from gazette.migrations.schema import declared_for, metadata
 
 
 def run() -> None:
@@ -34,6 +34,7 @@ def _run_on(connection: Connection) -> None:
         # SQLite alters a table by copying it: autogenerate writes batch operations.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=declared_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
