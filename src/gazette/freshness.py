@@ -113,9 +113,9 @@ def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = 
     """The inputs as they are now. A file changed within RACY_SECONDS is fingerprinted by
     its bytes as well; ``compared`` also reads ``last_racy``, as the last build did."""
     issues = sent_issues_hash(store)
+    if any(source.is_url for source in settings.sources):
+        return Inputs("", issues)  # only fetching it, with its ETag, can tell
     files = list(_input_files(settings))
-    if "" in files:
-        return Inputs("", issues)
     looked = time.time()
     start = f"{code_version()}\n{_settings_json(settings)}\n".encode()
     recorded, compared = hashlib.sha256(start), hashlib.sha256(start)
@@ -181,12 +181,8 @@ def _output_changed(settings: Settings, store: Store) -> str:
 
 
 def _input_files(settings: Settings) -> Iterator[str]:
-    """Every file a build reads, in a fixed order; "" first when a source is a URL (only
-    fetching it can tell whether it changed)."""
+    """Every file a build of file sources reads, in a fixed order."""
     for source in settings.sources:
-        if source.is_url:
-            yield ""
-            return
         yield from source_paths(settings, source)
         yield from site_config_files(settings, source)
     folders = [BUNDLED_TEMPLATES, LOCALES]

@@ -110,10 +110,9 @@ class GeneratorSite:
 
 def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
     """The site whose config file is in ``posts``'s folder or above it."""
-    for folder in (posts, *posts.parents):
-        found = config_path(generator, folder)
-        if found is not None:
-            return _load_site(generator, found, fallback_url)
+    found = find_config(generator, posts)
+    if found is not None:
+        return _load_site(generator, found, fallback_url)
     *others, last = CONFIG_FILES[generator]
     wanted = f"{', '.join(others)} or {last}" if others else last
     raise GeneratorConfigError(
@@ -126,6 +125,16 @@ def find_site(generator: str, posts: Path, fallback_url: str) -> GeneratorSite:
 # the rest; `hugo` builds the production environment, whose folder wins over _default's.
 HUGO_CONFIG_DIRS = (Path("config") / "_default", Path("config") / "production")
 _CONFIG_EXTENSIONS = (".toml", ".yaml", ".yml", ".json")
+
+
+def find_config(generator: str, posts: Path) -> Path | None:
+    """The generator's config (as config_path finds it) in ``posts`` or the nearest folder
+    above it that has one."""
+    for folder in (posts, *posts.parents):
+        found = config_path(generator, folder)
+        if found is not None:
+            return found
+    return None
 
 
 def config_path(generator: str, root: Path) -> Path | None:

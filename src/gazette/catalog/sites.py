@@ -21,7 +21,13 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gazette.catalog.generators import config_inputs, config_path, hugo_keys, read_config
+from gazette.catalog.generators import (
+    config_inputs,
+    config_path,
+    find_config,
+    hugo_keys,
+    read_config,
+)
 
 if TYPE_CHECKING:
     from gazette.config import Settings, SourceSettings
@@ -91,15 +97,14 @@ def site_config_files(settings: Settings, source: SourceSettings) -> list[str]:
     generator: str | None = source.generator
     if source.format == "markdown" and not generator and pattern.is_dir():
         generator = detect_generator(pattern)
-    if not generator:
-        return []
+    found = find_config(generator, glob_folder(pattern)) if generator else None
+    return [str(path) for path in config_inputs(found)] if found else []
+
+
+def glob_folder(pattern: Path) -> Path:
+    """The folder a glob starts in: its path up to the first part with a wildcard."""
     folder = Path(*(part for part in pattern.parts if not glob.has_magic(part)))
-    folder = folder if folder.is_dir() else folder.parent
-    for candidate in (folder, *folder.parents):
-        found = config_path(generator, candidate)
-        if found is not None:
-            return [str(path) for path in config_inputs(found)]
-    return []
+    return folder if folder.is_dir() else folder.parent
 
 
 def site_posts(generator: str, root: Path) -> list[str]:

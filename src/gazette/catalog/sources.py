@@ -3,7 +3,6 @@ when it changed: gazette.catalog.incremental)."""
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Callable
 from datetime import date
@@ -24,7 +23,13 @@ from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
 from gazette.catalog.markdown import read_markdown
 from gazette.catalog.normalize import normalize_text
-from gazette.catalog.sites import detect_generator, is_list_page, not_a_site, source_paths
+from gazette.catalog.sites import (
+    detect_generator,
+    glob_folder,
+    is_list_page,
+    not_a_site,
+    source_paths,
+)
 from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
 from gazette.models import Finding
@@ -137,9 +142,7 @@ def _generator_site(
     settings: Settings, source: SourceSettings, number: int
 ) -> GeneratorSite | Finding:
     """The site of the source's generator, found from the folder its glob starts in."""
-    pattern = settings.resolve(source.path)
-    folder = Path(*(part for part in pattern.parts if not glob.has_magic(part)))
-    folder = folder if folder.is_dir() else folder.parent
+    folder = glob_folder(settings.resolve(source.path))
     assert source.generator is not None
     try:
         return find_site(source.generator, folder, settings.site.url)
