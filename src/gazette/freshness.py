@@ -122,10 +122,10 @@ def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = 
     read_again = set(last_racy)
     racy: list[str] = []
     for path in files:
-        line, is_racy = _file_line(path, looked)
+        line, regular, is_racy = _file_line(path, looked)
         recorded.update(line)
         compared.update(line)
-        if is_racy or path in read_again:
+        if regular and (is_racy or path in read_again):  # a pipe would block the read
             content = _hash_file(path)
             compared.update(content)
             if is_racy:
@@ -134,15 +134,16 @@ def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = 
     return Inputs(recorded.hexdigest(), issues, tuple(racy), compared.hexdigest())
 
 
-def _file_line(path: str, looked: float) -> tuple[bytes, bool]:
-    """The file's name, size and mtime as the fingerprint holds them, and whether it
-    changed within RACY_SECONDS of ``looked`` (a regular file only)."""
+def _file_line(path: str, looked: float) -> tuple[bytes, bool, bool]:
+    """The file's name, size and mtime as the fingerprint holds them, whether it is a
+    regular file, and whether it is one changed within RACY_SECONDS of ``looked``."""
     try:
         found = os.stat(path)
     except OSError:  # gone since the glob: the sync that follows says so
-        return f"{path}\0gone\n".encode(), False
-    racy = stat.S_ISREG(found.st_mode) and found.st_mtime_ns / 1e9 >= looked - RACY_SECONDS
-    return f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode(), racy
+        return f"{path}\0gone\n".encode(), False, False
+    regular = stat.S_ISREG(found.st_mode)
+    racy = regular and found.st_mtime_ns / 1e9 >= looked - RACY_SECONDS
+    return f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode(), regular, racy
 
 
 def why_build(

@@ -16,6 +16,7 @@ from gazette import cycle
 from gazette.config import Settings, load_settings
 from gazette.cycle import SendOptions, build_if_changed, due_fire_time
 from gazette.digest import create_or_resume_issue, ledger
+from gazette.freshness import Inputs, current_inputs, last_build
 from gazette.store import Store
 
 from .conftest import SUBSCRIBERS, make_site, site_config, write_post
@@ -184,6 +185,29 @@ def test_a_rewrite_within_the_same_mtime_tick_is_seen(settings: Settings, store:
     assert outcome.reason == "a source or the config changed"
     assert "Post NUMBER 1" in (_output(settings) / "feed.xml").read_text(encoding="utf-8")
     assert build_if_changed(settings, store, now).report is None
+
+
+def test_a_racy_file_turned_into_a_pipe_does_not_hang_the_check(
+    settings: Settings, store: Store
+) -> None:
+    """A post read by its bytes at the last build (written just before it), then replaced
+    by a named pipe: the check does not open the pipe, and sees a change."""
+    now = datetime.now(UTC)
+    build_if_changed(settings, store, now)
+    last = last_build(store)
+    assert last is not None
+    post = settings.base_dir / "posts" / "post-1.md"
+    assert str(post) in last.racy
+    post.unlink()
+    os.mkfifo(post)
+    found: list[Inputs] = []
+    looking = threading.Thread(
+        target=lambda: found.append(current_inputs(settings, store, last.racy)), daemon=True
+    )
+    looking.start()
+    looking.join(timeout=20)
+    assert found, "the check blocked on the pipe"
+    assert found[0].compared != last.fingerprint
 
 
 @pytest.mark.parametrize("change", ["edited", "removed"])
