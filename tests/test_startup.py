@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from gazette.cli import cli
+from gazette.cli import cli, main
 
 # What `--help` must not load: the database layer, the feed writers, the Markdown
 # renderer, the mail providers, and the catalog and settings that pull them in.
@@ -115,3 +116,55 @@ def test_an_up_to_date_build_loads_no_renderer(tmp_path: Path) -> None:
     assert "feedgen" in loaded_first
     assert again.startswith("up to date: ")
     assert _matching(loaded_again, RENDERING) == []
+
+
+SMALL_SITE = """\
+[site]
+title = "Small"
+url = "https://small.example.org/"
+
+[[sources]]
+path = "posts/*.md"
+format = "markdown"
+
+[feeds]
+output = "public"
+entries = 2
+index_posts = 2
+
+[state]
+database = "sqlite:///state.db"
+"""
+
+
+def test_a_build_of_one_edited_post_loads_no_template_engine_or_scheduler(
+    tmp_path: Path,
+) -> None:
+    """A build that finds an old post edited (in no feed's newest entries nor the index;
+    no schedule set) imports neither the template engine nor the scheduler."""
+    (tmp_path / "gazette.toml").write_text(SMALL_SITE, encoding="utf-8")
+    (tmp_path / "posts").mkdir()
+    for number in range(3):
+        (tmp_path / "posts" / f"p{number}.md").write_text(
+            f"---\ntitle: Post {number}\ndate: 2024-01-0{number + 1}\n---\n\nText {number}.\n",
+            encoding="utf-8",
+        )
+    config = str(tmp_path / "gazette.toml")
+    _loaded("--config", config, "build")
+    with (tmp_path / "posts" / "p0.md").open("a", encoding="utf-8") as post:
+        post.write("More text.\n")
+    output, modules = _loaded("--config", config, "build")
+    assert "1 written" in output
+    assert _matching(modules, ("jinja2", "apscheduler")) == []
+
+
+def test_the_command_line_collects_garbage_rarely(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gazette` raises the collector's first threshold far above CPython's 700."""
+    before = gc.get_threshold()
+    monkeypatch.setattr(sys, "argv", ["gazette", "--version"])
+    try:
+        with pytest.raises(SystemExit):
+            main()
+        assert gc.get_threshold()[0] >= 100_000
+    finally:
+        gc.set_threshold(*before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -559,5 +560,13 @@ def subscribers_list(state: _State, status: str | None) -> None:
             click.echo("\t".join(escape(field) for field in fields).rstrip())
 
 
+# CPython collects its youngest generation every 700 new objects, and each collection
+# walks every object that is still young: a build that loads 10,000 records spent a fifth
+# of its time there, finding almost nothing (what a build makes, it keeps). Collecting
+# every 200,000 objects bounds the garbage a long-running command holds just as well.
+GC_THRESHOLD = (200_000, 30, 30)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLD)
     cli(prog_name="gazette")

@@ -17,14 +17,17 @@ import hashlib
 import io
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from jinja2 import Environment
 
 from gazette.config import LOCALES
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 DOMAIN = "gazette"
 

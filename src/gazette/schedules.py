@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+if TYPE_CHECKING:  # the scheduler's triggers are imported where a trigger is made
+    from apscheduler.triggers.base import BaseTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
 _DURATION_PART = re.compile(r"(\d+)\s*([dhms])")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -53,6 +54,8 @@ def cron_trigger(expression: str, zone: ZoneInfo) -> CronTrigger:
             f"has {len(fields)} fields; a cron schedule has 5: minute hour day month weekday, "
             'e.g. "0 8 * * mon"'
         )
+    from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415 - see TYPE_CHECKING
+
     second = fields.pop(0) if len(fields) == 6 else "0"
     minute, hour, day, month, weekday = fields
     if day != "*" and weekday != "*":
@@ -107,6 +110,8 @@ def _weekday_number(token: str) -> int:
 def build_trigger(schedule: str, zone: ZoneInfo) -> BaseTrigger:
     """The build job's trigger: an interval ("15m") or a crontab line."""
     if is_duration(schedule):
+        from apscheduler.triggers.interval import IntervalTrigger  # noqa: PLC0415
+
         return IntervalTrigger(seconds=parse_duration(schedule).total_seconds(), timezone=zone)
     return cron_trigger(schedule, zone)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from gazette import i18n
 from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.models import Post
+
+if TYPE_CHECKING:  # the template engine is imported when an index is rendered
+    import jinja2
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class FeedLinks:
 
 @cache
 def _environment(language: str) -> jinja2.Environment:
+    import jinja2  # noqa: PLC0415 - see TYPE_CHECKING above
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(BUNDLED_TEMPLATES),
         autoescape=True,
