@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gazette.catalog.survey import Survey
 from gazette.config import Settings
 from gazette.errors import GazetteError
 from gazette.freshness import (
@@ -58,14 +59,15 @@ def build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildOu
 
 def _build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildOutcome:
     last = last_build(store)
-    inputs = current_inputs(settings, store, last.racy if last else ())
+    survey = Survey()  # the files as found now, by the check and the sync alike
+    inputs = current_inputs(settings, store, survey, last.racy if last else ())
     reason = why_build(settings, store, last, inputs, now)
     if not reason:
         return BuildOutcome("no source changed", None, last)
     from gazette.catalog import update_catalog
     from gazette.feeds import build_feeds
 
-    update_catalog(settings, store, now)
+    update_catalog(settings, store, now, survey)
     report = build_feeds(settings, store, now)
     counts = (len(report.written), report.kept, len(report.removed))
     with store.transaction() as connection:

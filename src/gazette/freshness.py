@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -26,7 +23,8 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from gazette.catalog.code_version import code_version
-from gazette.catalog.sites import site_config_files, source_paths
+from gazette.catalog.sites import site_config_files
+from gazette.catalog.survey import Look, Survey
 from gazette.catalog.tables import next_publication
 from gazette.config import BUNDLED_TEMPLATES, LOCALES, Settings
 from gazette.digest.ledger import sent_issue_numbers
@@ -109,20 +107,21 @@ def sent_issues_hash(store: Store) -> str:
         return _hash(str(sent_issue_numbers(connection)))
 
 
-def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = ()) -> Inputs:
-    """The inputs as they are now. A file changed within RACY_SECONDS is fingerprinted by
-    its bytes as well; ``compared`` also reads ``last_racy``, as the last build did."""
+def current_inputs(
+    settings: Settings, store: Store, survey: Survey, last_racy: Sequence[str] = ()
+) -> Inputs:
+    """The inputs as they are now, the files as ``survey`` finds them. A file changed
+    within RACY_SECONDS is fingerprinted by its bytes as well; ``compared`` also reads
+    ``last_racy``, as the last build did."""
     issues = sent_issues_hash(store)
     if any(source.is_url for source in settings.sources):
         return Inputs("", issues)  # only fetching it, with its ETag, can tell
-    files = list(_input_files(settings))
-    looked = time.time()
     start = f"{code_version()}\n{_settings_json(settings)}\n".encode()
     recorded, compared = hashlib.sha256(start), hashlib.sha256(start)
     read_again = set(last_racy)
     racy: list[str] = []
-    for path in files:
-        line, regular, is_racy = _file_line(path, looked)
+    for path in _input_files(settings, survey):
+        line, regular, is_racy = _file_line(path, survey.look(path))
         recorded.update(line)
         compared.update(line)
         if regular and (is_racy or path in read_again):  # a pipe would block the read
@@ -134,16 +133,13 @@ def current_inputs(settings: Settings, store: Store, last_racy: Sequence[str] = 
     return Inputs(recorded.hexdigest(), issues, tuple(racy), compared.hexdigest())
 
 
-def _file_line(path: str, looked: float) -> tuple[bytes, bool, bool]:
+def _file_line(path: str, look: Look | None) -> tuple[bytes, bool, bool]:
     """The file's name, size and mtime as the fingerprint holds them, whether it is a
-    regular file, and whether it is one changed within RACY_SECONDS of ``looked``."""
-    try:
-        found = os.stat(path)
-    except OSError:  # gone since the glob: the sync that follows says so
+    regular file, and whether it is one changed within RACY_SECONDS of the look."""
+    if look is None:  # gone since the glob: the sync that follows says so
         return f"{path}\0gone\n".encode(), False, False
-    regular = stat.S_ISREG(found.st_mode)
-    racy = regular and found.st_mtime_ns / 1e9 >= looked - RACY_SECONDS
-    return f"{path}\0{found.st_size}\0{found.st_mtime_ns}\n".encode(), regular, racy
+    racy = look.regular and look.mtime_ns / 1e9 >= look.checked - RACY_SECONDS
+    return f"{path}\0{look.size}\0{look.mtime_ns}\n".encode(), look.regular, racy
 
 
 def why_build(
@@ -181,10 +177,10 @@ def _output_changed(settings: Settings, store: Store) -> str:
     return ""
 
 
-def _input_files(settings: Settings) -> Iterator[str]:
+def _input_files(settings: Settings, survey: Survey) -> Iterator[str]:
     """Every file a build of file sources reads, in a fixed order."""
-    for source in settings.sources:
-        yield from source_paths(settings, source)
+    for number, source in enumerate(settings.sources, 1):
+        yield from survey.paths(settings, number, source)
         yield from site_config_files(settings, source)
     folders = [BUNDLED_TEMPLATES, LOCALES]
     if settings.digest.templates:

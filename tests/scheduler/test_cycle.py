@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gazette import cycle
+from gazette.catalog.survey import Survey
 from gazette.config import Settings, load_settings
 from gazette.cycle import SendOptions, build_if_changed, due_fire_time
 from gazette.digest import create_or_resume_issue, ledger
@@ -171,6 +173,36 @@ def test_gazette_build_on_an_unchanged_site_reads_and_writes_nothing(settings: S
     assert _files(_output(settings)) == before
 
 
+def test_a_build_looks_at_each_source_file_once(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that finds a post edited globs the posts once and looks at an unchanged
+    file once: the freshness check and the sync share what they found."""
+    build_if_changed(settings, store, datetime.now(UTC))
+    write_post(settings.base_dir, "post-1", "Post number 1, edited", 1)
+    posts = str(settings.base_dir / "posts")
+    looks: list[str] = []
+    globs: list[str] = []
+    real_stat, real_glob = os.stat, glob.glob
+
+    def counted_stat(path: str, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path).startswith(posts) and str(path).endswith(".md") and "*" not in str(path):
+            looks.append(str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_glob(pattern: str, *args: object, **kwargs: object) -> list[str]:
+        globs.append(pattern)
+        return real_glob(pattern, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", counted_stat)
+    monkeypatch.setattr(glob, "glob", counted_glob)
+    outcome = build_if_changed(settings, store, datetime.now(UTC))
+    assert outcome.reason == "a source or the config changed"
+    assert "edited" in (_output(settings) / "feed.xml").read_text(encoding="utf-8")
+    assert globs == [str(settings.base_dir / "posts" / "*.md")]
+    assert looks.count(f"{posts}/post-2.md") == 1  # unchanged: looked at, never read
+
+
 def test_a_rewrite_within_the_same_mtime_tick_is_seen(settings: Settings, store: Store) -> None:
     """A post rewritten right after a build, with its size and mtime as they were (a
     coarse clock), is compared by its bytes: the next build has its new title."""
@@ -202,7 +234,8 @@ def test_a_racy_file_turned_into_a_pipe_does_not_hang_the_check(
     os.mkfifo(post)
     found: list[Inputs] = []
     looking = threading.Thread(
-        target=lambda: found.append(current_inputs(settings, store, last.racy)), daemon=True
+        target=lambda: found.append(current_inputs(settings, store, Survey(), last.racy)),
+        daemon=True,
     )
     looking.start()
     looking.join(timeout=20)

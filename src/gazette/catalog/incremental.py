@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,6 +31,7 @@ from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.identity import body_hash
 from gazette.catalog.normalize import normalize_drafts
 from gazette.catalog.render import render_key
+from gazette.catalog.survey import Look, Survey, look_at
 from gazette.catalog.tables import (
     FileKey,
     FileRecord,
@@ -71,23 +71,20 @@ class FileRead:
     normalized: list[Finding] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Look:
-    """A file as found now."""
-
-    size: int
-    mtime_ns: int
-    checked: float
-    regular: bool = True  # a file, not a folder
-
-
 class SourceFiles:
     """The source files of one sync: which are unchanged, what changed ones gave."""
 
-    def __init__(self, connection: Connection, settings: Settings, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        settings: Settings,
+        enabled: bool = True,
+        survey: Survey | None = None,
+    ) -> None:
         self.connection = connection
         self.settings = settings
         self.enabled = enabled
+        self.survey = survey or Survey()  # the files as found (by the freshness check, too)
         self.records = load_file_records(connection) if enabled else {}
         self.seen: set[FileKey] = set()
         self.order: list[FileKey | Finding] = []  # files read, and findings about no file
@@ -289,16 +286,6 @@ def _read(settings: Settings, key: FileKey, data: bytes | Finding, parse: Parse)
 
 
 # --- how a file looks ------------------------------------------------------------------
-
-
-def look_at(path: str) -> Look | None:
-    """How the file at ``path`` looks now; None when it cannot be looked at."""
-    checked = time.time()
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return Look(found.st_size, found.st_mtime_ns, checked, stat.S_ISREG(found.st_mode))
 
 
 def _unchanged(record: FileRecord, fingerprint: str, look: Look) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from gazette.catalog.identity import post_url
 from gazette.catalog.pages import missing_pages
 from gazette.catalog.sources import generator_sites
+from gazette.catalog.survey import Survey
 from gazette.catalog.sync import SyncReport, sync_catalog
 from gazette.catalog.tables import iter_post_rows, post_rows_by_id, removed_posts
 from gazette.config import Settings
@@ -23,10 +24,13 @@ class _RollBack(Exception):
     """Raised inside a transaction to undo it."""
 
 
-def update_catalog(settings: Settings, store: Store, now: datetime) -> SyncReport:
-    """Sync the catalog and commit; with any error in a source, write nothing and raise."""
+def update_catalog(
+    settings: Settings, store: Store, now: datetime, survey: Survey | None = None
+) -> SyncReport:
+    """Sync the catalog and commit; with any error in a source, write nothing and raise.
+    ``survey``: the files as the caller found them already."""
     with store.transaction() as connection:
-        report = sync_catalog(settings, connection, now)
+        report = sync_catalog(settings, connection, now, survey=survey)
         if report.errors:
             first = report.errors[0]
             more = (

@@ -17,7 +17,7 @@ from gazette.catalog.generators import (
     find_site,
     site_zone,
 )
-from gazette.catalog.incremental import SourceFiles, look_at
+from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.jsonl import read_jsonl
 from gazette.catalog.limits import megabytes, size_limit, too_large
 from gazette.catalog.listing import read_listing
@@ -28,7 +28,6 @@ from gazette.catalog.sites import (
     glob_folder,
     is_list_page,
     not_a_site,
-    source_paths,
 )
 from gazette.catalog.tables import cached_fetch, save_fetch
 from gazette.config import Settings, SourceSettings
@@ -96,7 +95,7 @@ def _site_generator(settings: Settings, source: SourceSettings) -> SourceSetting
 def _read_files(
     settings: Settings, source: SourceSettings, number: int, files: SourceFiles, today: date
 ) -> None:
-    paths = source_paths(settings, source)
+    paths = files.survey.paths(settings, number, source)
     if not paths:
         files.note(_no_file(settings, source, number))
     site = _generator_site(settings, source, number) if source.generator and paths else None
@@ -104,7 +103,7 @@ def _read_files(
         files.note(site)
         return
     for path in paths:
-        look = look_at(path)
+        look = files.survey.look(path)
         if look is not None and look.regular and not is_list_page(source.generator or "", path):
             load, parse = _file_reader(settings, source, path, today, site)
             files.read_file(number, source, path, today, load, parse, site, look)

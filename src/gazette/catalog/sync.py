@@ -34,6 +34,7 @@ from gazette.catalog.incremental import Sourced, SourceFiles
 from gazette.catalog.normalize import detect_series
 from gazette.catalog.render import Rendered
 from gazette.catalog.sources import read_into
+from gazette.catalog.survey import Survey
 from gazette.catalog.tables import (
     PostKey,
     count_present_posts,
@@ -87,12 +88,17 @@ class _Planned:
 
 
 def sync_catalog(
-    settings: Settings, connection: Connection, now: datetime, incremental: bool = True
+    settings: Settings,
+    connection: Connection,
+    now: datetime,
+    incremental: bool = True,
+    survey: Survey | None = None,
 ) -> SyncReport:
     """Bring the stored catalog in line with the sources, as of ``now``; without
-    ``incremental``, every file is read again."""
+    ``incremental``, every file is read again. ``survey``: the files as the caller found
+    them already (they are looked at otherwise)."""
     report = SyncReport()
-    files = SourceFiles(connection, settings, enabled=incremental)
+    files = SourceFiles(connection, settings, enabled=incremental, survey=survey)
     read_into(settings, connection, files, now.astimezone(settings.site.zone).date())
     if files.unchanged():
         # The catalog is what the last sync made of these very files.
