@@ -31,8 +31,9 @@ _READINGS: dict[str, str] = {}  # a title's pinyin, as gazette.pinyin read it
 
 
 def body_hash(body: str) -> str:
-    """The body's fingerprint, blind to whitespace differences between sources."""
-    return hashlib.sha256(re.sub(r"\s+", " ", body).strip().encode()).hexdigest()
+    """The body's fingerprint, blind to whitespace differences between sources: each run
+    of whitespace counts as one space, and none at the ends (records keep this hash)."""
+    return hashlib.sha256(" ".join(body.split()).encode()).hexdigest()
 
 
 EMPTY_BODY = body_hash("")  # the hash of a body with no text (whitespace only included)
