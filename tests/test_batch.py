@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gazette.catalog import batch, iter_posts
+from gazette.catalog import batch, incremental, iter_posts, update_catalog
+from gazette.catalog import sync as sync_module
 from gazette.config import Settings
+from gazette.errors import SourceError
+from gazette.store import Store
 
 from .conftest import NOW, sync
 
@@ -45,3 +49,63 @@ def test_parallel_rendering_matches_serial(
     assert len(serial) == 12
     assert parallel == serial
     assert all("<math" in html for _, html, _ in parallel)
+
+
+MARKDOWN_SOURCE = '[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n'
+
+
+def test_posts_past_the_held_bodies_render_as_the_rest(
+    site: Callable[..., Settings],
+    write: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sync that holds only one body (the others read again, a chunk at a time, each file
+    once) makes the catalog that holding them all makes: listing entries and posts alike."""
+    write("listing.txt", "\n".join(ENTRY.format(day=1 + n, n=n) for n in range(6)))
+    for n in range(4):
+        post = f"---\ntitle: 帖子{n}\ndate: 2024-05-0{n + 1}\n---\n\n$z^{n}$ 正文{n}。\n"
+        write(f"posts/p{n}.md", post)
+    settings = site(SOURCE + MARKDOWN_SOURCE)
+    held = _catalog(settings)
+    for leftover in (tmp_path / "state").iterdir():
+        leftover.unlink()
+    monkeypatch.setattr(sync_module, "HELD_BODIES", 1)
+    monkeypatch.setattr(batch, "CHUNK", 4)
+    reads: list[str] = []
+    real_read = incremental._read
+
+    def counted(settings: Settings, key: tuple[int, str], *args: Any) -> Any:
+        reads.append(key[1])
+        return real_read(settings, key, *args)
+
+    monkeypatch.setattr(incremental, "_read", counted)
+    again = _catalog(settings)
+    assert len(held) == 10
+    assert again == held
+    listing = [path for path in reads if path.endswith("listing.txt")]
+    assert len(listing) == 1 + 2  # read, then again for each of the two chunks it spans
+
+
+def test_a_post_edited_before_its_body_is_read_again_fails_the_sync(
+    site: Callable[..., Settings], write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file rewritten between the read and the render of a post whose body was not held
+    stops the sync with an error naming it, and nothing is stored."""
+    for n in range(2):
+        write(f"posts/p{n}.md", f"---\ntitle: 帖子{n}\ndate: 2024-05-0{n + 1}\n---\n\n正文{n}。\n")
+    settings = site(MARKDOWN_SOURCE)
+    monkeypatch.setattr(sync_module, "HELD_BODIES", 0)
+    planned = sync_module._plan
+
+    def plan_then_edit(*args: Any) -> Any:
+        found = planned(*args)
+        write("posts/p1.md", "---\ntitle: 帖子1\ndate: 2024-05-02\n---\n\n改过的正文。\n")
+        return found
+
+    monkeypatch.setattr(sync_module, "_plan", plan_then_edit)
+    store = Store(settings.database_url)
+    with pytest.raises(SourceError, match=r"p1\.md.*changed while it was being synced"):
+        update_catalog(settings, store, NOW)
+    with store.transaction() as connection:
+        assert list(iter_posts(settings, connection, NOW)) == []

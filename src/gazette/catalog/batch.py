@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -34,17 +34,19 @@ class _Job:
 
 
 def render_many(
-    connection: Connection, drafts: list[Draft], width: int
+    connection: Connection, total: int, drafts: Callable[[int, int], list[Draft]], width: int
 ) -> Iterator[list[Rendered]]:
-    """The renderings of ``drafts`` in order, one list per chunk of ``CHUNK``."""
-    workers = min(os.cpu_count() or 1, 8) if len(drafts) >= PARALLEL_MINIMUM else 1
+    """The renderings of ``total`` drafts in order, one list per chunk of ``CHUNK``;
+    ``drafts(start, stop)`` gives a chunk's drafts, asked for while the chunk before it
+    is being rendered."""
+    workers = min(os.cpu_count() or 1, 8) if total >= PARALLEL_MINIMUM else 1
     stored: set[str] = set()  # formula keys already in the store
     context = multiprocessing.get_context("spawn")
     pool_scope = ProcessPoolExecutor(workers, mp_context=context) if workers > 1 else nullcontext()
     with pool_scope as pool:
         pending: _Job | None = None
-        for start in range(0, len(drafts), CHUNK):
-            job = _start(connection, drafts[start : start + CHUNK], width, pool, workers, stored)
+        for start in range(0, total, CHUNK):
+            job = _start(connection, drafts(start, start + CHUNK), width, pool, workers, stored)
             if pending is not None:
                 yield _finish(connection, pending, stored)
             pending = job

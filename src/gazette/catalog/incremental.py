@@ -51,7 +51,8 @@ Parse = Callable[[bytes], ReadResult]
 @dataclass(frozen=True, slots=True)
 class Sourced:
     """A draft with what syncing derives from its text, computed once per version of its
-    file; ``stored`` when it came from the last sync's record (then its body is empty)."""
+    file; ``stored`` when it came from the last sync's record. Unless ``body_held``, its
+    body (and a JSON Lines record's rendering) is empty: read it again to render it."""
 
     draft: Draft
     body_hash: str
@@ -60,6 +61,7 @@ class Sourced:
     locations: tuple[str, ...]
     key: FileKey
     stored: bool = False
+    body_held: bool = True
 
 
 @dataclass
@@ -80,11 +82,13 @@ class SourceFiles:
         settings: Settings,
         enabled: bool = True,
         survey: Survey | None = None,
+        bodies: int | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
         self.enabled = enabled
         self.survey = survey or Survey()  # the files as found (by the freshness check, too)
+        self.bodies_left = bodies  # drafts read after these many hold no body (None: all do)
         self.records = load_file_records(connection) if enabled else {}
         self.seen: set[FileKey] = set()
         self.order: list[FileKey | Finding] = []  # files read, and findings about no file
@@ -154,7 +158,7 @@ class SourceFiles:
         look: Look | None,
         checked: float,
     ) -> None:
-        read = _read(self.settings, key, data, parse)
+        read = self._held(_read(self.settings, key, data, parse))
         self.results[key] = read
         if isinstance(data, Finding) or look is None:
             return  # an unreadable file is tried again next time
@@ -172,6 +176,18 @@ class SourceFiles:
                 ensure_ascii=False,
             ),
         }
+
+    def _held(self, read: FileRead) -> FileRead:
+        """``read`` with the bodies past the ``bodies`` this sync holds dropped."""
+        if self.bodies_left is None:
+            return read
+        held = read.drafts[: max(self.bodies_left, 0)]
+        self.bodies_left -= len(held)
+        dropped = [
+            replace(item, draft=replace(item.draft, body="", rendered=None), body_held=False)
+            for item in read.drafts[len(held) :]
+        ]
+        return FileRead([*held, *dropped], read.findings, read.normalized)
 
     def _fingerprint(
         self, number: int, source: SourceSettings, today: date | None, site: object = None
@@ -245,16 +261,16 @@ class SourceFiles:
         texts = load_file_drafts(self.connection, [key for key in keys if key in self.records])
         return [_decoded(key, item) for key, text in texts.items() for item in json.loads(text)]
 
-    def with_body(self, item: Sourced, draft: Draft) -> Draft:
-        """``draft`` (the sync's version of ``item``) with the body its file holds now."""
-        load, parse = self.parsers[item.key]
-        read = _read(self.settings, item.key, load(), parse)
-        for found in read.drafts:
-            if found.draft.location == item.draft.location:
-                return replace(draft, body=found.draft.body, rendered=found.draft.rendered)
-        raise SourceError(
-            f"{item.draft.location}: the file changed while it was being synced; sync again"
-        )
+    def with_bodies(self, wanted: list[tuple[Sourced, Draft]]) -> list[Draft]:
+        """Each draft (the sync's version of its item) with its body: the one held, or the
+        one its file holds now (each file read once), which must be the one hashed."""
+        again: dict[FileKey, dict[str, Sourced]] = {}
+        for item, _draft in wanted:
+            if not item.body_held and item.key not in again:
+                load, parse = self.parsers[item.key]
+                read = _read(self.settings, item.key, load(), parse)
+                again[item.key] = {found.draft.location: found for found in read.drafts}
+        return [draft if item.body_held else _body_of(item, draft, again) for item, draft in wanted]
 
     def save(self) -> None:
         """Stores the records of the files read now and forgets files that are gone."""
@@ -263,6 +279,15 @@ class SourceFiles:
         gone = [key for key in self.records if key not in self.seen]
         delete_file_records(self.connection, gone)
         save_file_records(self.connection, list(self.fresh.values()))
+
+
+def _body_of(item: Sourced, draft: Draft, again: dict[FileKey, dict[str, Sourced]]) -> Draft:
+    found = again[item.key].get(item.draft.location)
+    if found is None or found.body_hash != item.body_hash:
+        raise SourceError(
+            f"{item.draft.location}: the file changed while it was being synced; sync again"
+        )
+    return replace(draft, body=found.draft.body, rendered=found.draft.rendered)
 
 
 def _read(settings: Settings, key: FileKey, data: bytes | Finding, parse: Parse) -> FileRead:
@@ -365,6 +390,7 @@ def _decoded(key: FileKey, stored: dict[str, Any]) -> Sourced:
         locations=tuple(stored["locations"]),
         key=key,
         stored=True,
+        body_held=False,
     )
 
 

@@ -47,6 +47,11 @@ from gazette.catalog.tables import (
 from gazette.config import Settings
 from gazette.models import Finding
 
+# A sync holds the bodies of this many drafts as it reads (about 7 KB each, for Chinese);
+# the files of any more are read again when their chunk is rendered, which keeps a first
+# sync of a large blog within a bounded memory (for a tenth more time, past this many).
+HELD_BODIES = 20_000
+
 
 @dataclass
 class SyncReport:
@@ -98,7 +103,7 @@ def sync_catalog(
     ``incremental``, every file is read again. ``survey``: the files as the caller found
     them already (they are looked at otherwise)."""
     report = SyncReport()
-    files = SourceFiles(connection, settings, enabled=incremental, survey=survey)
+    files = SourceFiles(connection, settings, incremental, survey, bodies=HELD_BODIES)
     read_into(settings, connection, files, now.astimezone(settings.site.zone).date())
     if files.unchanged():
         # The catalog is what the last sync made of these very files.
@@ -312,8 +317,11 @@ def _write(
 ) -> None:
     stamp = now.isoformat()
     to_render = [p for p in planned if p.existing is None or p.existing.render_key != p.render_key]
-    drafts = [files.with_body(p.item, p.draft) if p.item.stored else p.draft for p in to_render]
-    chunks = render_many(connection, drafts, settings.catalog.excerpt_width)
+
+    def drafts(start: int, stop: int) -> list[Draft]:
+        return files.with_bodies([(p.item, p.draft) for p in to_render[start:stop]])
+
+    chunks = render_many(connection, len(to_render), drafts, settings.catalog.excerpt_width)
     done = 0
     for rendered in chunks:
         plans = to_render[done : done + len(rendered)]
