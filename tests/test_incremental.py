@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from gazette.catalog import incremental as incremental_module
 from gazette.catalog import sync as sync_module
 from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.sync import SyncReport, sync_catalog
@@ -375,3 +376,52 @@ def test_a_change_that_reaches_no_other_post_plans_its_own_posts_alone(tmp_path:
             assert reported == _sync(full, site, step, incremental=False)
     assert planned[::2] == [12, 1, 1, 14]  # a full sync plans every post in between
     assert _catalog(store) == _catalog(full)
+
+
+def test_file_records_stored_as_a_sync_goes_are_kept_only_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first sync that stores its file records two at a time stores every file's; one
+    that fails after storing some keeps none, and the next sync reads every file again."""
+    (tmp_path / "posts").mkdir()
+    for name in NAMES[:5]:
+        (tmp_path / "posts" / f"{name}.md").write_text(
+            f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n", encoding="utf-8"
+        )
+        os.utime(tmp_path / "posts" / f"{name}.md", ns=(1_600_000_000_123_456_789,) * 2)
+    (tmp_path / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+    site = load_settings(tmp_path / "gazette.toml")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    monkeypatch.setattr(incremental_module, "STORED_AT_ONCE", 2)
+
+    syncing: list[Any] = []
+    stored_while_reading: list[int] = []
+
+    def records(connection: Any) -> list[str]:
+        paths = connection.execute(select(source_files.c.path))
+        return sorted(Path(path).name for (path,) in paths)
+
+    def failing_plan(*args: Any) -> Any:
+        stored_while_reading.append(len(records(syncing[0])))
+        raise RuntimeError("the disk is full")
+
+    def failing_sync() -> None:
+        with store.transaction() as connection:
+            syncing.append(connection)
+            sync_catalog(site, connection, NOW)
+
+    with monkeypatch.context() as failing:
+        failing.setattr(sync_module, "_plan", failing_plan)
+        with pytest.raises(RuntimeError):
+            failing_sync()
+    assert stored_while_reading == [4]  # the fifth is held until the sync ends
+    with store.transaction() as connection:
+        assert records(connection) == []
+    with _parses() as parsed:
+        for step in range(2):
+            parsed.append([])
+            with store.transaction() as connection:
+                sync_catalog(site, connection, NOW + timedelta(hours=step))
+    assert parsed == [[f"{name}.md" for name in NAMES[:5]], []]
+    with store.transaction() as connection:
+        assert records(connection) == [f"{name}.md" for name in NAMES[:5]]

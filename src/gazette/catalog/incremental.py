@@ -45,6 +45,7 @@ from gazette.errors import SourceError
 from gazette.models import Finding
 
 RACY_SECONDS = 2.0  # a file written this close to its last read is compared by content
+STORED_AT_ONCE = 1_000  # file records a sync holds before storing them
 Parse = Callable[[bytes], ReadResult]
 
 
@@ -176,6 +177,8 @@ class SourceFiles:
                 ensure_ascii=False,
             ),
         }
+        if len(self.fresh) >= STORED_AT_ONCE:
+            self._store_fresh()
 
     def _held(self, read: FileRead) -> FileRead:
         """``read`` with the bodies past the ``bodies`` this sync holds dropped."""
@@ -279,7 +282,14 @@ class SourceFiles:
             return
         gone = [key for key in self.records if key not in self.seen]
         delete_file_records(self.connection, gone)
-        save_file_records(self.connection, list(self.fresh.values()))
+        self._store_fresh()
+
+    def _store_fresh(self) -> None:
+        """Stores the records made since the last call (in the sync's transaction: a sync
+        that fails stores none), so that a first sync of a large blog does not hold them."""
+        if self.enabled:
+            save_file_records(self.connection, list(self.fresh.values()))
+        self.fresh.clear()
 
 
 def _body_of(item: Sourced, draft: Draft, again: dict[FileKey, dict[str, Sourced]]) -> Draft:
