@@ -98,6 +98,7 @@ class SourceFiles:
         self.fresh: dict[FileKey, dict[str, Any]] = {}  # rows to store
         self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
         self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
+        self.read_again: dict[FileKey, dict[str, Sourced]] = {}  # see with_bodies
 
     # --- reading ------------------------------------------------------------------------
 
@@ -266,14 +267,16 @@ class SourceFiles:
 
     def with_bodies(self, wanted: list[tuple[Sourced, Draft]]) -> list[Draft]:
         """Each draft (the sync's version of its item) with its body: the one held, or the
-        one its file holds now (each file read once); a body read earlier in this sync must
-        hash as it did then."""
-        again: dict[FileKey, dict[str, Sourced]] = {}
+        one its file holds now (each file read once: the last one read is kept for the next
+        call, whose drafts may go on in it); a body read earlier in this sync must hash as it
+        did then."""
+        again = dict(self.read_again)
         for item, _draft in wanted:
             if not item.body_held and item.key not in again:
                 load, parse = self.parsers[item.key]
                 read = _read(self.settings, item.key, load(), parse)
                 again[item.key] = {found.draft.location: found for found in read.drafts}
+                self.read_again = {item.key: again[item.key]}
         return [draft if item.body_held else _body_of(item, draft, again) for item, draft in wanted]
 
     def save(self) -> None:
