@@ -95,7 +95,7 @@ class SourceFiles:
         self.order: list[FileKey | Finding] = []  # files read, and findings about no file
         self.results: dict[FileKey, FileRead] = {}  # files read now
         self.fingerprints: dict[int, str] = {}  # of each [[sources]] table
-        self.fresh: dict[FileKey, dict[str, Any]] = {}  # rows to store
+        self.fresh: dict[FileKey, dict[str, Any]] = {}  # rows not stored yet
         self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
         self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
         self.read_again: dict[FileKey, dict[str, Sourced]] = {}  # see with_bodies
@@ -164,6 +164,8 @@ class SourceFiles:
         self.results[key] = read
         if isinstance(data, Finding) or look is None:
             return  # an unreadable file is tried again next time
+        if not self.enabled:
+            return  # no record is stored
         self.fresh[key] = {
             "source": key[0],
             "path": key[1],
@@ -290,8 +292,7 @@ class SourceFiles:
     def _store_fresh(self) -> None:
         """Stores the records made since the last call (in the sync's transaction: a sync
         that fails stores none), so that a first sync of a large blog does not hold them."""
-        if self.enabled:
-            save_file_records(self.connection, list(self.fresh.values()))
+        save_file_records(self.connection, list(self.fresh.values()))
         self.fresh.clear()
 
 

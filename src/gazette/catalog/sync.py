@@ -49,8 +49,8 @@ from gazette.models import Finding
 
 # A sync holds the bodies of this many drafts as it reads (about 7 KB each, for Chinese);
 # the files of any more are read again when their chunk is rendered. That bounds the
-# memory of a first sync of a very large blog (100k posts: 1.06 GB peak holding 20,000,
-# 0.81 GB holding 5,000) but costs a second parse (a quarter of a cold 10k build of
+# memory of a first sync of a very large blog (100k posts peak at 0.90 GB holding 10,000;
+# 1.06 GB holding 20,000) but costs a second parse (a quarter of a cold 10k build of
 # 200-entry listing pages), so a blog of ordinary size holds every body.
 HELD_BODIES = 10_000
 
