@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from gazette.catalog import incremental as incremental_module
+from gazette.catalog import sources as sources_module
 from gazette.catalog import sync as sync_module
 from gazette.catalog.incremental import SourceFiles
 from gazette.catalog.sync import SyncReport, sync_catalog
@@ -425,3 +427,90 @@ def test_file_records_stored_as_a_sync_goes_are_kept_only_when_it_ends(
     assert parsed == [[f"{name}.md" for name in NAMES[:5]], []]
     with store.transaction() as connection:
         assert records(connection) == [f"{name}.md" for name in NAMES[:5]]
+
+
+def test_a_file_written_just_before_a_sync_is_compared_by_its_bytes_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files written just before a sync are read again by the next one (their mtime cannot
+    tell an edit apart yet), which finds them unchanged and says so: the sync after that
+    trusts their mtime and reads none of them."""
+    (tmp_path / "posts").mkdir()
+    for name in NAMES[:3]:
+        (tmp_path / "posts" / f"{name}.md").write_text(
+            f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n", encoding="utf-8"
+        )
+    (tmp_path / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+    site = load_settings(tmp_path / "gazette.toml")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    loaded: list[list[str]] = []
+    file_bytes = sources_module._file_bytes
+
+    def counting(settings: Settings, path: str, shown: str) -> bytes | Any:
+        loaded[-1].append(Path(path).name)
+        return file_bytes(settings, path, shown)
+
+    monkeypatch.setattr(sources_module, "_file_bytes", counting)
+    # Written 1.5 s before the first sync (within RACY_SECONDS of it), and more than
+    # RACY_SECONDS before the second.
+    written = time.time_ns() - 1_500_000_000
+    for found in (tmp_path / "posts").glob("*.md"):
+        os.utime(found, ns=(written, written))
+    with _parses() as parsed:
+        for step in range(3):
+            loaded.append([])
+            parsed.append([])
+            with store.transaction() as connection:
+                sync_catalog(site, connection, NOW + timedelta(hours=step))
+            time.sleep(0.8 if step == 0 else 0)
+    names = [f"{name}.md" for name in NAMES[:3]]
+    assert parsed == [names, [], []]
+    assert loaded == [names, names, []]
+
+
+def test_a_sync_that_outlasts_the_racy_window_settles_the_files_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync that ends long enough after its files were written compares them by their
+    bytes once more, and the next sync trusts their mtime; a file rewritten during the
+    sync with its size and mtime kept is not trusted, and the next sync reads it."""
+    (tmp_path / "posts").mkdir()
+    for name in NAMES[:3]:
+        (tmp_path / "posts" / f"{name}.md").write_text(
+            f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n", encoding="utf-8"
+        )
+    (tmp_path / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+    site = load_settings(tmp_path / "gazette.toml")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    loaded: list[list[str]] = []
+    file_bytes, plan = sources_module._file_bytes, sync_module._plan
+    rewritten = tmp_path / "posts" / "p1.md"
+
+    def counting(settings: Settings, path: str, shown: str) -> bytes | Any:
+        loaded[-1].append(Path(path).name)
+        return file_bytes(settings, path, shown)
+
+    def slow_plan(*args: Any) -> Any:
+        looked = rewritten.stat()
+        rewritten.write_text(rewritten.read_text(encoding="utf-8").replace("p1\n", "P1\n"))
+        os.utime(rewritten, ns=(looked.st_atime_ns, looked.st_mtime_ns))
+        time.sleep(0.8)  # the sync ends more than RACY_SECONDS after the files were written
+        return plan(*args)
+
+    monkeypatch.setattr(sources_module, "_file_bytes", counting)
+    written = time.time_ns() - 1_500_000_000
+    for found in (tmp_path / "posts").glob("*.md"):
+        os.utime(found, ns=(written, written))
+    with _parses() as parsed:
+        for step in range(3):
+            loaded.append([])
+            parsed.append([])
+            with monkeypatch.context() as slow:
+                if step == 0:
+                    slow.setattr(sync_module, "_plan", slow_plan)
+                with store.transaction() as connection:
+                    sync_catalog(site, connection, NOW + timedelta(hours=step))
+    names = [f"{name}.md" for name in NAMES[:3]]
+    assert parsed == [names, ["p1.md"], []]
+    assert loaded == [names * 2, ["p1.md"], []]
+    assert "P1" in [post["title"] for post in _catalog(store)]

@@ -25,6 +25,7 @@ from gazette.freshness import (
     record_archive,
     record_build,
     sent_issues_hash,
+    settled,
     why_build,
 )
 from gazette.schedules import cron_trigger, latest_fire_time
@@ -71,7 +72,7 @@ def _build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildO
     report = build_feeds(settings, store, now)
     counts = (len(report.written), report.kept, len(report.removed))
     with store.transaction() as connection:
-        last = record_build(connection, inputs, now, counts)
+        last = record_build(connection, settled(inputs), now, counts)
     return BuildOutcome(reason, report, last)
 
 

@@ -17,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from gazette.catalog.code_version import code_version
 from gazette.catalog.sites import site_config_files
-from gazette.catalog.survey import Look, Survey
+from gazette.catalog.survey import Look, Survey, is_racy, settled_look
 from gazette.catalog.tables import next_publication
 from gazette.config import BUNDLED_TEMPLATES, LOCALES, Settings
 from gazette.digest.ledger import sent_issue_numbers
@@ -36,9 +37,6 @@ LAST_BUILD_KEY = "last_build"
 # the digest's schedule, leaves every output file as it is).
 FEED_SETTINGS = {"site", "sources", "catalog", "feeds", "config_path"}
 ARCHIVE_SETTINGS = {"digest": {"templates", "math", "view_url"}, "serve": {"url"}}
-# A file whose mtime is this close to when it was looked at may change again within the
-# same mtime tick (whole seconds, or two on FAT): it is compared by its bytes as well.
-RACY_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,17 @@ class LastBuild:
     fingerprint: str  # of the settings, files and templates; "" when a source is a URL
     next_due: str  # when the first post dated in the future comes due; "" if none
     issues: str = ""  # a hash of the numbers of the issues that had gone out
-    racy: tuple[str, ...] = ()  # files fingerprinted by their bytes as well (RACY_SECONDS)
+    racy: tuple[str, ...] = ()  # files fingerprinted by their bytes as well (is_racy)
+
+
+@dataclass(frozen=True, slots=True)
+class RacyFile:
+    """A file fingerprinted by its bytes as well: changed too close to when it was looked
+    at for its mtime to tell a later edit apart."""
+
+    path: str
+    look: Look
+    content: bytes  # the hash of its bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +69,9 @@ class Inputs:
 
     fingerprint: str  # "" when a source is a URL
     issues: str
-    racy: tuple[str, ...] = ()  # the files fingerprinted by their bytes as well
+    racy: tuple[RacyFile, ...] = ()
     compared: str = ""  # the fingerprint as the last build's racy files are also read
+    looked: Any = field(default=None, compare=False)  # the hash of all but racy bytes
 
 
 def last_build(store: Store) -> LastBuild | None:
@@ -80,8 +89,9 @@ def record_build(
     """Keeps what the build just done was made from, for the next one to compare;
     ``counts`` are the files it wrote, kept and removed."""
     due = next_publication(connection, now)
+    racy = tuple(file.path for file in inputs.racy)
     last = LastBuild(now.isoformat(), *counts, inputs.fingerprint,
-                     due.isoformat() if due else "", inputs.issues, inputs.racy)  # fmt: skip
+                     due.isoformat() if due else "", inputs.issues, racy)  # fmt: skip
     write_meta(connection, LAST_BUILD_KEY, json.dumps(asdict(last)))
     return last
 
@@ -110,36 +120,63 @@ def sent_issues_hash(store: Store) -> str:
 def current_inputs(
     settings: Settings, store: Store, survey: Survey, last_racy: Sequence[str] = ()
 ) -> Inputs:
-    """The inputs as they are now, the files as ``survey`` finds them. A file changed
-    within RACY_SECONDS is fingerprinted by its bytes as well; ``compared`` also reads
-    ``last_racy``, as the last build did."""
+    """The inputs as they are now, the files as ``survey`` finds them. A racy file (see
+    is_racy) is fingerprinted by its bytes as well; ``compared`` also reads ``last_racy``,
+    as the last build did."""
     issues = sent_issues_hash(store)
     if any(source.is_url for source in settings.sources):
         return Inputs("", issues)  # only fetching it, with its ETag, can tell
-    start = f"{code_version()}\n{_settings_json(settings)}\n".encode()
-    recorded, compared = hashlib.sha256(start), hashlib.sha256(start)
+    looked = hashlib.sha256(f"{code_version()}\n{_settings_json(settings)}\n".encode())
     read_again = set(last_racy)
-    racy: list[str] = []
+    racy: list[RacyFile] = []
+    compared: list[bytes] = []
     for path in _input_files(settings, survey):
-        line, regular, is_racy = _file_line(path, survey.look(path))
-        recorded.update(line)
-        compared.update(line)
-        if regular and (is_racy or path in read_again):  # a pipe would block the read
-            content = _hash_file(path)
-            compared.update(content)
-            if is_racy:
-                recorded.update(content)
-                racy.append(path)
-    return Inputs(recorded.hexdigest(), issues, tuple(racy), compared.hexdigest())
+        look = survey.look(path)
+        looked.update(_file_line(path, look))
+        if look is None or not look.regular:  # a pipe would block the read
+            continue
+        if is_racy(look) or path in read_again:
+            content = _content_part(path)
+            compared.append(content)
+            if is_racy(look):
+                racy.append(RacyFile(path, look, content))
+    return Inputs(_with_bytes(looked, racy), issues, tuple(racy),
+                  _with_bytes(looked, compared), looked)  # fmt: skip
 
 
-def _file_line(path: str, look: Look | None) -> tuple[bytes, bool, bool]:
-    """The file's name, size and mtime as the fingerprint holds them, whether it is a
-    regular file, and whether it is one changed within RACY_SECONDS of the look."""
+def settled(inputs: Inputs) -> Inputs:
+    """``inputs`` as a build that has just ended records them: a racy file that is no
+    longer racy, and still holds the bytes it was fingerprinted by, is fingerprinted by
+    its size and mtime alone, so the next check need not read it."""
+    if inputs.looked is None:
+        return inputs
+    racy = tuple(
+        file
+        for file in inputs.racy
+        if settled_look(file.path, file.look) is None or _content_part(file.path) != file.content
+    )
+    if len(racy) == len(inputs.racy):
+        return inputs
+    return replace(inputs, fingerprint=_with_bytes(inputs.looked, racy), racy=racy)
+
+
+def _file_line(path: str, look: Look | None) -> bytes:
+    """The file's name, size and mtime as the fingerprint holds them."""
     if look is None:  # gone since the glob: the sync that follows says so
-        return f"{path}\0gone\n".encode(), False, False
-    racy = look.regular and look.mtime_ns / 1e9 >= look.checked - RACY_SECONDS
-    return f"{path}\0{look.size}\0{look.mtime_ns}\n".encode(), look.regular, racy
+        return f"{path}\0gone\n".encode()
+    return f"{path}\0{look.size}\0{look.mtime_ns}\n".encode()
+
+
+def _content_part(path: str) -> bytes:
+    return f"{path}\0".encode() + _hash_file(path)
+
+
+def _with_bytes(looked: Any, parts: Sequence[RacyFile | bytes]) -> str:
+    """The fingerprint: the files' names, sizes and mtimes, then these files' bytes."""
+    fingerprint = looked.copy()
+    for part in parts:
+        fingerprint.update(part.content if isinstance(part, RacyFile) else part)
+    return str(fingerprint.hexdigest())
 
 
 def why_build(

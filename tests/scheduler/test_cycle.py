@@ -7,13 +7,15 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gazette import cycle
+from gazette import cycle, feeds
 from gazette.catalog.survey import Survey
 from gazette.config import Settings, load_settings
 from gazette.cycle import SendOptions, build_if_changed, due_fire_time
@@ -241,6 +243,40 @@ def test_a_racy_file_turned_into_a_pipe_does_not_hang_the_check(
     looking.join(timeout=20)
     assert found, "the check blocked on the pipe"
     assert found[0].compared != last.fingerprint
+
+
+def test_a_build_that_outlasts_the_racy_window_leaves_its_files_settled(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts written just before a build that ends long enough after them are settled:
+    the next check fingerprints them by size and mtime alone. A post rewritten during the
+    build, its size and mtime kept, is still read by the next check, which builds it."""
+    posts = sorted((settings.base_dir / "posts").glob("*.md"))
+    written = time.time_ns() - 1_500_000_000
+    for post in posts:
+        os.utime(post, ns=(written, written))
+    rewritten = settings.base_dir / "posts" / "post-1.md"
+    build_feeds = feeds.build_feeds
+
+    def slow_build(*args: Any) -> Any:
+        text = rewritten.read_text(encoding="utf-8").replace("number 1", "NUMBER 1")
+        rewritten.write_text(text, encoding="utf-8")
+        os.utime(rewritten, ns=(written, written))
+        time.sleep(0.8)  # the build ends more than RACY_SECONDS after the posts were written
+        return build_feeds(*args)
+
+    with monkeypatch.context() as slow:
+        slow.setattr(feeds, "build_feeds", slow_build)
+        build_if_changed(settings, store, datetime.now(UTC))
+    last = last_build(store)
+    assert last is not None
+    assert last.racy == (str(rewritten),)
+    outcome = build_if_changed(settings, store, datetime.now(UTC))
+    assert outcome.reason == "a source or the config changed"
+    assert "Post NUMBER 1" in (_output(settings) / "feed.xml").read_text(encoding="utf-8")
+    assert build_if_changed(settings, store, datetime.now(UTC)).report is None
+    settled = last_build(store)
+    assert settled is not None and settled.racy == ()
 
 
 @pytest.mark.parametrize("change", ["edited", "removed"])

@@ -31,20 +31,20 @@ from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.identity import body_hash
 from gazette.catalog.normalize import normalize_drafts
 from gazette.catalog.render import render_key
-from gazette.catalog.survey import Look, Survey, look_at
+from gazette.catalog.survey import Look, Survey, is_racy, look_at, settled_look
 from gazette.catalog.tables import (
     FileKey,
     FileRecord,
     delete_file_records,
     load_file_drafts,
     load_file_records,
+    note_files_checked,
     save_file_records,
 )
 from gazette.config import Settings, SourceSettings
 from gazette.errors import SourceError
 from gazette.models import Finding
 
-RACY_SECONDS = 2.0  # a file written this close to its last read is compared by content
 STORED_AT_ONCE = 1_000  # file records a sync holds before storing them
 Parse = Callable[[bytes], ReadResult]
 
@@ -99,6 +99,8 @@ class SourceFiles:
         self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
         self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
         self.read_again: dict[FileKey, dict[str, Sourced]] = {}  # see with_bodies
+        self.racy: dict[FileKey, tuple[Look, str]] = {}  # files racy when read: see settle
+        self.checked: dict[FileKey, float] = {}  # racy files found settled, and when
 
     # --- reading ------------------------------------------------------------------------
 
@@ -123,14 +125,26 @@ class SourceFiles:
         fingerprint = self._fingerprint(number, source, today, site)
         look = look or look_at(path)
         record = self.records.get(key)
+        data: bytes | Finding | None = None
         if record is not None and look is not None and _unchanged(record, fingerprint, look):
-            racy = _racy(record, look)
-            if not racy or _content_hash(load()) == record.content_hash:
+            if not _racy(record.checked, look):
                 self.stored[key] = record
                 return
+            data = load()  # its mtime cannot tell: its bytes can
+            if _content_hash(data) == record.content_hash:
+                self.stored[key] = record
+                self._note_racy(key, look, record.content_hash)
+                return
         checked = look.checked if look is not None else time.time()
-        data = load()
-        self._parsed(key, fingerprint, data, parse, look, checked)
+        self._parsed(key, fingerprint, load() if data is None else data, parse, look, checked)
+
+    def _note_racy(self, key: FileKey, look: Look, content_hash: str) -> None:
+        """Notes a file read with these bytes when it was found as ``look``: checked now
+        if it is not racy as of the look, to be settled at the end (see _settle) if it is."""
+        if _racy(look.checked, look):
+            self.racy[key] = (look, content_hash)
+        else:
+            self.checked[key] = look.checked
 
     def read_body(
         self, number: int, source: SourceSettings, url: str, body: bytes, parse: Parse
@@ -166,6 +180,8 @@ class SourceFiles:
             return  # an unreadable file is tried again next time
         if not self.enabled:
             return  # no record is stored
+        if _racy(checked, look):
+            self.racy[key] = (look, _content_hash(data))  # see _settle
         self.fresh[key] = {
             "source": key[0],
             "path": key[1],
@@ -288,6 +304,18 @@ class SourceFiles:
         gone = [key for key in self.records if key not in self.seen]
         delete_file_records(self.connection, gone)
         self._store_fresh()
+        self._settle()
+        note_files_checked(self.connection, self.checked)
+
+    def _settle(self) -> None:
+        """Notes the files that were racy when read, and no longer are with the bytes they
+        were read with, as checked now: the next sync trusts their size and mtime."""
+        for key, (look, content_hash) in self.racy.items():
+            if look.mtime_ns % 1_000_000_000 == 0:
+                continue  # a coarse filesystem: always compared by their bytes
+            settled = settled_look(key[1], look)
+            if settled is not None and _content_hash(self.parsers[key][0]()) == content_hash:
+                self.checked[key] = settled.checked
 
     def _store_fresh(self) -> None:
         """Stores the records made since the last call (in the sync's transaction: a sync
@@ -338,12 +366,11 @@ def _unchanged(record: FileRecord, fingerprint: str, look: Look) -> bool:
     )
 
 
-def _racy(record: FileRecord, look: Look) -> bool:
+def _racy(checked: float, look: Look) -> bool:
     """Whether the mtime cannot tell an edit apart: whole seconds (a coarse filesystem),
-    or close to when the file was last read (written again within the same tick)."""
-    return (
-        look.mtime_ns % 1_000_000_000 == 0 or look.mtime_ns / 1e9 >= record.checked - RACY_SECONDS
-    )
+    or close to when the file was last read, at ``checked`` (written again within the same
+    tick)."""
+    return look.mtime_ns % 1_000_000_000 == 0 or is_racy(look, checked)
 
 
 def _content_hash(data: bytes | Finding) -> str:

@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from gazette.catalog.sites import source_paths
 from gazette.config import Settings, SourceSettings
 
+# A file whose mtime is this close to when it was looked at may change again within the
+# same mtime tick (whole seconds, or two on FAT) without its size or mtime showing it: it
+# is compared by its bytes as well.
+RACY_SECONDS = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class Look:
@@ -37,6 +42,24 @@ def look_at(path: str) -> Look | None:
     except OSError:
         return None
     return Look(found.st_size, found.st_mtime_ns, checked, stat.S_ISREG(found.st_mode))
+
+
+def is_racy(look: Look, checked: float | None = None) -> bool:
+    """Whether the file's mtime is within RACY_SECONDS of ``checked`` (by default, of when
+    ``look`` was taken)."""
+    return look.mtime_ns / 1e9 >= (look.checked if checked is None else checked) - RACY_SECONDS
+
+
+def settled_look(path: str, look: Look) -> Look | None:
+    """The file's look now, if its size and mtime are still those of ``look`` and are no
+    longer racy (a later write would show in them); None otherwise. Its bytes now are the
+    ones it had when ``look`` was taken only if they still hash the same."""
+    if is_racy(look, time.time()):
+        return None  # too soon to tell
+    now = look_at(path)
+    if now is None or (now.size, now.mtime_ns) != (look.size, look.mtime_ns) or is_racy(now):
+        return None
+    return now
 
 
 class Survey:

@@ -111,6 +111,7 @@ def sync_catalog(
         # The catalog is what the last sync made of these very files.
         report.findings.extend(files.gathered(drafts=False).findings)
         report.unchanged = count_present_posts(connection)
+        files.save()  # when racy files were compared by their bytes
         return report
     read = files.gathered(drafts=False)
     changed = changed_files_only(connection, files, read.drafts) if incremental else None

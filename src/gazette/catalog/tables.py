@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     select,
     update,
@@ -365,6 +366,18 @@ def save_file_records(connection: Connection, rows: Sequence[dict[str, Any]]) ->
     delete_file_records(connection, [(row["source"], row["path"]) for row in rows])
     if rows:
         connection.execute(source_files.insert(), list(rows))
+
+
+def note_files_checked(connection: Connection, checked: dict[FileKey, float]) -> None:
+    """Records when these unchanged files were last compared by their bytes."""
+    if not checked:
+        return
+    statement = source_files.update().where(
+        source_files.c.source == bindparam("file_source"),
+        source_files.c.path == bindparam("file_path"),
+    )
+    rows = [{"file_source": n, "file_path": p, "checked": at} for (n, p), at in checked.items()]
+    connection.execute(statement, rows)
 
 
 def delete_file_records(connection: Connection, keys: Sequence[FileKey]) -> None:
