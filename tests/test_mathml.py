@@ -105,6 +105,26 @@ def test_color_is_scoped_to_its_argument() -> None:
     assert "".join(styles[2].itertext()) == "常数"
 
 
+@pytest.mark.parametrize(
+    ("tex", "shown"),
+    [
+        (r"\text{a<b}", "a<b"),
+        (r"\text{a<b & c}", "a<b\xa0&\xa0c"),
+        (r"\text{<script>alert(1)</script>}", "<script>alert(1)</script>"),
+    ],
+)
+def test_text_in_a_formula_is_shown_as_written(tex: str, shown: str) -> None:
+    """What \\text{...} holds is text, ``<`` and ``&`` included: shown as written, never
+    read as markup (the conversion neither fails nor drops it)."""
+    formula = MathConverter().convert(tex, False)
+    assert formula.mathml, formula.error
+    root = etree.fromstring(formula.mathml.replace("&nbsp;", "\xa0"))  # the sanitizer's
+    assert shown in [mtext.text for mtext in root.iter(f"{M}mtext")]
+    assert [local(e) for e in root.iter() if not local(e).startswith("m")] == [
+        "semantics", "annotation"
+    ]  # fmt: skip
+
+
 def test_mathop_keeps_its_text_with_limits_under() -> None:
     """\\mathop{\\text{argmin}}_{\\theta} is the operator "argmin" with θ under it."""
     (under,) = mathml(r"\mathop{\text{argmin}}_{\theta} L(\theta)").iter(f"{M}munder")

@@ -82,7 +82,7 @@ class Formula:
 
 
 # Bump when the MathML made from the same TeX changes, so stored conversions are redone.
-CONVERSION_VERSION = "2"
+CONVERSION_VERSION = "3"
 
 
 def formula_key(tex: str, display: bool) -> str:

@@ -276,7 +276,8 @@ def test_a_build_that_outlasts_the_racy_window_leaves_its_files_settled(
     assert "Post NUMBER 1" in (_output(settings) / "feed.xml").read_text(encoding="utf-8")
     assert build_if_changed(settings, store, datetime.now(UTC)).report is None
     settled = last_build(store)
-    assert settled is not None and settled.racy == ()
+    assert settled is not None
+    assert settled.racy == ()
 
 
 @pytest.mark.parametrize("change", ["edited", "removed"])

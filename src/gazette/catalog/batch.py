@@ -29,8 +29,8 @@ PARALLEL_MINIMUM = 1000  # fewer posts render faster than worker processes start
 
 @dataclass
 class _Job:
-    parts: list[Future[tuple[list[Rendered], list[Formula]]]] | None = None
-    done: tuple[list[Rendered], list[Formula]] | None = None
+    parts: list[Future[tuple[list[Rendered], dict[str, Formula]]]] | None = None
+    done: tuple[list[Rendered], dict[str, Formula]] | None = None
 
 
 def render_many(
@@ -65,7 +65,7 @@ def _start(
     renderings = [render_markup(draft) for draft in chunk]
     keys = {formula_key(tex, display) for r in renderings for tex, display in r.formulas}
     known = load_formulas(connection, keys)
-    stored.update(f.key for f in known)
+    stored.update(known)
     if pool is None:
         return _Job(done=render_part(chunk, renderings, known, width))
     size = -(-len(chunk) // workers)
@@ -79,19 +79,20 @@ def _start(
 def _finish(connection: Connection, job: _Job, stored: set[str]) -> list[Rendered]:
     results = [job.done] if job.done is not None else [part.result() for part in job.parts or []]
     rendered = [r for result in results for r in result[0]]
-    fresh = {f.key: f for result in results for f in result[1] if f.key not in stored}
-    save_formulas(connection, fresh.values())
+    fresh = {key: f for result in results for key, f in result[1].items() if key not in stored}
+    save_formulas(connection, fresh)
     stored.update(fresh)
     return rendered
 
 
 def render_part(
-    drafts: list[Draft], renderings: list[Rendering], known: list[Formula], width: int
-) -> tuple[list[Rendered], list[Formula]]:
-    """Finishes rendering (in a worker process, or here): the posts and new formulas."""
+    drafts: list[Draft], renderings: list[Rendering], known: dict[str, Formula], width: int
+) -> tuple[list[Rendered], dict[str, Formula]]:
+    """Finishes rendering (in a worker process, or here): the posts and the formulas
+    converted now, by key."""
     converter = MathConverter(known)
     rendered = [
         finish_rendering(draft, rendering, converter, width)
         for draft, rendering in zip(drafts, renderings, strict=True)
     ]
-    return rendered, list(converter.fresh.values())
+    return rendered, converter.fresh

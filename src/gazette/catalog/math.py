@@ -1,19 +1,19 @@
 """TeX to MathML, each distinct formula converted once and kept.
 
-latex2mathml is lenient: an unknown command comes out as ``<mi>\\foo</mi>`` and a stray
-``&`` as a bare ampersand. Such output is treated as a failure, so a formula is either
-real MathML or shown as escaped TeX and reported.
+latex2mathml is lenient: an unknown command comes out as ``<mi>\\foo</mi>``. Such output
+is treated as a failure, so a formula is either real MathML or shown as escaped TeX and
+reported.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import replace
+from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert
-from lxml import etree
+from latex2mathml.converter import convert_to_element
 
 from gazette.catalog.math_tex import prepare_tex
 from gazette.catalog.math_tree import reshape
@@ -21,14 +21,14 @@ from gazette.catalog.sanitize import has_unsafe_characters, safe_characters, san
 from gazette.catalog.text import RESERVED, strip_reserved
 from gazette.models import Formula, formula_key
 
-_UNKNOWN_COMMAND = re.compile(r"<m[io][^>]*>\\[A-Za-z]+")
+_UNKNOWN_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 class MathConverter:
     """Converts formulas, remembering every result (seeded from the state database)."""
 
-    def __init__(self, known: Iterable[Formula] = ()) -> None:
-        self._known = {f.key: _sanitized_again(f) for f in known}
+    def __init__(self, known: Mapping[str, Formula] | None = None) -> None:
+        self._known = {key: _sanitized_again(f) for key, f in (known or {}).items()}
         self.fresh: dict[str, Formula] = {}
 
     def convert(self, tex: str, display: bool) -> Formula:
@@ -46,19 +46,27 @@ def _convert(tex: str, display: bool) -> Formula:
     if problem:
         return Formula(tex, display, error=problem)
     try:
-        converted = convert(prepared, display="block" if display else "inline")
+        tree = convert_to_element(prepared, display="block" if display else "inline")
     except Exception as error:
         return Formula(tex, display, error=f"cannot convert: {type(error).__name__}: {error}")
-    unknown = _UNKNOWN_COMMAND.search(converted)
+    unknown = _unknown_command(tree)
     if unknown:
-        command = unknown.group(0).split(">", 1)[1]
-        return Formula(tex, display, error=f"unsupported command {command}")
-    try:
-        mathml = _with_annotation(reshape(converted), tex)
-    except etree.XMLSyntaxError:
-        return Formula(tex, display, error="conversion gave malformed MathML")
-    # latex2mathml copies \text{...} through unescaped, so its output is sanitized too.
+        return Formula(tex, display, error=f"unsupported command {unknown}")
+    mathml = _with_annotation(reshape(tree), tex)
+    # latex2mathml lets \text{...} carry any characters, and attributes (\color) from
+    # the TeX, so its output passes the allowlist too.
     return Formula(tex, display, mathml=sanitize(mathml))
+
+
+def _unknown_command(math: Element) -> str:
+    """The first command latex2mathml did not know (it leaves one as an ``<mi>`` or an
+    ``<mo>`` of its name); "" if none."""
+    for element in math.iter():
+        if element.tag[:2] in ("mi", "mo") and element.text:
+            found = _UNKNOWN_COMMAND.match(element.text)
+            if found:
+                return found.group(0)
+    return ""
 
 
 def _sanitized_again(formula: Formula) -> Formula:

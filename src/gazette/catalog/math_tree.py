@@ -14,16 +14,20 @@ implements it) and what the W3C Feed Validation Service knows.
   operator, ``movablelimits`` where no limit is, ``linebreak`` (no renderer breaks).
   Kept, because rendering needs them: ``accent`` on ``mover``, ``accentunder`` on
   ``munder``, ``movablelimits`` on an operator with limits, ``style`` on ``mtd``.
+
+latex2mathml builds an ElementTree whose text holds character references (``&#x02009;``)
+and serializes it with every reference, and every ``<`` or ``&`` of a ``\\text{...}``,
+unescaped. Reshaping its tree instead decodes the references where they stand, and the
+serializer escapes what is text as text: there is no string to parse again.
 """
 
 from __future__ import annotations
 
+import html
 import unicodedata
 from functools import cache
+from xml.etree.ElementTree import Element, tostring
 
-from lxml import etree
-
-_NS = "{http://www.w3.org/1998/Math/MathML}"
 _VARIANTS = {
     "bold": "BOLD", "italic": "ITALIC", "bold-italic": "BOLD ITALIC",
     "double-struck": "DOUBLE-STRUCK", "script": "SCRIPT", "bold-script": "BOLD SCRIPT",
@@ -41,11 +45,19 @@ _LIMITS = {"msub": "munder", "msup": "mover", "msubsup": "munderover"}
 _ALIGN = {"right": "text-align:right;padding-right:0", "left": "text-align:left;padding-left:0"}
 
 
-def reshape(mathml: str) -> str:
-    """latex2mathml's ``<math>`` with the changes above."""
-    root = etree.fromstring(mathml)
-    for element in list(root.iter()):
-        name = etree.QName(element).localname
+def reshape(math: Element) -> str:
+    """latex2mathml's ``<math>`` tree with the changes above, serialized."""
+    for element in math.iter():
+        _decoded(element)
+    _reshape_children(math)
+    return tostring(math, encoding="unicode")
+
+
+def _reshape_children(parent: Element) -> None:
+    """Each element under ``parent`` reshaped, parents before their children (an
+    operator's role depends on what its parent has become)."""
+    for element in list(parent):
+        name = element.tag
         if name in ("mi", "mn"):
             _letters_in_variant(element)
         elif name == "mtd":
@@ -55,15 +67,27 @@ def reshape(mathml: str) -> str:
         elif name in _LIMITS:
             _limits_under_and_over(element, name)
         elif name == "mo":
-            _without_inferred_attributes(element)
+            _without_inferred_attributes(element, parent)
         elif name == "mspace":
             element.attrib.pop("linebreak", None)
         elif name == "mstyle" and not len(element) and not (element.text or "").strip():
-            _drop(element)
-    return str(etree.tostring(root, encoding="unicode"))
+            _drop(element, parent)
+            continue
+        _reshape_children(element)
 
 
-def _letters_in_variant(element: etree._Element) -> None:
+def _decoded(element: Element) -> None:
+    """The element's text, tail and attribute values with their references decoded."""
+    if element.text and "&" in element.text:
+        element.text = html.unescape(element.text)
+    if element.tail and "&" in element.tail:
+        element.tail = html.unescape(element.tail)
+    for name, value in element.attrib.items():
+        if "&" in value:
+            element.set(name, html.unescape(value))
+
+
+def _letters_in_variant(element: Element) -> None:
     variant = _VARIANTS.get(element.get("mathvariant", ""))
     if variant and element.text:
         element.text = "".join(_variant_letter(variant, c) for c in element.text)
@@ -89,15 +113,15 @@ def _variant_letter(variant: str, character: str) -> str:
         return character
 
 
-def _aligned_cell(element: etree._Element) -> None:
+def _aligned_cell(element: Element) -> None:
     style = _ALIGN.get(element.get("columnalign", ""))
     if style:
         element.set("style", style)
 
 
-def _stretchy_bar(element: etree._Element, name: str) -> None:
+def _stretchy_bar(element: Element, name: str) -> None:
     script = element[-1] if len(element) == 2 else None
-    if script is None or etree.QName(script).localname != "mo":
+    if script is None or script.tag != "mo":
         return
     if (script.text or "").strip() == _HORIZONTAL_BAR:
         script.text = _BARS[name]
@@ -105,37 +129,33 @@ def _stretchy_bar(element: etree._Element, name: str) -> None:
         script.attrib.pop("accent", None)
 
 
-def _limits_under_and_over(element: etree._Element, name: str) -> None:
+def _limits_under_and_over(element: Element, name: str) -> None:
     base = element[0] if len(element) else None
     if base is not None and base.get("movablelimits") == "true":
-        element.tag = f"{_NS}{_LIMITS[name]}"
+        element.tag = _LIMITS[name]
 
 
-def _without_inferred_attributes(element: etree._Element) -> None:
-    parent = element.getparent()
-    siblings = list(parent) if parent is not None else [element]
-    parent_name = etree.QName(parent).localname if parent is not None else ""
+def _without_inferred_attributes(element: Element, parent: Element) -> None:
+    siblings = list(parent)
     form = element.get("form")
     if (form, element) in (("prefix", siblings[0]), ("postfix", siblings[-1])):
         del element.attrib["form"]
     # An accent is the over- or underscript's role, which Chromium reads on its parent.
     accent = element.attrib.pop("accent", None) == "true"
-    over = parent_name in ("mover", "munderover") and element is siblings[-1]
-    if accent and over and parent is not None:
+    over = parent.tag in ("mover", "munderover") and element is siblings[-1]
+    if accent and over:
         parent.set("accent", "true")
-    if not (parent_name in _LIMITS.values() and siblings[0] is element):
+    if not (parent.tag in _LIMITS.values() and siblings[0] is element):
         element.attrib.pop("movablelimits", None)
     if element.text == "\\|":  # latex2mathml's \big\| keeps the TeX
         element.text = "‖"
 
 
-def _drop(element: etree._Element) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
+def _drop(element: Element, parent: Element) -> None:
     if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
+        index = list(parent).index(element)
+        if index:
+            previous = parent[index - 1]
             previous.tail = (previous.tail or "") + element.tail
         else:
             parent.text = (parent.text or "") + element.tail

@@ -124,7 +124,7 @@ def render_markup(draft: Draft) -> Rendering:
 
 
 def _unique(formulas: list[Formula]) -> list[Formula]:
-    return list({f.key: f for f in formulas}.values())
+    return list({(f.tex, f.display): f for f in formulas}.values())
 
 
 def _two(number: int) -> int:

@@ -4,7 +4,7 @@ and the queries on them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -281,20 +281,22 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 # --- formulas, fetches ----------------------------------------------------------------
 
 
-def load_formulas(connection: Connection, keys: Iterable[str]) -> list[Formula]:
-    found: list[Formula] = []
+def load_formulas(connection: Connection, keys: Iterable[str]) -> dict[str, Formula]:
+    """The stored conversions of the formulas of these keys (formula_key), by key."""
+    found: dict[str, Formula] = {}
     wanted = list(set(keys))
     for start in range(0, len(wanted), 500):
         query = select(formulas).where(formulas.c.key.in_(wanted[start : start + 500]))
         for row in connection.execute(query):
-            found.append(Formula(row.tex, row.display, row.mathml, row.error))
+            found[row.key] = Formula(row.tex, row.display, row.mathml, row.error)
     return found
 
 
-def save_formulas(connection: Connection, converted: Iterable[Formula]) -> None:
+def save_formulas(connection: Connection, converted: Mapping[str, Formula]) -> None:
+    """Stores these conversions, by their keys (formula_key)."""
     rows = [
-        {"key": f.key, "tex": f.tex, "display": f.display, "mathml": f.mathml, "error": f.error}
-        for f in converted
+        {"key": key, "tex": f.tex, "display": f.display, "mathml": f.mathml, "error": f.error}
+        for key, f in converted.items()
     ]
     if rows:
         connection.execute(formulas.insert(), rows)
