@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from gazette.catalog import check_catalog, iter_posts, update_catalog
+from gazette.catalog.generators import GeneratorConfigError, find_site
 from gazette.catalog.sources import read_sources
 from gazette.catalog.tables import posts
 from gazette.config import Settings
@@ -151,6 +152,29 @@ def test_broken_yaml_on_last_front_matter_line_names_that_line(site: Site, write
     settings = site(MARKDOWN)
     [error] = findings_at(check_catalog(settings, Store(settings.database_url), NOW), "error")
     assert error.location == f"{shown(path)}:3"
+
+
+@pytest.mark.parametrize("tag", ["!!int", "!!float", "!!bool", "!!timestamp"])
+def test_an_empty_tagged_value_is_an_error_naming_the_file(
+    site: Site, write: Write, tag: str
+) -> None:
+    """An empty tagged value (``weight: !!int``), which breaks PyYAML's constructor, is an
+    error at the post's front matter saying what to fix; the other posts are read."""
+    path = write("posts/a.md", f"---\ntitle: Hello\nweight: {tag}\n---\n\nBody.\n")
+    write("posts/b.md", "---\ntitle: Other\ndate: 2024-05-01\n---\n\nBody.\n")
+    settings = site(MARKDOWN)
+    findings = check_catalog(settings, Store(settings.database_url), NOW)
+    [error] = findings_at(findings, "error")
+    assert error.location == f"{shown(path)}:2"
+    assert "give it a value, or remove the tag" in error.message
+
+
+def test_an_empty_tagged_value_in_a_generator_config_names_the_file(tmp_path: Path) -> None:
+    """A Jekyll _config.yml with an empty !!int is an error naming that file."""
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_config.yml").write_text("url: https://blog.example.org\npaginate: !!int\n")
+    with pytest.raises(GeneratorConfigError, match=r"_config\.yml: cannot be read \(a tagged"):
+        find_site("jekyll", tmp_path / "_posts", "https://blog.example.org/")
 
 
 def test_broken_toml_front_matter_names_file_and_line(site: Site, write: Write) -> None:

@@ -198,6 +198,7 @@ def test_read_listing_and_render_never_raise(text: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(markdown_texts)
 @example("---\ndate: 2024-13-01\n---\nAn impossible YAML date.\n")
+@example("---\ndate: !!timestamp\nweight: !!int\n---\nEmpty tagged values.\n")
 @example("---\ndate: 2024-01-01\nnull: a\nauthor: b\n---\nA null key next to a text key.\n")
 def test_read_markdown_and_render_never_raise(text: str) -> None:
     """Any Markdown text, front matter or not, gives a ReadResult (errors as findings)."""

@@ -176,8 +176,11 @@ def read_config(path: Path) -> dict[str, Any]:
             config = yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as error:
         problem = str(error).split("\n")[0]
-        raise GeneratorConfigError(f"{path}: cannot be read ({problem}); fix it") from None
-    return config if isinstance(config, dict) else {}
+    except (IndexError, KeyError, AttributeError):  # an empty !!int, say: see markdown.py
+        problem = "a tagged value that cannot be read, such as an empty !!int"
+    else:
+        return config if isinstance(config, dict) else {}
+    raise GeneratorConfigError(f"{path}: cannot be read ({problem}); fix it")
 
 
 def _read_config_folder(root: Path) -> dict[str, Any]:

@@ -181,6 +181,14 @@ def _parse_yaml(raw: str) -> dict[str, Any]:
         raise FrontMatterError(
             f"front matter has an impossible value: {error}; fix it", 2
         ) from None
+    except (IndexError, KeyError, AttributeError):
+        # And it reads a tagged value without checking it: an empty !!int, !!bool or
+        # !!timestamp breaks its constructor.
+        raise FrontMatterError(
+            "front matter has a tagged value that cannot be read (an empty !!int, !!bool "
+            "or !!timestamp?); give it a value, or remove the tag",
+            2,
+        ) from None
     except yaml.YAMLError as error:
         # context_mark is where the broken construct (an unclosed [, say) starts.
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
