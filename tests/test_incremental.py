@@ -23,6 +23,7 @@ from gazette.catalog import incremental as incremental_module
 from gazette.catalog import sources as sources_module
 from gazette.catalog import sync as sync_module
 from gazette.catalog.incremental import SourceFiles
+from gazette.catalog.survey import RACY_SECONDS
 from gazette.catalog.sync import SyncReport, sync_catalog
 from gazette.catalog.tables import posts, source_files
 from gazette.config import Settings, load_settings
@@ -429,20 +430,28 @@ def test_file_records_stored_as_a_sync_goes_are_kept_only_when_it_ends(
         assert records(connection) == [f"{name}.md" for name in NAMES[:5]]
 
 
-def test_a_file_written_just_before_a_sync_is_compared_by_its_bytes_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Files written just before a sync are read again by the next one (their mtime cannot
-    tell an edit apart yet), which finds them unchanged and says so: the sync after that
-    trusts their mtime and reads none of them."""
-    (tmp_path / "posts").mkdir()
+def _three_posts(folder: Path) -> tuple[Settings, Store]:
+    (folder / "posts").mkdir()
     for name in NAMES[:3]:
-        (tmp_path / "posts" / f"{name}.md").write_text(
-            f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n", encoding="utf-8"
-        )
-    (tmp_path / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
-    site = load_settings(tmp_path / "gazette.toml")
-    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+        post = folder / "posts" / f"{name}.md"
+        post.write_text(f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n")
+    (folder / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
+    return load_settings(folder / "gazette.toml"), Store(f"sqlite:///{folder / 'state.db'}")
+
+
+def _written_now(folder: Path) -> None:
+    """Every post's mtime now: racy to a sync in the next RACY_SECONDS."""
+    for post in (folder / "posts").glob("*.md"):
+        os.utime(post)
+
+
+PAST_RACY = RACY_SECONDS + 0.2  # waited for a file written now to be racy no longer
+
+
+@contextmanager
+def _loads() -> Iterator[list[list[str]]]:
+    """The names of the source files each sync loads, a list per sync (each sync appends
+    its own list first)."""
     loaded: list[list[str]] = []
     file_bytes = sources_module._file_bytes
 
@@ -450,19 +459,26 @@ def test_a_file_written_just_before_a_sync_is_compared_by_its_bytes_once(
         loaded[-1].append(Path(path).name)
         return file_bytes(settings, path, shown)
 
-    monkeypatch.setattr(sources_module, "_file_bytes", counting)
-    # Written 1.5 s before the first sync (within RACY_SECONDS of it), and more than
-    # RACY_SECONDS before the second.
-    written = time.time_ns() - 1_500_000_000
-    for found in (tmp_path / "posts").glob("*.md"):
-        os.utime(found, ns=(written, written))
-    with _parses() as parsed:
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(sources_module, "_file_bytes", counting)
+        yield loaded
+
+
+def test_a_file_written_just_before_a_sync_is_compared_by_its_bytes_once(
+    tmp_path: Path,
+) -> None:
+    """Files written just before a sync are read again by the next one (their mtime cannot
+    tell an edit apart yet), which finds them unchanged and says so: the sync after that
+    trusts their mtime and reads none of them."""
+    site, store = _three_posts(tmp_path)
+    with _parses() as parsed, _loads() as loaded:
+        _written_now(tmp_path)
         for step in range(3):
             loaded.append([])
             parsed.append([])
             with store.transaction() as connection:
                 sync_catalog(site, connection, NOW + timedelta(hours=step))
-            time.sleep(0.8 if step == 0 else 0)
+            time.sleep(PAST_RACY if step == 0 else 0)
     names = [f"{name}.md" for name in NAMES[:3]]
     assert parsed == [names, [], []]
     assert loaded == [names, names, []]
@@ -474,34 +490,19 @@ def test_a_sync_that_outlasts_the_racy_window_settles_the_files_it_read(
     """A sync that ends long enough after its files were written compares them by their
     bytes once more, and the next sync trusts their mtime; a file rewritten during the
     sync with its size and mtime kept is not trusted, and the next sync reads it."""
-    (tmp_path / "posts").mkdir()
-    for name in NAMES[:3]:
-        (tmp_path / "posts" / f"{name}.md").write_text(
-            f"---\ntitle: {name}\ndate: 2024-01-05\n---\n\nBody of {name}.\n", encoding="utf-8"
-        )
-    (tmp_path / "gazette.toml").write_text(SITE + SOURCES, encoding="utf-8")
-    site = load_settings(tmp_path / "gazette.toml")
-    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
-    loaded: list[list[str]] = []
-    file_bytes, plan = sources_module._file_bytes, sync_module._plan
+    site, store = _three_posts(tmp_path)
+    plan = sync_module._plan
     rewritten = tmp_path / "posts" / "p1.md"
-
-    def counting(settings: Settings, path: str, shown: str) -> bytes | Any:
-        loaded[-1].append(Path(path).name)
-        return file_bytes(settings, path, shown)
 
     def slow_plan(*args: Any) -> Any:
         looked = rewritten.stat()
         rewritten.write_text(rewritten.read_text(encoding="utf-8").replace("p1\n", "P1\n"))
         os.utime(rewritten, ns=(looked.st_atime_ns, looked.st_mtime_ns))
-        time.sleep(0.8)  # the sync ends more than RACY_SECONDS after the files were written
+        time.sleep(PAST_RACY)  # the sync ends when the files it read are no longer racy
         return plan(*args)
 
-    monkeypatch.setattr(sources_module, "_file_bytes", counting)
-    written = time.time_ns() - 1_500_000_000
-    for found in (tmp_path / "posts").glob("*.md"):
-        os.utime(found, ns=(written, written))
-    with _parses() as parsed:
+    with _parses() as parsed, _loads() as loaded:
+        _written_now(tmp_path)
         for step in range(3):
             loaded.append([])
             parsed.append([])

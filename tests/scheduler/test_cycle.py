@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from gazette import cycle, feeds
-from gazette.catalog.survey import Survey
+from gazette.catalog.survey import RACY_SECONDS, Survey
 from gazette.config import Settings, load_settings
 from gazette.cycle import SendOptions, build_if_changed, due_fire_time
 from gazette.digest import create_or_resume_issue, ledger
@@ -248,23 +248,23 @@ def test_a_racy_file_turned_into_a_pipe_does_not_hang_the_check(
 def test_a_build_that_outlasts_the_racy_window_leaves_its_files_settled(
     settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Posts written just before a build that ends long enough after them are settled:
-    the next check fingerprints them by size and mtime alone. A post rewritten during the
-    build, its size and mtime kept, is still read by the next check, which builds it."""
-    posts = sorted((settings.base_dir / "posts").glob("*.md"))
-    written = time.time_ns() - 1_500_000_000
-    for post in posts:
-        os.utime(post, ns=(written, written))
+    """Posts written just before a build that ends once they are racy no longer are
+    settled: the next check fingerprints them by size and mtime alone. A post rewritten
+    during the build, its size and mtime kept, is still read by the next check, which
+    builds it."""
     rewritten = settings.base_dir / "posts" / "post-1.md"
     build_feeds = feeds.build_feeds
 
     def slow_build(*args: Any) -> Any:
+        looked = rewritten.stat()
         text = rewritten.read_text(encoding="utf-8").replace("number 1", "NUMBER 1")
         rewritten.write_text(text, encoding="utf-8")
-        os.utime(rewritten, ns=(written, written))
-        time.sleep(0.8)  # the build ends more than RACY_SECONDS after the posts were written
+        os.utime(rewritten, ns=(looked.st_atime_ns, looked.st_mtime_ns))
+        time.sleep(RACY_SECONDS + 0.2)
         return build_feeds(*args)
 
+    for post in (settings.base_dir / "posts").glob("*.md"):
+        os.utime(post)  # written now: racy to the build that follows
     with monkeypatch.context() as slow:
         slow.setattr(feeds, "build_feeds", slow_build)
         build_if_changed(settings, store, datetime.now(UTC))
