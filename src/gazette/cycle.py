@@ -71,8 +71,9 @@ def _build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildO
     update_catalog(settings, store, now, survey)
     report = build_feeds(settings, store, now)
     counts = (len(report.written), report.kept, len(report.removed))
+    made_from = settled(inputs)  # its racy files read again, before the write lock
     with store.transaction() as connection:
-        last = record_build(connection, settled(inputs), now, counts)
+        last = record_build(connection, made_from, now, counts)
     return BuildOutcome(reason, report, last)
 
 

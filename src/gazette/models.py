@@ -76,10 +76,6 @@ class Formula:
     mathml: str = ""
     error: str = ""
 
-    @property
-    def key(self) -> str:
-        return formula_key(self.tex, self.display)
-
 
 # Bump when the MathML made from the same TeX changes, so stored conversions are redone.
 CONVERSION_VERSION = "3"
