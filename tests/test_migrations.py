@@ -159,6 +159,21 @@ def test_new_database_is_made_by_the_revisions(state_url: str, engine: Engine) -
         assert connection.execute(query).scalar() == "2"
 
 
+def test_a_title_is_looked_up_in_an_index(state_url: str, engine: Engine) -> None:
+    """The titles a sync of a few changed files looks up are read from an index, not from
+    every post's row (a hash index on PostgreSQL, where a btree entry's size is capped)."""
+    Store(state_url).close()
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            query = text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_posts_title'")
+            assert "USING hash (title)" in str(connection.execute(query).scalar())
+            return
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM posts WHERE title IN ('a', 'b')"
+        ).fetchall()
+    assert any("USING INDEX ix_posts_title" in str(row[-1]) for row in plan)
+
+
 def test_database_at_head_costs_one_query(state_url: str) -> None:
     """Bringing a database at HEAD up to date runs one statement, a cheap read."""
     store = Store(state_url)

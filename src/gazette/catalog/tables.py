@@ -75,6 +75,8 @@ Index(
     posts.c.series,
     posts.c.tags,
 ).ddl_if(dialect="sqlite")
+# A post's title, looked up by a sync of a few changed files (revision 0007).
+Index("ix_posts_title", posts.c.title, postgresql_using="hash")
 
 formulas = Table(
     "formulas",
