@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,3 +112,58 @@ def test_a_post_edited_before_its_body_is_read_again_fails_the_sync(
         update_catalog(settings, store, NOW)
     with store.transaction() as connection:
         assert list(iter_posts(settings, connection, NOW)) == []
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_a_killed_build_leaves_no_render_worker(
+    site: Callable[..., Settings], write: Callable[..., Path]
+) -> None:
+    """A build killed while its workers render (SIGKILL: nothing of it runs after) takes
+    them with it, instead of leaving them waiting for work for good."""
+    write("listing.txt", "\n".join(ENTRY.format(day=1 + n % 28, n=n) for n in range(3000)))
+    settings = site(SOURCE)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "gazette", "--config", str(settings.config_path), "build"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and build.poll() is None and time.monotonic() < deadline:
+        workers = {child for child in _children(build.pid) if _is_worker(child)}
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the build ended before its workers were seen"
+    build.kill()
+    build.wait()
+    deadline = time.monotonic() + 20
+    while any(_running(worker) for worker in workers):
+        assert time.monotonic() < deadline, "a render worker outlived its build"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is there and not a zombie (an exited child not yet reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False

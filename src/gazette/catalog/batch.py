@@ -9,7 +9,9 @@ while the main process prepares the next chunk and writes the last one.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import nullcontext
@@ -42,7 +44,11 @@ def render_many(
     workers = min(os.cpu_count() or 1, 8) if total >= PARALLEL_MINIMUM else 1
     stored: set[str] = set()  # formula keys already in the store
     context = multiprocessing.get_context("spawn")
-    pool_scope = ProcessPoolExecutor(workers, mp_context=context) if workers > 1 else nullcontext()
+    pool_scope = (
+        ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent)
+        if workers > 1
+        else nullcontext()
+    )
     with pool_scope as pool:
         pending: _Job | None = None
         for start in range(0, total, CHUNK):
@@ -83,6 +89,21 @@ def _finish(connection: Connection, job: _Job, stored: set[str]) -> list[Rendere
     save_formulas(connection, fresh)
     stored.update(fresh)
     return rendered
+
+
+def exit_with_parent() -> None:
+    """Makes a worker process end when the process that started it does, however that
+    ends: a build killed (by a timeout, say) would leave its workers waiting for work,
+    holding their memory, for good."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_for_parent() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_parent, name="parent watch", daemon=True).start()
 
 
 def render_part(
