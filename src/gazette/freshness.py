@@ -135,12 +135,13 @@ def current_inputs(
         looked.update(_file_line(path, look))
         if look is None or not look.regular:  # a pipe would block the read
             continue
-        if is_racy(look) or path in read_again:
+        racy_now = is_racy(look)
+        if racy_now or path in read_again:
             content = _content_part(path)
             compared.append(content)
-            if is_racy(look):
+            if racy_now:
                 racy.append(RacyFile(path, look, content))
-    return Inputs(_with_bytes(looked, racy), issues, tuple(racy),
+    return Inputs(_with_bytes(looked, [file.content for file in racy]), issues, tuple(racy),
                   _with_bytes(looked, compared), looked)  # fmt: skip
 
 
@@ -157,7 +158,8 @@ def settled(inputs: Inputs) -> Inputs:
     )
     if len(racy) == len(inputs.racy):
         return inputs
-    return replace(inputs, fingerprint=_with_bytes(inputs.looked, racy), racy=racy)
+    fingerprint = _with_bytes(inputs.looked, [file.content for file in racy])
+    return replace(inputs, fingerprint=fingerprint, racy=racy)
 
 
 def _file_line(path: str, look: Look | None) -> bytes:
@@ -171,11 +173,11 @@ def _content_part(path: str) -> bytes:
     return f"{path}\0".encode() + _hash_file(path)
 
 
-def _with_bytes(looked: Any, parts: Sequence[RacyFile | bytes]) -> str:
+def _with_bytes(looked: Any, contents: Sequence[bytes]) -> str:
     """The fingerprint: the files' names, sizes and mtimes, then these files' bytes."""
     fingerprint = looked.copy()
-    for part in parts:
-        fingerprint.update(part.content if isinstance(part, RacyFile) else part)
+    for content in contents:
+        fingerprint.update(content)
     return str(fingerprint.hexdigest())
 
 

@@ -32,6 +32,9 @@ import yaml
 
 Generator = Literal["jekyll", "hugo", "hexo"]
 GENERATORS: tuple[Generator, ...] = ("jekyll", "hugo", "hexo")
+# PyYAML reads a tagged value without checking it first: an empty !!int raises
+# IndexError, an empty !!bool KeyError, an empty !!timestamp AttributeError.
+YAML_CONSTRUCTOR_ERRORS = (IndexError, KeyError, AttributeError)
 # Jekyll's own pattern for a post's file name (Jekyll::Document::DATE_FILENAME_MATCHER).
 _JEKYLL_POST = re.compile(r"^(?:.+/)*(\d{2,4}-\d{1,2}-\d{1,2})-(.*)(\.[^.]+)$")
 
@@ -176,7 +179,7 @@ def read_config(path: Path) -> dict[str, Any]:
             config = yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as error:
         problem = str(error).split("\n")[0]
-    except (IndexError, KeyError, AttributeError):  # an empty !!int, say: see markdown.py
+    except YAML_CONSTRUCTOR_ERRORS:
         problem = "a tagged value that cannot be read, such as an empty !!int"
     else:
         return config if isinstance(config, dict) else {}

@@ -99,7 +99,7 @@ class SourceFiles:
         self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
         self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
         self.read_again: dict[FileKey, dict[str, Sourced]] = {}  # see with_bodies
-        self.racy: dict[FileKey, tuple[Look, str]] = {}  # files racy when read: see settle
+        self.racy: dict[FileKey, tuple[Look, str]] = {}  # files racy when read: see _settle
         self.checked: dict[FileKey, float] = {}  # racy files found settled, and when
 
     # --- reading ------------------------------------------------------------------------
@@ -311,8 +311,8 @@ class SourceFiles:
         """Notes the files that were racy when read, and no longer are with the bytes they
         were read with, as checked now: the next sync trusts their size and mtime."""
         for key, (look, content_hash) in self.racy.items():
-            if look.mtime_ns % 1_000_000_000 == 0:
-                continue  # a coarse filesystem: always compared by their bytes
+            if _whole_seconds(look):
+                continue  # always compared by their bytes
             settled = settled_look(key[1], look)
             if settled is not None and _content_hash(self.parsers[key][0]()) == content_hash:
                 self.checked[key] = settled.checked
@@ -370,7 +370,13 @@ def _racy(checked: float, look: Look) -> bool:
     """Whether the mtime cannot tell an edit apart: whole seconds (a coarse filesystem),
     or close to when the file was last read, at ``checked`` (written again within the same
     tick)."""
-    return look.mtime_ns % 1_000_000_000 == 0 or is_racy(look, checked)
+    return _whole_seconds(look) or is_racy(look, checked)
+
+
+def _whole_seconds(look: Look) -> bool:
+    """An mtime in whole seconds: a coarse filesystem's, which cannot tell edits within a
+    second apart however long ago it was."""
+    return look.mtime_ns % 1_000_000_000 == 0
 
 
 def _content_hash(data: bytes | Finding) -> str:

@@ -20,6 +20,7 @@ from gazette.catalog.draft import Draft, ReadResult
 from gazette.catalog.expansion import Linked
 from gazette.catalog.generator_syntax import expand_generator_syntax
 from gazette.catalog.generators import (
+    YAML_CONSTRUCTOR_ERRORS,
     GeneratorSite,
     implied_math,
     is_jekyll_post_name,
@@ -181,9 +182,7 @@ def _parse_yaml(raw: str) -> dict[str, Any]:
         raise FrontMatterError(
             f"front matter has an impossible value: {error}; fix it", 2
         ) from None
-    except (IndexError, KeyError, AttributeError):
-        # And it reads a tagged value without checking it: an empty !!int, !!bool or
-        # !!timestamp breaks its constructor.
+    except YAML_CONSTRUCTOR_ERRORS:
         raise FrontMatterError(
             "front matter has a tagged value that cannot be read (an empty !!int, !!bool "
             "or !!timestamp?); give it a value, or remove the tag",
