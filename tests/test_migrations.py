@@ -18,6 +18,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
 
 from gazette.errors import StateError
 from gazette.migrations import HEAD, bring_up_to_date
@@ -275,3 +277,11 @@ def test_each_stage_tables_import_alone(module: str) -> None:
         [sys.executable, "-c", f"import {module}"], env=environ, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_declared_title_index_is_a_hash_index_on_postgresql_alone() -> None:
+    """The schema that revisions are compared with declares revision 0007's title index as
+    a hash index on PostgreSQL and as a plain one elsewhere."""
+    index = next(i for i in metadata.tables["posts"].indexes if i.name == "ix_posts_title")
+    assert "USING hash" in str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+    assert "USING" not in str(CreateIndex(index).compile(dialect=sqlite.dialect()))

@@ -14,6 +14,7 @@ from gazette.scheduler import tables as scheduler_tables
 from gazette.store import metadata
 
 STAGES = (catalog_tables, feeds_tables, digest_tables, lease, scheduler_tables)
+catalog_tables.TITLE_INDEX.dialect_kwargs["postgresql_using"] = "hash"  # revision 0007
 
 __all__ = ["STAGES", "declared_for", "metadata"]
 
