@@ -15,7 +15,7 @@ from sqlalchemy import select
 from gazette.catalog import check_catalog, iter_posts, update_catalog
 from gazette.catalog.generators import GeneratorConfigError, find_site
 from gazette.catalog.sources import read_sources
-from gazette.catalog.tables import posts
+from gazette.catalog.tables import iter_post_heads, posts
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Finding
@@ -347,6 +347,28 @@ def test_future_post_is_hidden_until_its_date_and_check_notes_it(site: Site, wri
     assert len(notes) == 1
     assert notes[0].location == f"{shown(path)}:1"
     assert not findings_at(findings, "error")
+
+
+def test_a_build_plans_from_the_posts_out_by_now_whatever_their_offsets(
+    site: Site, write: Write
+) -> None:
+    """The heads a build plans from are the posts published by its time, newest first,
+    however their dates' offsets order them against it (a minute either side of NOW)."""
+    dates = {
+        "early-east": "2026-11-21T19:59:00+08:00",  # 11:59 UTC: out
+        "on-time-west": "2026-11-21T07:00:00-05:00",  # 12:00 UTC: out
+        "late-east": "2026-11-21T20:01:00+08:00",  # 12:01 UTC: not yet
+        "late-utc": "2026-11-21T12:00:01Z",
+        "old": "2026-11-20T12:00:00Z",
+    }
+    for name, date in dates.items():
+        write(f"posts/{name}.md", f"---\ntitle: {name}\ndate: {date}\n---\n\n{name}.\n")
+    settings = site(MARKDOWN)
+    store = sync(settings)
+    with store.transaction() as connection:
+        titles = {row.id: row.title for row in connection.execute(select(posts))}
+        heads = [titles[head.id] for head in iter_post_heads(connection, NOW)]
+    assert heads == ["on-time-west", "early-east", "old"]
 
 
 def test_draft_post_is_skipped_and_reported(site: Site, write: Write) -> None:

@@ -232,13 +232,14 @@ class SourceFiles:
         """Every file's drafts (stored ones without bodies; none when not ``drafts``) and
         findings, in the order the files were read."""
         texts = load_file_drafts(self.connection) if drafts and self.stored else {}
-        parts = {
-            key: self.results[key]
-            if key in self.results
-            else _stored_read(key, self.stored[key], texts.get(key))
-            for key in self.order
-            if not isinstance(key, Finding)
-        }
+        parts: dict[FileKey, FileRead] = {}
+        for key in self.order:
+            if isinstance(key, Finding):
+                continue
+            if key in self.results:
+                parts[key] = self.results[key]
+            elif drafts or self.stored[key].findings != _NO_FINDINGS:  # else it adds nothing
+                parts[key] = _stored_read(key, self.stored[key], texts.get(key))
         self._read_relinked(parts)
         total = FileRead()
         normalized: list[Finding] = []
@@ -246,7 +247,9 @@ class SourceFiles:
             if isinstance(key, Finding):
                 total.findings.append(key)
                 continue
-            part = parts[key]
+            part = parts.get(key)
+            if part is None:
+                continue
             total.drafts.extend(part.drafts)
             total.findings.extend(part.findings)
             normalized.extend(part.normalized)
@@ -256,7 +259,11 @@ class SourceFiles:
     def _read_relinked(self, parts: dict[FileKey, FileRead]) -> None:
         """Reads again the unchanged files whose posts link to a post (by its generator's
         syntax) whose URL is not the one they show."""
-        linking = [key for key in self.stored if any(s.draft.links for s in parts[key].drafts)]
+        linking = [
+            key
+            for key in self.stored
+            if key in parts and any(item.draft.links for item in parts[key].drafts)
+        ]
         if not linking:
             return
         urls = {

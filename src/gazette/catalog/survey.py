@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gazette.catalog.sites import source_paths
 from gazette.config import Settings, SourceSettings
@@ -24,8 +24,7 @@ from gazette.config import Settings, SourceSettings
 RACY_SECONDS = 2.0
 
 
-@dataclass(frozen=True, slots=True)
-class Look:
+class Look(NamedTuple):  # a tuple: a build makes one per file
     """A file as found now."""
 
     size: int

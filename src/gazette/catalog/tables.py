@@ -224,22 +224,29 @@ def _present_posts(columns: Iterable[Any], batch: int) -> Any:
 
 
 class PostHead(NamedTuple):
-    """What feeds plan a build from: no rendered text."""
+    """A post as a build plans from it: no rendered text."""
 
     id: str
-    published: str  # RFC 3339 with its offset
-    tags: list[str]
-    series: str
     record_hash: str
+    tags: tuple[str, ...]
+    series: str
 
 
-def iter_post_heads(connection: Connection, batch: int = 2000) -> Iterator[PostHead]:
-    """Every post's head, newest first."""
-    columns = [posts.c[name] for name in PostHead._fields]
+def iter_post_heads(connection: Connection, now: datetime, batch: int = 2000) -> Iterator[PostHead]:
+    """The head of every post published by ``now``, newest first."""
+    columns = [posts.c[name] for name in ("id", "published", "tags", "series", "record_hash")]
+    tag_lists: dict[str, tuple[str, ...]] = {}  # posts share their tags' JSON text
+    published_by_now = False
     for post_id, published, tags, series, record_hash in connection.execute(
         _present_posts(columns, batch)
     ):
-        yield PostHead(post_id, published, json.loads(tags), series, record_hash)
+        # Newest first: once one post is out, every post after it is.
+        if not published_by_now and datetime.fromisoformat(published) > now:
+            continue
+        published_by_now = True
+        if tags not in tag_lists:
+            tag_lists[tags] = tuple(json.loads(tags))
+        yield PostHead(post_id, record_hash, tag_lists[tags], series)
 
 
 def post_rows_by_id(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -332,8 +339,7 @@ def next_publication(connection: Connection, after: datetime) -> datetime | None
 # --- source files ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(NamedTuple):  # a tuple: a sync loads one per file
     """How a source file looked when it was last read, and what reading it found."""
 
     fingerprint: str
@@ -349,7 +355,7 @@ FileKey = tuple[int, str]  # (number of the [[sources]] table, path or URL)
 
 def load_file_records(connection: Connection) -> dict[FileKey, FileRecord]:
     """Every source file's record, without the drafts."""
-    columns = [source_files.c[name] for name in ("source", "path", *FileRecord.__slots__)]
+    columns = [source_files.c[name] for name in ("source", "path", *FileRecord._fields)]
     return {(row[0], row[1]): FileRecord(*row[2:]) for row in connection.execute(select(*columns))}
 
 

@@ -27,10 +27,8 @@ from gazette.feeds.plan import (
     FeedSet,
     Head,
     archive_path,
-    head_from_row,
     input_key,
     make_plan,
-    visible,
 )
 from gazette.feeds.rss import render_rss
 from gazette.feeds.tables import load_feed_files, save_feed_files
@@ -60,8 +58,7 @@ def build_feeds(settings: Settings, store: Store, now: datetime) -> BuildReport:
     output = settings.resolve(settings.feeds.output)
     with locked_output(output) as root, store.transaction() as connection:
         folder = OutputFolder(root, load_feed_files(connection))
-        heads = (head_from_row(r) for r in iter_post_heads(connection) if visible(r, now))
-        plan = make_plan(settings, heads)
+        plan = make_plan(settings, iter_post_heads(connection, now))
 
         images = _images(settings, root)
 

@@ -10,7 +10,6 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 
 from gazette import __version__
@@ -24,14 +23,7 @@ FeedKind = Literal["main", "tag", "series"]
 FEED_FORMATS = ("feed.xml", "atom.xml", "feed.json")
 
 
-@dataclass(frozen=True, slots=True)
-class Head:
-    """A post as planning sees it: no rendered text."""
-
-    id: str
-    record_hash: str
-    tags: tuple[str, ...]
-    series: str
+Head = PostHead  # a post as planning sees it: no rendered text
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +58,6 @@ class BuildPlan:
 
 def archive_path(number: int) -> str:
     return f"archive/{number}.xml"
-
-
-def head_from_row(row: PostHead) -> Head:
-    return Head(row.id, row.record_hash, tuple(row.tags), row.series)
-
-
-def visible(row: PostHead, now: datetime) -> bool:
-    return datetime.fromisoformat(row.published) <= now
 
 
 def make_plan(settings: Settings, heads: Iterable[Head]) -> BuildPlan:
