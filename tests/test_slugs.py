@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import gazette.catalog.sync as catalog_sync
 from gazette.catalog import iter_posts
 from gazette.catalog.identity import legacy_slug, make_slug
 from gazette.config import Settings
+from gazette.pinyin import Reader, readings, serve
 
 from .conftest import NOW, ROOT, sync
 
@@ -108,3 +111,79 @@ def test_new_titles_are_read_in_a_process_of_their_own(
     loaded, first_slugs = result.stdout.splitlines()
     assert loaded == "False"
     assert first_slugs == "['liang-wan-zi-zhang-wen-0', 'liang-wan-zi-zhang-wen-1']"
+
+
+def test_offered_titles_are_read_in_the_other_process_as_here() -> None:
+    """A reader's process reads what it is offered as this process would, even more than a
+    pipe holds before the reading starts, and ends when its readings are collected."""
+    titles = [f"第{n}篇：两万字长文" for n in range(3000)]  # about 100 KB of JSON lines
+    reader = Reader()
+    reader.offer(titles)
+    process = reader._process
+    assert process is not None
+    found = reader.collect()
+    assert process.poll() is not None
+    assert [found[title] for title in titles[:3]] == readings(titles[:3])
+    assert found[titles[-1]] == "di 2999 pian ： liang wan zi zhang wen"
+
+
+def test_a_reader_whose_process_died_reads_here() -> None:
+    """When the reading process went away, the texts offered are read in this one."""
+    reader = Reader()
+    reader.start()
+    assert reader._process is not None
+    reader._process.kill()
+    reader._process.wait()
+    reader.offer(["两万字长文"])
+    assert reader.collect() == {"两万字长文": "liang wan zi zhang wen"}
+
+
+def test_a_reader_offered_nothing_ends_its_process_and_reads_nothing() -> None:
+    """A reader started for new files whose posts need no reading ends its process."""
+    reader = Reader()
+    reader.start()
+    process = reader._process
+    assert process is not None
+    assert reader.collect() == {}
+    assert process.poll() is not None
+
+
+def test_serve_reads_each_json_line_and_answers_one_list() -> None:
+    """The process's side: a JSON line each, one JSON list of readings at the end."""
+    out = io.StringIO()
+    serve(io.StringIO('"两万字长文"\n"Plain 了解"\n'), out)
+    assert json.loads(out.getvalue()) == ["liang wan zi zhang wen", "Plain  liao jie"]
+
+
+def test_a_sync_reads_ahead_only_the_titles_of_new_files(
+    site: Callable[..., Settings], write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New files start the title reader before any file is read and offer it their titles
+    (not those with a slug of their own); a sync of an edited file starts no reader."""
+    calls: list[object] = []
+    start, offer = Reader.start, Reader.offer
+
+    def spy_start(self: Reader) -> None:
+        calls.append("start")
+        start(self)
+
+    def spy_offer(self: Reader, texts: Iterable[str]) -> None:
+        texts = list(texts)
+        calls.append(texts)
+        offer(self, texts)
+
+    monkeypatch.setattr(Reader, "start", spy_start)
+    monkeypatch.setattr(Reader, "offer", spy_offer)
+    write("posts/a.md", "---\ntitle: 注意力的另一面\ndate: 2024-05-01\n---\n正文。\n")
+    write("posts/b.md", "---\ntitle: 我们来了\nslug: own\ndate: 2024-05-02\n---\n正文。\n")
+    settings = site(SOURCE)
+    store = sync(settings)
+    assert calls[0] == "start"
+    assert [call for call in calls if call != "start"] == [["注意力的另一面"], []]
+    with store.transaction() as connection:
+        slugs = sorted(post.slug for post in iter_posts(settings, connection, NOW))
+    assert slugs == ["own", "zhu-yi-li-de-ling-yi-mian"]
+    calls.clear()
+    write("posts/a.md", "---\ntitle: 注意力的另一面\ndate: 2024-05-01\n---\n改过的正文。\n")
+    sync(settings, NOW + timedelta(days=1))
+    assert "start" not in calls

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
@@ -22,7 +22,7 @@ from slugify import slugify
 from gazette.catalog.draft import Draft
 from gazette.catalog.tables import PostKey
 from gazette.config import SiteSettings
-from gazette.pinyin import readings_elsewhere
+from gazette.pinyin import Reader, readings_elsewhere
 
 SLUG_MAX_LENGTH = 60
 _SCRIPT_BOUNDARY = re.compile(r"(?<=[A-Za-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[A-Za-z0-9])")
@@ -47,12 +47,20 @@ def make_slug(text: str) -> str:
     return _slugify(_READINGS[text])
 
 
-def read_titles(titles: list[str]) -> None:
+def read_titles(titles: list[str], offered: Reader | None = None) -> None:
     """Reads the Chinese of many titles at once, ahead of make_slug, in a process of its
-    own (gazette.pinyin), so pypinyin's data stays out of this one."""
-    wanted = list(dict.fromkeys(t for t in titles if t not in _READINGS and _HAN.search(t)))
+    own (gazette.pinyin), so pypinyin's data stays out of this one; first takes the
+    readings of the titles ``offered`` has been reading meanwhile."""
+    if offered is not None:
+        _READINGS.update(offered.collect())
+    wanted = titles_to_read(titles)
     if wanted:
         _READINGS.update(zip(wanted, readings_elsewhere(wanted), strict=True))
+
+
+def titles_to_read(titles: Iterable[str]) -> list[str]:
+    """Those of ``titles`` whose Chinese make_slug has not read yet, each once."""
+    return list(dict.fromkeys(t for t in titles if t not in _READINGS and _HAN.search(t)))
 
 
 def legacy_slug(text: str) -> str:

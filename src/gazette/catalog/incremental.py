@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 
 from gazette.catalog.code_version import code_version
 from gazette.catalog.draft import Draft, ReadResult
-from gazette.catalog.identity import body_hash
+from gazette.catalog.identity import body_hash, titles_to_read
 from gazette.catalog.normalize import normalize_drafts
 from gazette.catalog.render import render_key
 from gazette.catalog.survey import Look, Survey, is_racy, look_at, settled_look
@@ -44,6 +44,7 @@ from gazette.catalog.tables import (
 from gazette.config import Settings, SourceSettings
 from gazette.errors import SourceError
 from gazette.models import Finding
+from gazette.pinyin import Reader
 
 STORED_AT_ONCE = 1_000  # file records a sync holds before storing them
 Parse = Callable[[bytes], ReadResult]
@@ -84,12 +85,14 @@ class SourceFiles:
         enabled: bool = True,
         survey: Survey | None = None,
         bodies: int | None = None,
+        titles: Reader | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
         self.enabled = enabled
         self.survey = survey or Survey()  # the files as found (by the freshness check, too)
         self.bodies_left = bodies  # drafts read after these many hold no body (None: all do)
+        self.titles = titles  # reads ahead the titles of new files' posts (see expect_new)
         self.records = load_file_records(connection) if enabled else {}
         self.seen: set[FileKey] = set()
         self.order: list[FileKey | Finding] = []  # files read, and findings about no file
@@ -103,6 +106,12 @@ class SourceFiles:
         self.checked: dict[FileKey, float] = {}  # racy files found settled, and when
 
     # --- reading ------------------------------------------------------------------------
+
+    def expect_new(self, number: int, paths: list[str]) -> None:
+        """Before the files of source ``number`` are read: when one of ``paths`` is new,
+        its posts will be too, so the reader of their titles starts loading now."""
+        if self.titles is not None and any((number, path) not in self.records for path in paths):
+            self.titles.start()
 
     def read_file(
         self,
@@ -176,6 +185,8 @@ class SourceFiles:
     ) -> None:
         read = self._held(_read(self.settings, key, data, parse))
         self.results[key] = read
+        if self.titles is not None and key not in self.records:  # a new file: new posts
+            self.titles.offer(titles_to_read(i.draft.title for i in read.drafts if not i.slug))
         if isinstance(data, Finding) or look is None:
             return  # an unreadable file is tried again next time
         if not self.enabled:

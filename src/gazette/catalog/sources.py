@@ -98,6 +98,7 @@ def _read_files(
     paths = files.survey.paths(settings, number, source)
     if not paths:
         files.note(_no_file(settings, source, number))
+    files.expect_new(number, paths)
     site = _generator_site(settings, source, number) if source.generator and paths else None
     if isinstance(site, Finding):
         files.note(site)

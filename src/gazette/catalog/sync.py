@@ -46,6 +46,7 @@ from gazette.catalog.tables import (
 )
 from gazette.config import Settings
 from gazette.models import Finding
+from gazette.pinyin import Reader
 
 # A sync holds the bodies of this many drafts as it reads (about 7 KB each, for Chinese);
 # the files of any more are read again when their chunk is rendered. That bounds the
@@ -104,8 +105,23 @@ def sync_catalog(
     """Bring the stored catalog in line with the sources, as of ``now``; without
     ``incremental``, every file is read again. ``survey``: the files as the caller found
     them already (they are looked at otherwise)."""
+    titles = Reader()
+    try:
+        return _sync(settings, connection, now, incremental, survey, titles)
+    finally:
+        titles.close()
+
+
+def _sync(
+    settings: Settings,
+    connection: Connection,
+    now: datetime,
+    incremental: bool,
+    survey: Survey | None,
+    titles: Reader,
+) -> SyncReport:
     report = SyncReport()
-    files = SourceFiles(connection, settings, incremental, survey, bodies=HELD_BODIES)
+    files = SourceFiles(connection, settings, incremental, survey, HELD_BODIES, titles)
     read_into(settings, connection, files, now.astimezone(settings.site.zone).date())
     if files.unchanged():
         # The catalog is what the last sync made of these very files.
@@ -124,7 +140,7 @@ def sync_catalog(
     report.findings.extend(read.findings)
     items = _dated(read.drafts, keys, now)
     merged = _with_series(_merge_duplicates([i for i in items if i.draft.published is not None]))
-    planned = _plan(merged, keys, taken, settings, now)
+    planned = _plan(merged, keys, taken, settings, now, titles)
     _write(connection, planned, files, settings, now, report)
     _remove_missing(connection, keys, planned, now, report)
     merged_now = any(len(p.locations) != 1 for p in planned)
@@ -223,10 +239,15 @@ def _with_series(merged: list[_Merged]) -> list[_Merged]:
 
 
 def _plan(
-    merged: list[_Merged], keys: list[PostKey], taken: Taken, settings: Settings, now: datetime
+    merged: list[_Merged],
+    keys: list[PostKey],
+    taken: Taken,
+    settings: Settings,
+    now: datetime,
+    titles: Reader,
 ) -> list[_Planned]:
     """Each post matched to the record it continues (among ``keys``), or given a slug and id
-    that no record (``taken``) has."""
+    that no record (``taken``) has; ``titles`` has been reading new files' titles."""
     index = RecordIndex.of(keys)
     slugs = SlugRegistry()
     for slug in taken.slugs:
@@ -236,7 +257,8 @@ def _plan(
     # A slug is made only for a post that needs one: reading Chinese takes pypinyin.
     wanted = [(m.draft, m.item.body_hash, m.item.slug) for m in ordered]
     found = index.match_all(wanted)
-    read_titles([d.title for (d, _, slug), e in zip(wanted, found, strict=True) if not (e or slug)])
+    new = [d.title for (d, _, slug), e in zip(wanted, found, strict=True) if not (e or slug)]
+    read_titles(new, titles)
     planned = []
     for item, (draft, hashed, wanted_slug), existing in zip(ordered, wanted, found, strict=True):
         assert draft.published is not None
