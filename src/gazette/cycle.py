@@ -28,6 +28,7 @@ from gazette.freshness import (
     settled,
     why_build,
 )
+from gazette.pinyin import Reader
 from gazette.schedules import cron_trigger, latest_fire_time
 from gazette.store import Store
 
@@ -65,10 +66,13 @@ def _build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildO
     reason = why_build(settings, store, last, inputs, now)
     if not reason:
         return BuildOutcome("no source changed", None, last)
+    titles = Reader()
+    if last is not None and last.fewer_files_than(inputs):
+        titles.start()  # a new post's title, read while the catalog loads
     from gazette.catalog import update_catalog
     from gazette.feeds import build_feeds
 
-    update_catalog(settings, store, now, survey)
+    update_catalog(settings, store, now, survey, titles)
     report = build_feeds(settings, store, now)
     counts = (len(report.written), report.kept, len(report.removed))
     made_from = settled(inputs)  # its racy files read again, before the write lock

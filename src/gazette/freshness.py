@@ -51,6 +51,12 @@ class LastBuild:
     next_due: str  # when the first post dated in the future comes due; "" if none
     issues: str = ""  # a hash of the numbers of the issues that had gone out
     racy: tuple[str, ...] = ()  # files fingerprinted by their bytes as well (is_racy)
+    files: int = -1  # how many files the inputs held (-1: not recorded)
+
+    def fewer_files_than(self, inputs: Inputs) -> bool:
+        """Whether ``inputs`` hold more files than this build's: a new post's file, most
+        likely (one added as another is removed does not show here)."""
+        return 0 <= self.files < inputs.files
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,7 @@ class Inputs:
     racy: tuple[RacyFile, ...] = ()
     compared: str = ""  # the fingerprint as the last build's racy files are also read
     looked: Any = field(default=None, compare=False)  # the hash of all but racy bytes
+    files: int = 0  # how many files they are made from (0 when a source is a URL)
 
 
 def last_build(store: Store) -> LastBuild | None:
@@ -91,7 +98,7 @@ def record_build(
     due = next_publication(connection, now)
     racy = tuple(file.path for file in inputs.racy)
     last = LastBuild(now.isoformat(), *counts, inputs.fingerprint,
-                     due.isoformat() if due else "", inputs.issues, racy)  # fmt: skip
+                     due.isoformat() if due else "", inputs.issues, racy, inputs.files)  # fmt: skip
     write_meta(connection, LAST_BUILD_KEY, json.dumps(asdict(last)))
     return last
 
@@ -130,7 +137,9 @@ def current_inputs(
     read_again = set(last_racy)
     racy: list[RacyFile] = []
     compared: list[bytes] = []
+    files = 0
     for path in _input_files(settings, survey):
+        files += 1
         look = survey.look(path)
         looked.update(_file_line(path, look))
         if look is None or not look.regular:  # a pipe would block the read
@@ -142,7 +151,7 @@ def current_inputs(
             if racy_now:
                 racy.append(RacyFile(path, look, content))
     return Inputs(_with_bytes(looked, [file.content for file in racy]), issues, tuple(racy),
-                  _with_bytes(looked, compared), looked)  # fmt: skip
+                  _with_bytes(looked, compared), looked, files)  # fmt: skip
 
 
 def settled(inputs: Inputs) -> Inputs:

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from gazette import cycle, feeds
+from gazette import catalog, cycle, feeds
 from gazette.catalog.survey import RACY_SECONDS, Survey
 from gazette.config import Settings, load_settings
 from gazette.cycle import SendOptions, build_if_changed, due_fire_time
 from gazette.digest import create_or_resume_issue, ledger
 from gazette.freshness import Inputs, current_inputs, last_build
+from gazette.pinyin import Reader
 from gazette.store import Store
 
 from .conftest import SUBSCRIBERS, make_site, site_config, write_post
@@ -343,3 +344,33 @@ def test_a_generator_config_change_reaches_the_feed(tmp_path: Path, state_url: s
     assert build_if_changed(settings, store, now).reason == "a source or the config changed"
     assert "https://j.example.org/2024/03/01/hello/" in feed.read_text(encoding="utf-8")
     store.close()
+
+
+def test_a_build_that_finds_more_files_starts_reading_titles_before_the_sync(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build whose sources hold more files than the last one's starts the title reader
+    before it loads the catalog; an edit alone starts none, there or in the sync."""
+    now = datetime.now(UTC)
+    build_if_changed(settings, store, now)
+    calls: list[str] = []
+    start, update = Reader.start, catalog.update_catalog
+
+    def spy_start(self: Reader) -> None:
+        calls.append("start")
+        start(self)
+
+    def spy_update(*args: Any, **kwargs: Any) -> Any:
+        calls.append("sync")
+        return update(*args, **kwargs)
+
+    monkeypatch.setattr(Reader, "start", spy_start)
+    monkeypatch.setattr(catalog, "update_catalog", spy_update)
+    write_post(settings.base_dir, "post-new", "新的一篇", hours_ago=0.5)
+    assert build_if_changed(settings, store, now).report is not None
+    assert calls[:2] == ["start", "sync"]
+    calls.clear()
+    post = settings.base_dir / "posts" / "post-new.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    assert build_if_changed(settings, store, now).report is not None
+    assert calls == ["sync"]

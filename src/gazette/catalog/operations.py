@@ -17,6 +17,7 @@ from gazette.catalog.tables import iter_post_rows, post_rows_by_id, removed_post
 from gazette.config import Settings
 from gazette.errors import SourceError
 from gazette.models import Figure, Finding, Post
+from gazette.pinyin import Reader
 from gazette.store import Store
 
 
@@ -25,12 +26,16 @@ class _RollBack(Exception):
 
 
 def update_catalog(
-    settings: Settings, store: Store, now: datetime, survey: Survey | None = None
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    survey: Survey | None = None,
+    titles: Reader | None = None,
 ) -> SyncReport:
     """Sync the catalog and commit; with any error in a source, write nothing and raise.
-    ``survey``: the files as the caller found them already."""
+    ``survey`` and ``titles``: see sync_catalog."""
     with store.transaction() as connection:
-        report = sync_catalog(settings, connection, now, survey=survey)
+        report = sync_catalog(settings, connection, now, survey=survey, titles=titles)
         if report.errors:
             first = report.errors[0]
             more = (

@@ -101,11 +101,14 @@ def sync_catalog(
     now: datetime,
     incremental: bool = True,
     survey: Survey | None = None,
+    titles: Reader | None = None,
 ) -> SyncReport:
     """Bring the stored catalog in line with the sources, as of ``now``; without
     ``incremental``, every file is read again. ``survey``: the files as the caller found
-    them already (they are looked at otherwise)."""
-    titles = Reader()
+    them already (they are looked at otherwise); ``titles``: a reader of new posts' titles
+    the caller started already (one starts when a new file is found otherwise). The
+    reader ends with the sync."""
+    titles = titles or Reader()
     try:
         return _sync(settings, connection, now, incremental, survey, titles)
     finally:
