@@ -108,7 +108,7 @@ def sync_catalog(
     them already (they are looked at otherwise); ``titles``: a reader of new posts' titles
     the caller started already (one starts when a new file is found otherwise). The
     reader ends with the sync."""
-    titles = titles or Reader()
+    titles = titles if titles is not None else Reader()
     try:
         return _sync(settings, connection, now, incremental, survey, titles)
     finally:
