@@ -187,3 +187,33 @@ def test_a_sync_reads_ahead_only_the_titles_of_new_files(
     write("posts/a.md", "---\ntitle: 注意力的另一面\ndate: 2024-05-01\n---\n改过的正文。\n")
     sync(settings, NOW + timedelta(days=1))
     assert "start" not in calls
+
+
+LISTING = '[[sources]]\npath = "listing.txt"\nformat = "listing"\nyear = 2024\n'
+
+
+def test_a_changed_listing_page_offers_its_titles(
+    site: Callable[..., Settings], write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing page holds many posts: when it changes, the titles of its posts are read
+    ahead, and the one it gained gets its slug from them."""
+    offered: list[str] = []
+    offer = Reader.offer
+
+    def spy_offer(self: Reader, texts: Iterable[str]) -> None:
+        texts = list(texts)
+        offered.extend(texts)
+        offer(self, texts)
+
+    entry = "{day} Mar\n\n{title}\n\n正文{day}。\n\n点击阅读全文...\n"
+    write("listing.txt", entry.format(day=1, title="旧的一篇文章"))
+    settings = site(LISTING)
+    sync(settings)
+    monkeypatch.setattr(Reader, "offer", spy_offer)
+    write("listing.txt", "\n".join(entry.format(day=d, title=t) for d, t in
+                                   ((2, "列表里新的一篇"), (1, "旧的一篇文章"))))  # fmt: skip
+    store = sync(settings, NOW + timedelta(days=1))
+    assert "列表里新的一篇" in offered
+    with store.transaction() as connection:
+        slugs = {post.title: post.slug for post in iter_posts(settings, connection, NOW)}
+    assert slugs["列表里新的一篇"] == "lie-biao-li-xin-de-yi-pian"

@@ -31,10 +31,13 @@ _CHUNK = 400
 
 @dataclass(frozen=True)
 class Taken:
-    """Every record's slug and id: a new post's slug and minted id must be neither."""
+    """The slugs and ids records have: a new post's slug and minted id must be neither.
+    Held as sets, or (with a ``connection``) looked up one by one as they are asked about,
+    when a sync plans a few posts among many records."""
 
     slugs: set[str]
     ids: set[str]
+    connection: Connection | None = None
 
     @classmethod
     def of(cls, keys: Iterable[PostKey]) -> Taken:
@@ -43,6 +46,21 @@ class Taken:
             taken.slugs.add(key.slug)
             taken.ids.add(key.id)
         return taken
+
+    @classmethod
+    def looked_up(cls, connection: Connection) -> Taken:
+        return cls(set(), set(), connection)
+
+    def has_slug(self, slug: str) -> bool:
+        return slug in self.slugs or self._stored(posts.c.slug, slug)
+
+    def has_id(self, post_id: str) -> bool:
+        return post_id in self.ids or self._stored(posts.c.id, post_id)
+
+    def _stored(self, column: Column[str], value: str) -> bool:
+        if self.connection is None:
+            return False
+        return self.connection.execute(select(column).where(column == value)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,7 @@ def changed_files_only(
     keys = _records_of(connection, before)
     if keys is None:
         return None
-    taken = _taken(connection)
+    taken = Taken.looked_up(connection)
     if _shared_with_others(connection, [*before, *now], keys, taken):
         return None
     present = sum(not key.removed for key in keys)
@@ -128,12 +146,6 @@ def _records_of(connection: Connection, before: list[Sourced]) -> list[PostKey] 
     return load_post_keys(connection, ids)
 
 
-def _taken(connection: Connection) -> Taken:
-    # One column a query: each is read from its own index, not from the (large) rows.
-    slugs = set(connection.execute(select(posts.c.slug)).scalars())
-    return Taken(slugs, set(connection.execute(select(posts.c.id)).scalars()))
-
-
 def _shared_with_others(
     connection: Connection, items: list[Sourced], keys: list[PostKey], taken: Taken
 ) -> bool:
@@ -143,18 +155,28 @@ def _shared_with_others(
     own = {key.id for key in keys}
     ids = {item.draft.id for item in items if item.draft.id} | own
     slugs = {item.draft.slug for item in items if item.draft.slug} | {k.slug for k in keys}
-    if (ids & taken.ids) - own:
+    if any(taken.has_id(post_id) for post_id in ids - own):
         return True
     own_slugs = {key.slug for key in keys}
-    if any(_numbered_from(slug) in slugs for slug in taken.slugs - own_slugs):
+    if any(slug not in own_slugs for slug in _numbered_slugs(connection, slugs)):
         return True
-    if (slugs & taken.slugs) - own_slugs:
+    if any(taken.has_slug(slug) for slug in slugs - own_slugs):
         return True
     titles = {item.draft.title for item in items} | {key.title for key in keys}
     hashes = {item.body_hash for item in items} | {key.body_hash for key in keys}
     return any(_other_with(connection, posts.c.title, titles, own)) or any(
         _other_with(connection, posts.c.body_hash, hashes, own)
     )
+
+
+def _numbered_slugs(connection: Connection, names: set[str]) -> Iterator[str]:
+    """The records' slugs ``name-N`` made from one of ``names``."""
+    for name in sorted(names):
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = select(posts.c.slug).where(posts.c.slug.like(f"{escaped}-%", escape="\\"))
+        # LIKE may ignore case (SQLite's does): the name is compared exactly here.
+        found = connection.execute(query).scalars()
+        yield from (slug for slug in found if _numbered_from(slug) == name)
 
 
 def _numbered_from(slug: str) -> str:

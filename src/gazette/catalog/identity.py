@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import quote
@@ -188,17 +188,16 @@ def _day(draft: Draft) -> str:
 
 
 class SlugRegistry:
-    """Hands out unique slugs: the first post keeps ``name``, later ones get ``name-2``."""
+    """Hands out unique slugs: the first post keeps ``name``, later ones get ``name-2``;
+    none that ``taken_before`` says is taken already."""
 
-    def __init__(self) -> None:
+    def __init__(self, taken_before: Callable[[str], bool] = lambda slug: False) -> None:
         self.taken: set[str] = set()
-
-    def reserve(self, slug: str) -> None:
-        self.taken.add(slug)
+        self.taken_before = taken_before
 
     def unique(self, slug: str) -> str:
         candidate, number = slug, 2
-        while candidate in self.taken:
+        while candidate in self.taken or self.taken_before(candidate):
             candidate = f"{slug}-{number}"
             number += 1
         self.taken.add(candidate)

@@ -185,7 +185,7 @@ class SourceFiles:
     ) -> None:
         read = self._held(_read(self.settings, key, data, parse))
         self.results[key] = read
-        if self.titles is not None and key not in self.records:  # a new file: new posts
+        if self.titles is not None and self._may_hold_new_posts(key):
             self.titles.offer(titles_to_read(i.draft.title for i in read.drafts if not i.slug))
         if isinstance(data, Finding) or look is None:
             return  # an unreadable file is tried again next time
@@ -209,6 +209,12 @@ class SourceFiles:
         }
         if len(self.fresh) >= STORED_AT_ONCE:
             self._store_fresh()
+
+    def _may_hold_new_posts(self, key: FileKey) -> bool:
+        """A new file, or a changed one of a format that holds many posts (a listing page,
+        JSON Lines, a feed): the titles of its posts are worth reading ahead. (A Markdown
+        file holds one post, which an edit leaves as it was.)"""
+        return key not in self.records or self.settings.sources[key[0] - 1].format != "markdown"
 
     def _held(self, read: FileRead) -> FileRead:
         """``read`` with the bodies past the ``bodies`` this sync holds dropped."""

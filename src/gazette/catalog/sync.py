@@ -252,10 +252,8 @@ def _plan(
     """Each post matched to the record it continues (among ``keys``), or given a slug and id
     that no record (``taken``) has; ``titles`` has been reading new files' titles."""
     index = RecordIndex.of(keys)
-    slugs = SlugRegistry()
-    for slug in taken.slugs:
-        slugs.reserve(slug)
-    ids = set(taken.ids)
+    slugs = SlugRegistry(taken.has_slug)
+    ids = _Ids(taken)
     ordered = sorted(merged, key=lambda m: (m.draft.published, m.draft.location))
     # A slug is made only for a post that needs one: reading Chinese takes pypinyin.
     wanted = [(m.draft, m.item.body_hash, m.item.slug) for m in ordered]
@@ -290,8 +288,19 @@ def _plan(
     return planned
 
 
+@dataclass
+class _Ids:
+    """The ids records have, and those given in this sync."""
+
+    taken: Taken
+    given: set[str] = field(default_factory=set)
+
+    def has(self, post_id: str) -> bool:
+        return post_id in self.given or self.taken.has_id(post_id)
+
+
 def _new_identity(
-    draft: Draft, wanted_slug: str, slugs: SlugRegistry, ids: set[str], settings: Settings
+    draft: Draft, wanted_slug: str, slugs: SlugRegistry, ids: _Ids, settings: Settings
 ) -> tuple[str, str]:
     """A new post's slug and id. A minted id is never one a record has (a record keeps its
     id when its slug changes, so the old slug's id may be taken): the slug takes a number."""
@@ -299,8 +308,8 @@ def _new_identity(
     while True:
         slug = slugs.unique(wanted_slug)
         post_id = draft.id or mint_id(settings.site.authority, draft.published, slug)
-        if draft.id or post_id not in ids:
-            ids.add(post_id)
+        if draft.id or not ids.has(post_id):
+            ids.given.add(post_id)
             return slug, post_id
 
 
