@@ -72,7 +72,10 @@ def _build_if_changed(settings: Settings, store: Store, now: datetime) -> BuildO
     from gazette.catalog import update_catalog
     from gazette.feeds import build_feeds
 
-    update_catalog(settings, store, now, survey, titles)
+    try:
+        update_catalog(settings, store, now, survey, titles)
+    finally:
+        titles.close()  # ended by the sync already, unless the catalog failed to open
     report = build_feeds(settings, store, now)
     counts = (len(report.written), report.kept, len(report.removed))
     made_from = settled(inputs)  # its racy files read again, before the write lock

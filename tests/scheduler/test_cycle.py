@@ -374,3 +374,27 @@ def test_a_build_that_finds_more_files_starts_reading_titles_before_the_sync(
     post.write_text(post.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
     assert build_if_changed(settings, store, now).report is not None
     assert calls == ["sync"]
+
+
+def test_a_build_whose_catalog_fails_to_open_ends_its_title_reader(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The title reader a build started before the sync ends when the sync never starts."""
+    build_if_changed(settings, store, datetime.now(UTC))
+    started: list[Reader] = []
+    start = Reader.start
+
+    def spy_start(self: Reader) -> None:
+        started.append(self)
+        start(self)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("the state database cannot be opened")
+
+    monkeypatch.setattr(Reader, "start", spy_start)
+    monkeypatch.setattr(catalog, "update_catalog", broken)
+    write_post(settings.base_dir, "post-new", "又一篇", hours_ago=0.5)
+    with pytest.raises(OSError, match="cannot be opened"):
+        build_if_changed(settings, store, datetime.now(UTC))
+    assert len(started) == 1
+    assert started[0]._process is None  # killed and waited for
