@@ -323,6 +323,9 @@ XHTML_SAMPLES = [
     '<p>a<br>b <img src="https://x.example/p.png" alt="plot"> c&nbsp;d</p>',
     '<p><img alt="a > b" src="x.png"> keeps &amp; and &lt;tags&gt;</p>',  # > in a value
     "<p>no math</p><pre><code>if a &lt; b: x = 1</code></pre>",
+    '<p><math xmlns="http://www.w3.org/1998/Math/MathML"><mi>x</mi></math> math</p>',
+    # HTML inside MathML: XML would put the span in MathML's namespace, so it is rebuilt.
+    '<math xmlns="http://www.w3.org/1998/Math/MathML"><mtext><span>a</span></mtext></math>',
     "",
 ]
 

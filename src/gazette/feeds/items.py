@@ -36,6 +36,7 @@ _VOID_ELEMENT = re.compile(
     r"<(area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)(\s[^<>]*?)?\s*/?>"
 )
 _STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_MATHML_ELEMENTS = frozenset(f"{{{MATHML_NS}}}{name}" for name in MATHML_TAGS)  # as lxml tags
 # An IRI (RFC 3987): a scheme, then only characters a URI may hold (percent-escapes
 # whole) or non-ASCII letters; a space, "<", a quote or a lone "%" makes it none.
 _IRI = re.compile(
@@ -122,8 +123,7 @@ def xhtml_inner(html: str) -> str:
     except etree.XMLSyntaxError:
         return _rebuilt_xhtml(html)
     if "<math" in html and any(
-        etree.QName(element).localname not in MATHML_TAGS
-        for element in tree.iter(f"{{{MATHML_NS}}}*")
+        element.tag not in _MATHML_ELEMENTS for element in tree.iter(f"{{{MATHML_NS}}}*")
     ):
         return _rebuilt_xhtml(html)  # HTML inside MathML, which XML would make MathML
     return as_xml
