@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from werkzeug import Request, Response
 
 from gazette.config import Settings
 from gazette.feeds import build as feeds_build
+from gazette.feeds import workers as feeds_workers
 
 from .conftest import ROOT
 from .feedkit import ATOM, build, example_settings, output, snapshot
@@ -103,6 +105,36 @@ def _built(site: Site, write: Write, days: int) -> Settings:
     settings = _site(site)
     build(settings)
     return settings
+
+
+def test_archive_pages_rendered_by_workers_are_the_bytes_rendered_here(
+    site: Site, write: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many archive pages are rendered by worker processes, each reading its pages' posts
+    from the state database itself: the same bytes the build's own process renders."""
+    for day in range(1, 10):
+        _markdown(write, f"p{day}", f"2024-03-0{day}", tags="t, 数学")
+    settings = site(
+        '[[sources]]\npath = "posts/*.md"\nformat = "markdown"\n',
+        '[feeds]\noutput = "public"\narchive_size = 2\n',
+    )
+    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 10**6)
+    build(settings)
+    here = {path: data for path, (data, _) in snapshot(output(settings)).items()}
+    shutil.rmtree(output(settings))
+    shutil.rmtree(tmp_path / "state")  # no build records either: every page is rendered
+    started: list[int] = []
+
+    def counted(settings: Settings, jobs: list[object]) -> object:
+        started.append(len(jobs))
+        return feeds_workers.rendered_elsewhere(settings, jobs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
+    monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
+    build(settings)
+    assert started == [5]
+    assert {path: data for path, (data, _) in snapshot(output(settings)).items()} == here
+    assert len([path for path in here if path.startswith("archive/")]) == 5
 
 
 def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:

@@ -15,6 +15,8 @@ from gazette.digest import ledger
 from gazette.digest.subscribers import add_subscriber, import_csv, list_subscribers
 from gazette.digest.tables import deliveries
 from gazette.errors import StateError
+from gazette.feeds import build as feeds_build
+from gazette.feeds import workers as feeds_workers
 from gazette.store import Store
 
 from .conftest import NOW, ROOT
@@ -25,13 +27,15 @@ from .feedkit import build, catalog_json, snapshot
 UNREACHABLE = "postgresql://gazette:hunter2@127.0.0.1:1/gazette"
 
 
-def example_settings(tmp_path: Path, database: str) -> Settings:
-    """The bundled example on ``database``, its feeds and outbox in ``tmp_path``."""
+def example_settings(tmp_path: Path, database: str, **feeds: str) -> Settings:
+    """The bundled example on ``database``, its feeds and outbox in ``tmp_path``; ``feeds``:
+    [feeds] settings to override."""
     environ = {
         "GAZETTE_STATE_DATABASE": database,
         "GAZETTE_FEEDS_OUTPUT": str(tmp_path / "public"),
         "GAZETTE_MAIL_OUTBOX": str(tmp_path / "outbox"),
     }
+    environ.update({f"GAZETTE_FEEDS_{key.upper()}": value for key, value in feeds.items()})
     return load_settings(ROOT / "config" / "gazette.toml", environ=environ)
 
 
@@ -77,6 +81,32 @@ def test_example_feeds_are_the_bytes_sqlite_builds(postgres_url: str, tmp_path: 
     assert built == {name: data for name, (data, _) in snapshot(tmp_path / "sqlite/public").items()}
     again = build(on_postgres)  # the stored file list (sizes, mtimes) reads back
     assert (again.written, again.kept) == ([], len(built))
+
+
+def test_archive_pages_rendered_by_workers_read_postgresql(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes that render archive pages read their posts from PostgreSQL: the
+    bytes SQLite's build renders in its own process."""
+    on_sqlite = example_settings(tmp_path / "sqlite", f"sqlite:///{tmp_path / 'state.db'}",
+                                 archive_size="1")  # fmt: skip
+    on_postgres = example_settings(tmp_path / "postgres", postgres_url, archive_size="1")
+    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 10**6)
+    build(on_sqlite)
+    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
+    started: list[int] = []
+
+    def counted(settings: Settings, jobs: list[object]) -> object:
+        started.append(len(jobs))
+        return feeds_workers.rendered_elsewhere(settings, jobs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
+    build(on_postgres)
+    built = {name: data for name, (data, _) in snapshot(tmp_path / "postgres/public").items()}
+    pages = [name for name in built if name.startswith("archive/")]
+    assert started == [len(pages)]
+    assert len(pages) > 2
+    assert built == {name: data for name, (data, _) in snapshot(tmp_path / "sqlite/public").items()}
 
 
 def test_digest_reaches_every_subscriber_once(

@@ -9,9 +9,7 @@ while the main process prepares the next chunk and writes the last one.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.connection
 import os
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import nullcontext
@@ -24,6 +22,7 @@ from gazette.catalog.math import MathConverter
 from gazette.catalog.render import Rendered, finish_rendering, render_markup
 from gazette.catalog.tables import load_formulas, save_formulas
 from gazette.models import Formula, formula_key
+from gazette.processes import exit_with_parent
 
 CHUNK = 500
 PARALLEL_MINIMUM = 1000  # fewer posts render faster than worker processes start
@@ -89,21 +88,6 @@ def _finish(connection: Connection, job: _Job, stored: set[str]) -> list[Rendere
     save_formulas(connection, fresh)
     stored.update(fresh)
     return rendered
-
-
-def exit_with_parent() -> None:
-    """Makes a worker process end when the process that started it does, however that
-    ends: a build killed (by a timeout, say) would leave its workers waiting for work,
-    holding their memory, for good."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def wait_for_parent() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=wait_for_parent, name="parent watch", daemon=True).start()
 
 
 def render_part(

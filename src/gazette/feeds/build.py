@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urljoin
 
 from sqlalchemy import Connection
 
-from gazette.catalog import load_posts
 from gazette.catalog.tables import iter_post_heads
 from gazette.config import Settings
 from gazette.digest.ledger import ARCHIVE_FOLDER, sent_issue_numbers
 from gazette.feeds.atom import ATOM_TYPE, render_atom
 from gazette.feeds.document import FeedDocument, History, Link
+from gazette.feeds.documents import Documents
 from gazette.feeds.index import FeedLinks, render_index
-from gazette.feeds.items import FeedItem, feed_item
 from gazette.feeds.jsonfeed import render_json_feed
 from gazette.feeds.output import OutputFolder, locked_output
 from gazette.feeds.plan import (
@@ -25,15 +24,14 @@ from gazette.feeds.plan import (
     ArchivePage,
     BuildPlan,
     FeedSet,
-    Head,
     archive_path,
     input_key,
     make_plan,
 )
 from gazette.feeds.rss import render_rss
 from gazette.feeds.tables import load_feed_files, save_feed_files
-from gazette.math_images import MathImages, keep_referenced, with_images
-from gazette.models import Post
+from gazette.feeds.workers import PageJob, can_render_elsewhere, rendered_elsewhere
+from gazette.math_images import MathImages, keep_referenced
 from gazette.store import Store
 
 RENDERERS: dict[str, Callable[[FeedDocument], bytes]] = {
@@ -41,7 +39,6 @@ RENDERERS: dict[str, Callable[[FeedDocument], bytes]] = {
     "atom.xml": render_atom,
     "feed.json": render_json_feed,
 }
-_CACHED_ITEMS = 2000
 
 
 @dataclass
@@ -167,18 +164,18 @@ class _Builder:
         images: MathImages | None = None,
     ) -> None:
         self.settings = settings
-        self.images = images if settings.feeds.math == "image" else None
-        self.connection = connection
         self.folder = folder
         self.base = settings.feeds_url
-        self.items: dict[str, FeedItem] = {}
+        self.documents = Documents(settings, connection, images)
 
     def build(self, plan: BuildPlan) -> None:
         newest_archive = archive_path(len(plan.pages)) if plan.pages else ""
-        for feed_set in plan.feed_sets:
-            self._feed_set(feed_set, newest_archive)
-        for page in plan.pages:
-            self._archive_page(page)
+        due = self._due_pages(plan.pages)
+        with self._rendering(due) as pages:  # many: by workers, as the feeds render here
+            for feed_set in plan.feed_sets:
+                self._feed_set(feed_set, newest_archive)
+            for (job, key), data in zip(due, pages, strict=True):
+                self.folder.stage(job.path, data, key)
         self._index(plan, newest_archive)
 
     def _feed_set(self, feed_set: FeedSet, newest_archive: str) -> None:
@@ -192,40 +189,30 @@ class _Builder:
             key = input_key(self.settings, path, feed_set.heads, *links)
             if self.folder.keep_if_current(path, key):
                 continue
-            document = self._document(title, path, feed_set.heads, links)
+            document = self.documents.document(title, path, feed_set.heads, links)
             self.folder.stage(path, RENDERERS[name](document), key)
 
-    def _document(
-        self,
-        title: str,
-        path: str,
-        heads: Sequence[Head],
-        links: list[Link],
-        history: History = "",
-    ) -> FeedDocument:
-        site = self.settings.site
-        return FeedDocument(
-            title=title,
-            site_title=site.title,
-            description=site.description,
-            home_url=site.url,
-            self_url=self.base + path,
-            language=site.language,
-            author=site.author,
-            icon=self._icon(),
-            items=self._items(heads),
-            links=tuple(links),
-            history=history,
-        )
+    def _due_pages(self, pages: Sequence[ArchivePage]) -> list[tuple[PageJob, str]]:
+        """The archive pages whose input changed, with their input keys."""
+        due = []
+        for page in pages:
+            links, history = self._archive_links(page)
+            key = input_key(self.settings, page.path, page.heads, history, *links)
+            if not self.folder.keep_if_current(page.path, key):
+                title = f"{self.settings.site.title} · archive {page.number}"
+                due.append((PageJob(title, page.path, page.heads, tuple(links), history), key))
+        return due
 
-    def _archive_page(self, page: ArchivePage) -> None:
-        links, history = self._archive_links(page)
-        key = input_key(self.settings, page.path, page.heads, history, *links)
-        if self.folder.keep_if_current(page.path, key):
-            return
-        title = f"{self.settings.site.title} · archive {page.number}"
-        document = self._document(title, page.path, page.heads, links, history)
-        self.folder.stage(page.path, render_atom(document), key)
+    def _rendering(self, due: list[tuple[PageJob, str]]) -> AbstractContextManager[Iterator[bytes]]:
+        """The pages' bytes, in order: rendered by worker processes when there are many,
+        else here, one by one as they are asked for."""
+        jobs = [job for job, _ in due]
+        if can_render_elsewhere(self.settings, jobs):
+            return rendered_elsewhere(self.settings, jobs)
+        return nullcontext(render_atom(self._page_document(job)) for job in jobs)
+
+    def _page_document(self, job: PageJob) -> FeedDocument:
+        return self.documents.document(job.title, job.path, job.heads, job.links, job.history)
 
     def _archive_links(self, page: ArchivePage) -> tuple[list[Link], History]:
         # A lone page holds every post: RFC 5005 calls that a complete feed, and a complete
@@ -245,7 +232,7 @@ class _Builder:
         key = input_key(self.settings, "index.html", plan.index, newest_archive, *feeds)
         if self.folder.keep_if_current("index.html", key):
             return
-        posts = [item.post for item in self._items(plan.index)]
+        posts = [item.post for item in self.documents.items(plan.index)]
         archive_url = self.base + newest_archive if newest_archive else ""
         self.folder.stage("index.html", render_index(self.settings, posts, feeds, archive_url), key)
 
@@ -259,21 +246,3 @@ class _Builder:
     def _hub_links(self) -> list[Link]:
         hub = self.settings.feeds.websub_hub
         return [Link("hub", hub)] if hub else []
-
-    def _icon(self) -> str:
-        icon = self.settings.feeds.icon
-        return urljoin(self.base, icon) if icon else ""
-
-    def _items(self, heads: Sequence[Head]) -> tuple[FeedItem, ...]:
-        missing = [head.id for head in heads if head.id not in self.items]
-        for post in load_posts(self.settings, self.connection, missing) if missing else ():
-            if len(self.items) >= _CACHED_ITEMS:
-                self.items.pop(next(iter(self.items)))
-            self.items[post.id] = self._item(post)
-        return tuple(self.items[head.id] for head in heads if head.id in self.items)
-
-    def _item(self, post: Post) -> FeedItem:
-        full = self.settings.feeds.content == "full"
-        if self.images is not None:
-            post = replace(post, content_html=with_images(post.content_html, self.images))
-        return feed_item(post, full, self.base + "series/", self.settings.site.authority)
