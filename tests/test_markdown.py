@@ -7,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from linkify_it import LinkifyIt
 
 from gazette.catalog import check_catalog, iter_posts
+from gazette.catalog.linkify import CjkLinkify
+from gazette.catalog.markdown_html import render_markdown
 from gazette.config import Settings
 from gazette.errors import ConfigError
 from gazette.store import Store
@@ -82,6 +85,27 @@ def test_urls_in_code_and_markdown_links_are_left_alone(
     assert ">the text</a>" in html
     assert ">https://example.org/e</a>" in html
     assert html.count("<a ") == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "写信到 someone@example.org 联系",
+        "参考 WWW.Example.org/x，然后",
+        "协议相对 //example.org/path 的链接",
+        "下载 ftp://example.org/file 与 mailto:a@example.org",
+        "见https://example.org/a，然后",
+        "没有链接的一段中文，只有 example.com 和 setup.py。",
+    ],
+)
+def test_the_quick_link_check_links_what_linkify_it_links(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text is linked as it is with linkify-it's own pretest alone: the quick check before
+    it (a colon, //, @ or www.) lets every kept link through."""
+    quick = render_markdown(text, "").html
+    monkeypatch.setattr(CjkLinkify, "pretest", LinkifyIt.pretest)
+    assert render_markdown(text, "").html == quick
 
 
 # --- math ----------------------------------------------------------------------------

@@ -19,8 +19,17 @@ _STOPS = re.compile(
 )
 
 
+# What every link kept here holds: a scheme's colon (or a scheme-relative //), the www. of
+# a schemeless one, or an e-mail address's @. linkify-it's own pretest (an expression over
+# every top-level domain) is a quarter of rendering a page of CJK prose, which has none.
+_MAY_LINK = re.compile(r"[:@]|//|www\.", re.IGNORECASE)
+
+
 class CjkLinkify(LinkifyIt):  # type: ignore[misc]
     """linkify-it whose links stop at CJK punctuation and keep to GFM's schemeless rule."""
+
+    def pretest(self, text: str) -> bool:
+        return _MAY_LINK.search(text) is not None and bool(super().pretest(text))
 
     def match(self, text: str) -> list[Any] | None:
         found = []
