@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gazette.catalog import incremental as incremental_module
 from gazette.catalog import sources as sources_module
@@ -305,6 +305,28 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path) -> None:
             with store.transaction() as connection:
                 sync_catalog(site, connection, NOW + timedelta(hours=step))
     assert parsed == [["p0.md", "p1.md", "p2.md"], [], ["p1.md"]]
+
+
+def test_a_file_record_is_deleted_only_when_one_is_stored(tmp_path: Path) -> None:
+    """A first sync inserts its files' records without a delete for each; a sync after
+    an edit replaces the edited file's record alone."""
+    site, store = _three_posts(tmp_path)
+    deletes: list[str] = []
+
+    def note_delete(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM SOURCE_FILES"):
+            deletes.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", note_delete)
+    with store.transaction() as connection:
+        sync_catalog(site, connection, NOW)
+    assert deletes == []
+    (tmp_path / "posts" / "p1.md").write_text("---\ntitle: p1\ndate: 2024-01-05\n---\n\nNew.\n")
+    with store.transaction() as connection:
+        sync_catalog(site, connection, NOW + timedelta(hours=1))
+        paths = sorted(row.path for row in connection.execute(select(source_files.c.path)))
+    assert len(deletes) == 1
+    assert [Path(path).name for path in paths] == ["p0.md", "p1.md", "p2.md"]
 
 
 def test_a_feed_url_answering_the_same_body_is_not_parsed_again(

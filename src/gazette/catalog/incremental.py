@@ -99,6 +99,7 @@ class SourceFiles:
         self.results: dict[FileKey, FileRead] = {}  # files read now
         self.fingerprints: dict[int, str] = {}  # of each [[sources]] table
         self.fresh: dict[FileKey, dict[str, Any]] = {}  # rows not stored yet
+        self.saved: set[FileKey] = set()  # rows this sync stored already
         self.stored: dict[FileKey, FileRecord] = {}  # unchanged files, drafts not loaded
         self.parsers: dict[FileKey, tuple[Callable[[], bytes | Finding], Parse]] = {}
         self.read_again: dict[FileKey, dict[str, Sourced]] = {}  # see with_bodies
@@ -344,7 +345,9 @@ class SourceFiles:
     def _store_fresh(self) -> None:
         """Stores the records made since the last call (in the sync's transaction: a sync
         that fails stores none), so that a first sync of a large blog does not hold them."""
-        save_file_records(self.connection, list(self.fresh.values()))
+        replacing = [key for key in self.fresh if key in self.records or key in self.saved]
+        save_file_records(self.connection, list(self.fresh.values()), replacing)
+        self.saved.update(self.fresh)
         self.fresh.clear()
 
 

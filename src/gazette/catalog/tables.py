@@ -373,9 +373,12 @@ def load_file_drafts(
     return found
 
 
-def save_file_records(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Stores (replacing) the records of these files: dicts of every column."""
-    delete_file_records(connection, [(row["source"], row["path"]) for row in rows])
+def save_file_records(
+    connection: Connection, rows: Sequence[dict[str, Any]], replacing: Sequence[FileKey]
+) -> None:
+    """Stores the records of these files (dicts of every column), in place of the stored
+    records of ``replacing`` (those of the rows' files that have one)."""
+    delete_file_records(connection, replacing)
     if rows:
         connection.execute(source_files.insert(), list(rows))
 
