@@ -84,7 +84,7 @@ def _start_worker(settings: Settings) -> None:
 
 
 def _render(job: PageJob) -> bytes:
-    assert _worker is not None, "started by render_pages"
+    assert _worker is not None, "set by _start_worker, which each worker runs first"
     settings, store = _worker
     with store.transaction() as connection:
         documents = Documents(settings, connection)
