@@ -141,13 +141,14 @@ def test_a_build_of_one_edited_post_loads_no_template_engine_or_scheduler(
     tmp_path: Path,
 ) -> None:
     """A build that finds an old post edited (in no feed's newest entries nor the index;
-    no schedule set) imports neither the template engine nor the scheduler, nor, on
-    SQLite, PostgreSQL's dialect."""
+    no schedule set; its formula converted already) imports neither the template engine,
+    Babel, the scheduler nor the formula converter, nor, on SQLite, PostgreSQL's
+    dialect."""
     (tmp_path / "gazette.toml").write_text(SMALL_SITE, encoding="utf-8")
     (tmp_path / "posts").mkdir()
     for number in range(3):
         (tmp_path / "posts" / f"p{number}.md").write_text(
-            f"---\ntitle: Post {number}\ndate: 2024-01-0{number + 1}\n---\n\nText {number}.\n",
+            f"---\ntitle: Post {number}\ndate: 2024-01-0{number + 1}\n---\n\nText $x^{number}$.\n",
             encoding="utf-8",
         )
     config = str(tmp_path / "gazette.toml")
@@ -156,7 +157,8 @@ def test_a_build_of_one_edited_post_loads_no_template_engine_or_scheduler(
         post.write("More text.\n")
     output, modules = _loaded("--config", config, "build")
     assert "1 written" in output
-    assert _matching(modules, ("jinja2", "apscheduler", "sqlalchemy.dialects.postgresql")) == []
+    unwanted = ("jinja2", "babel", "apscheduler", "latex2mathml", "sqlalchemy.dialects.postgresql")
+    assert _matching(modules, unwanted) == []
 
 
 def test_the_command_line_collects_garbage_rarely(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert_to_element
-
 from gazette.catalog.math_tex import prepare_tex
 from gazette.catalog.math_tree import reshape
 from gazette.catalog.sanitize import has_unsafe_characters, safe_characters, sanitize
@@ -45,6 +43,10 @@ def _convert(tex: str, display: bool) -> Formula:
     problem = _precheck(prepared)
     if problem:
         return Formula(tex, display, error=problem)
+    # latex2mathml loads its symbol tables on import: a build whose formulas are all
+    # stored converts none and never imports it.
+    from latex2mathml.converter import convert_to_element  # noqa: PLC0415
+
     try:
         tree = convert_to_element(prepared, display="block" if display else "inline")
     except Exception as error:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from gazette import i18n
 from gazette.config import BUNDLED_TEMPLATES, Settings
 from gazette.models import Post
 
-if TYPE_CHECKING:  # the template engine is imported when an index is rendered
+if TYPE_CHECKING:  # the template engine and the catalogs are loaded when an index is rendered
     import jinja2
 
 
@@ -29,6 +28,8 @@ class FeedLinks:
 @cache
 def _environment(language: str) -> jinja2.Environment:
     import jinja2  # noqa: PLC0415 - see TYPE_CHECKING above
+
+    from gazette import i18n  # noqa: PLC0415 - Babel, as above
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(BUNDLED_TEMPLATES),
