@@ -17,7 +17,7 @@ from lxml import etree
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from gazette.config import Settings
+from gazette.config import Settings, load_settings
 from gazette.feeds import build as feeds_build
 from gazette.feeds import workers as feeds_workers
 
@@ -125,9 +125,9 @@ def test_archive_pages_rendered_by_workers_are_the_bytes_rendered_here(
     shutil.rmtree(tmp_path / "state")  # no build records either: every page is rendered
     started: list[int] = []
 
-    def counted(settings: Settings, jobs: list[object]) -> object:
+    def counted(settings: Settings, jobs: list[object], here: object) -> object:
         started.append(len(jobs))
-        return feeds_workers.rendered_elsewhere(settings, jobs)  # type: ignore[arg-type]
+        return feeds_workers.rendered_elsewhere(settings, jobs, here)  # type: ignore[arg-type]
 
     monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
     monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
@@ -135,6 +135,23 @@ def test_archive_pages_rendered_by_workers_are_the_bytes_rendered_here(
     assert started == [5]
     assert {path: data for path, (data, _) in snapshot(output(settings)).items()} == here
     assert len([path for path in here if path.startswith("archive/")]) == 5
+
+
+def test_pages_a_worker_cannot_read_are_rendered_by_the_build(tmp_path: Path) -> None:
+    """A worker that cannot open the state database (here: a server that refuses every
+    connection) leaves its page, and those after it, to the build's own process: every
+    page still comes, in order."""
+    environ = {
+        "GAZETTE_STATE_DATABASE": "postgresql://gazette:unused@127.0.0.1:1/gazette",
+        "GAZETTE_FEEDS_OUTPUT": str(tmp_path / "public"),
+    }
+    settings = load_settings(ROOT / "config" / "gazette.toml", environ=environ)
+    jobs = [
+        feeds_workers.PageJob(f"page {n}", f"archive/{n}.xml", (), (), "archive")
+        for n in range(1, 6)
+    ]
+    with feeds_workers.rendered_elsewhere(settings, jobs, lambda job: job.path.encode()) as pages:
+        assert list(pages) == [job.path.encode() for job in jobs]
 
 
 def test_archive_pages_follow_rfc_5005(site: Site, write: Write) -> None:

@@ -96,9 +96,9 @@ def test_archive_pages_rendered_by_workers_read_postgresql(
     monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
     started: list[int] = []
 
-    def counted(settings: Settings, jobs: list[object]) -> object:
+    def counted(settings: Settings, jobs: list[object], here: object) -> object:
         started.append(len(jobs))
-        return feeds_workers.rendered_elsewhere(settings, jobs)  # type: ignore[arg-type]
+        return feeds_workers.rendered_elsewhere(settings, jobs, here)  # type: ignore[arg-type]
 
     monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
     build(on_postgres)

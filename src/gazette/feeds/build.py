@@ -208,11 +208,12 @@ class _Builder:
         else here, one by one as they are asked for."""
         jobs = [job for job, _ in due]
         if can_render_elsewhere(self.settings, jobs):
-            return rendered_elsewhere(self.settings, jobs)
-        return nullcontext(render_atom(self._page_document(job)) for job in jobs)
+            return rendered_elsewhere(self.settings, jobs, self._page)
+        return nullcontext(self._page(job) for job in jobs)
 
-    def _page_document(self, job: PageJob) -> FeedDocument:
-        return self.documents.document(job.title, job.path, job.heads, job.links, job.history)
+    def _page(self, job: PageJob) -> bytes:
+        document = self.documents.document(job.title, job.path, job.heads, job.links, job.history)
+        return render_atom(document)
 
     def _archive_links(self, page: ArchivePage) -> tuple[list[Link], History]:
         # A lone page holds every post: RFC 5005 calls that a complete feed, and a complete

@@ -11,12 +11,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from gazette.config import Settings
+from gazette.errors import StateError
 from gazette.feeds.atom import render_atom
 from gazette.feeds.document import History, Link
 from gazette.feeds.documents import Documents
@@ -51,42 +52,62 @@ def can_render_elsewhere(settings: Settings, jobs: Sequence[PageJob]) -> bool:
 
 
 @contextmanager
-def rendered_elsewhere(settings: Settings, jobs: Sequence[PageJob]) -> Iterator[Iterator[bytes]]:
+def rendered_elsewhere(
+    settings: Settings, jobs: Sequence[PageJob], here: Callable[[PageJob], bytes]
+) -> Iterator[Iterator[bytes]]:
     """Starts worker processes on ``jobs`` at once (the caller goes on with other work
-    meanwhile); gives each page's Atom bytes, in the order of ``jobs``."""
+    meanwhile); gives each page's Atom bytes, in the order of ``jobs``. When a worker
+    cannot open the state database (a server with no connection to spare, say), that
+    page and every one after it are rendered by ``here``, in this process."""
     workers = min(os.cpu_count() or 1, 8)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(settings,)
     ) as pool:
         depth = IN_FLIGHT * workers
-        pending = deque(pool.submit(_render, job) for job in jobs[:depth])
-        yield _in_order(pool, pending, jobs[depth:])
+        pending = deque((job, pool.submit(_render, job)) for job in jobs[:depth])
+        yield _in_order(pool, pending, deque(jobs[depth:]), here)
 
 
 def _in_order(
-    pool: ProcessPoolExecutor, pending: deque[Future[bytes]], rest: Sequence[PageJob]
+    pool: ProcessPoolExecutor,
+    pending: deque[tuple[PageJob, Future[bytes]]],
+    rest: deque[PageJob],
+    here: Callable[[PageJob], bytes],
 ) -> Iterator[bytes]:
-    for job in rest:
-        yield pending.popleft().result()
-        pending.append(pool.submit(_render, job))
     while pending:
-        yield pending.popleft().result()
+        job, future = pending.popleft()
+        try:
+            data = future.result()
+        except StateError:
+            for _, later in pending:
+                later.cancel()
+            yield here(job)
+            yield from (here(later_job) for later_job in [*(j for j, _ in pending), *rest])
+            return
+        if rest:
+            following = rest.popleft()
+            pending.append((following, pool.submit(_render, following)))
+        yield data
 
 
-_worker: tuple[Settings, Store] | None = None  # in a worker process: what it renders from
+# In a worker process: the settings it renders with, and the state database once opened.
+_settings: Settings | None = None
+_store: Store | None = None
 
 
 def _start_worker(settings: Settings) -> None:
-    global _worker  # noqa: PLW0603 - one per worker process, set as it starts
+    global _settings  # noqa: PLW0603 - one per worker process, set as it starts
     exit_with_parent()
-    _worker = (settings, Store(settings.database_url))
+    _settings = settings
 
 
 def _render(job: PageJob) -> bytes:
-    assert _worker is not None, "set by _start_worker, which each worker runs first"
-    settings, store = _worker
-    with store.transaction() as connection:
-        documents = Documents(settings, connection)
+    global _store  # noqa: PLW0603 - opened by the worker's first page
+    assert _settings is not None, "set by _start_worker, which each worker runs first"
+    if _store is None:
+        _store = Store(_settings.database_url)  # a StateError goes back to the build
+    with _store.transaction() as connection:
+        documents = Documents(_settings, connection)
         document = documents.document(job.title, job.path, job.heads, job.links, job.history)
     return render_atom(document)
