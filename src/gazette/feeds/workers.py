@@ -82,8 +82,8 @@ def _in_order(
         except StateError:
             for _, later in pending:
                 later.cancel()
-            yield here(job)
-            yield from (here(later_job) for later_job in [*(j for j, _ in pending), *rest])
+            for left in [job, *(queued for queued, _ in pending), *rest]:
+                yield here(left)
             return
         if rest:
             following = rest.popleft()
