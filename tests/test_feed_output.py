@@ -124,15 +124,22 @@ def test_archive_pages_rendered_by_workers_are_the_bytes_rendered_here(
     shutil.rmtree(output(settings))
     shutil.rmtree(tmp_path / "state")  # no build records either: every page is rendered
     started: list[int] = []
+    fell_back: list[object] = []  # pages the build rendered itself, its workers failing
 
-    def counted(settings: Settings, jobs: list[object], here: object) -> object:
+    def counted(settings: Settings, jobs: list[object], here: Callable[[object], bytes]) -> object:
         started.append(len(jobs))
-        return feeds_workers.rendered_elsewhere(settings, jobs, here)  # type: ignore[arg-type]
+
+        def counted_here(job: object) -> bytes:
+            fell_back.append(job)
+            return here(job)
+
+        return feeds_workers.rendered_elsewhere(settings, jobs, counted_here)  # type: ignore[arg-type]
 
     monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
     monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
     build(settings)
     assert started == [5]
+    assert fell_back == []
     assert {path: data for path, (data, _) in snapshot(output(settings)).items()} == here
     assert len([path for path in here if path.startswith("archive/")]) == 5
 

@@ -95,16 +95,23 @@ def test_archive_pages_rendered_by_workers_read_postgresql(
     build(on_sqlite)
     monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
     started: list[int] = []
+    fell_back: list[object] = []  # pages the build rendered itself, its workers failing
 
-    def counted(settings: Settings, jobs: list[object], here: object) -> object:
+    def counted(settings: Settings, jobs: list[object], here: Callable[[object], bytes]) -> object:
         started.append(len(jobs))
-        return feeds_workers.rendered_elsewhere(settings, jobs, here)  # type: ignore[arg-type]
+
+        def counted_here(job: object) -> bytes:
+            fell_back.append(job)
+            return here(job)
+
+        return feeds_workers.rendered_elsewhere(settings, jobs, counted_here)  # type: ignore[arg-type]
 
     monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
     build(on_postgres)
     built = {name: data for name, (data, _) in snapshot(tmp_path / "postgres/public").items()}
     pages = [name for name in built if name.startswith("archive/")]
     assert started == [len(pages)]
+    assert fell_back == []
     assert len(pages) > 2
     assert built == {name: data for name, (data, _) in snapshot(tmp_path / "sqlite/public").items()}
 
