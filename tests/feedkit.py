@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from gazette.catalog import iter_posts, post_as_json
 from gazette.config import Settings, load_settings
 from gazette.feeds import BuildReport, build_feeds
+from gazette.feeds import build as feeds_build
+from gazette.feeds import workers as feeds_workers
 from gazette.store import Store
 
 from .conftest import NOW, ROOT, sync
@@ -60,6 +65,35 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and not path.name.startswith(".")
     }
+
+
+@dataclass
+class WorkerStarts:
+    """What the builds gave archive-page workers: the pages of each start, and the pages a
+    build rendered itself after a worker failed (the same bytes, so equal output alone
+    would not show that the workers read the database)."""
+
+    started: list[int] = field(default_factory=list)
+    fell_back: list[object] = field(default_factory=list)
+
+
+def watch_workers(monkeypatch: pytest.MonkeyPatch) -> WorkerStarts:
+    """From here on, builds give archive pages to workers from two pages on, noted."""
+    starts = WorkerStarts()
+    rendered_elsewhere = feeds_workers.rendered_elsewhere
+
+    def counted(settings: Settings, jobs: list[object], here: Callable[[object], bytes]) -> object:
+        starts.started.append(len(jobs))
+
+        def counted_here(job: object) -> bytes:
+            starts.fell_back.append(job)
+            return here(job)
+
+        return rendered_elsewhere(settings, jobs, counted_here)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
+    monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
+    return starts
 
 
 @cache

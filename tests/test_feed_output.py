@@ -22,7 +22,7 @@ from gazette.feeds import build as feeds_build
 from gazette.feeds import workers as feeds_workers
 
 from .conftest import ROOT
-from .feedkit import ATOM, build, example_settings, output, snapshot
+from .feedkit import ATOM, build, example_settings, output, snapshot, watch_workers
 
 Site = Callable[..., Settings]
 Write = Callable[[str, str | bytes], Path]
@@ -123,23 +123,10 @@ def test_archive_pages_rendered_by_workers_are_the_bytes_rendered_here(
     here = {path: data for path, (data, _) in snapshot(output(settings)).items()}
     shutil.rmtree(output(settings))
     shutil.rmtree(tmp_path / "state")  # no build records either: every page is rendered
-    started: list[int] = []
-    fell_back: list[object] = []  # pages the build rendered itself, its workers failing
-
-    def counted(settings: Settings, jobs: list[object], here: Callable[[object], bytes]) -> object:
-        started.append(len(jobs))
-
-        def counted_here(job: object) -> bytes:
-            fell_back.append(job)
-            return here(job)
-
-        return feeds_workers.rendered_elsewhere(settings, jobs, counted_here)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
-    monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
+    workers = watch_workers(monkeypatch)
     build(settings)
-    assert started == [5]
-    assert fell_back == []
+    assert workers.started == [5]
+    assert workers.fell_back == []
     assert {path: data for path, (data, _) in snapshot(output(settings)).items()} == here
     assert len([path for path in here if path.startswith("archive/")]) == 5
 

@@ -15,13 +15,12 @@ from gazette.digest import ledger
 from gazette.digest.subscribers import add_subscriber, import_csv, list_subscribers
 from gazette.digest.tables import deliveries
 from gazette.errors import StateError
-from gazette.feeds import build as feeds_build
 from gazette.feeds import workers as feeds_workers
 from gazette.store import Store
 
 from .conftest import NOW, ROOT
 from .digest.conftest import run_cli
-from .feedkit import build, catalog_json, snapshot
+from .feedkit import build, catalog_json, snapshot, watch_workers
 
 # Nothing listens on port 1 of loopback: opening the store fails after the driver loaded.
 UNREACHABLE = "postgresql://gazette:hunter2@127.0.0.1:1/gazette"
@@ -93,25 +92,12 @@ def test_archive_pages_rendered_by_workers_read_postgresql(
     on_postgres = example_settings(tmp_path / "postgres", postgres_url, archive_size="1")
     monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 10**6)
     build(on_sqlite)
-    monkeypatch.setattr(feeds_workers, "PARALLEL_PAGES", 2)
-    started: list[int] = []
-    fell_back: list[object] = []  # pages the build rendered itself, its workers failing
-
-    def counted(settings: Settings, jobs: list[object], here: Callable[[object], bytes]) -> object:
-        started.append(len(jobs))
-
-        def counted_here(job: object) -> bytes:
-            fell_back.append(job)
-            return here(job)
-
-        return feeds_workers.rendered_elsewhere(settings, jobs, counted_here)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(feeds_build, "rendered_elsewhere", counted)
+    workers = watch_workers(monkeypatch)
     build(on_postgres)
     built = {name: data for name, (data, _) in snapshot(tmp_path / "postgres/public").items()}
     pages = [name for name in built if name.startswith("archive/")]
-    assert started == [len(pages)]
-    assert fell_back == []
+    assert workers.started == [len(pages)]
+    assert workers.fell_back == []
     assert len(pages) > 2
     assert built == {name: data for name, (data, _) in snapshot(tmp_path / "sqlite/public").items()}
 
