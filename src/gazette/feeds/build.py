@@ -30,7 +30,12 @@ from gazette.feeds.plan import (
 )
 from gazette.feeds.rss import render_rss
 from gazette.feeds.tables import load_feed_files, save_feed_files
-from gazette.feeds.workers import PageJob, can_render_elsewhere, rendered_elsewhere
+from gazette.feeds.workers import (
+    PageJob,
+    can_render_elsewhere,
+    render_page,
+    rendered_elsewhere,
+)
 from gazette.math_images import MathImages, keep_referenced
 from gazette.store import Store
 
@@ -212,8 +217,7 @@ class _Builder:
         return nullcontext(self._page(job) for job in jobs)
 
     def _page(self, job: PageJob) -> bytes:
-        document = self.documents.document(job.title, job.path, job.heads, job.links, job.history)
-        return render_atom(document)
+        return render_page(self.documents, job)
 
     def _archive_links(self, page: ArchivePage) -> tuple[list[Link], History]:
         # A lone page holds every post: RFC 5005 calls that a complete feed, and a complete

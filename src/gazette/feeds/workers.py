@@ -40,6 +40,12 @@ class PageJob:
     history: History
 
 
+def render_page(documents: Documents, job: PageJob) -> bytes:
+    """One archive page's Atom bytes, its posts read through ``documents``."""
+    document = documents.document(job.title, job.path, job.heads, job.links, job.history)
+    return render_atom(document)
+
+
 def can_render_elsewhere(settings: Settings, jobs: Sequence[PageJob]) -> bool:
     """Enough pages to pay for the workers, a database they can open too (an in-memory
     one is this process's alone), and formulas as MathML (images are drawn, and kept
@@ -108,6 +114,4 @@ def _render(job: PageJob) -> bytes:
     if _store is None:
         _store = Store(_settings.database_url)  # a StateError goes back to the build
     with _store.transaction() as connection:
-        documents = Documents(_settings, connection)
-        document = documents.document(job.title, job.path, job.heads, job.links, job.history)
-    return render_atom(document)
+        return render_page(Documents(_settings, connection), job)
